@@ -1,0 +1,39 @@
+# One command per job. Every target installs what it needs into .venv first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: help install test test-py lint demo bench bench-quick generate checkgenerate clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv with the package and the dev tools
+
+lint: $(STAMP) ## ruff + mypy --strict
+	$(VENV)/bin/ruff check eas_client tests
+	$(VENV)/bin/mypy
+
+test-py: $(STAMP) ## the Python test suite
+	$(PY) -m pytest -q
+
+test: lint test-py ## every test in every language (what CI runs)
+
+demo: $(STAMP) ## local runtime + quickstart processor + calls from the clients
+	$(PY) examples/demo.py
+
+bench: $(STAMP) ## side-by-side benchmarks -> benchmarks/results/latest.md
+	$(PY) -m benchmarks
+
+bench-quick: $(STAMP) ## a < 2 minute smoke run of the benchmarks (no thresholds)
+	$(PY) -m benchmarks --quick
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

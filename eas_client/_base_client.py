@@ -1,0 +1,217 @@
+"""What EASClient and AsyncEASClient share: configuration, request preparation, evaluation of each
+attempt, logging, the tenacity policy and results. The twins only send, sleep and close."""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tenacity import retry_if_result, stop_never
+
+from ._core.config import (
+    DEFAULT_CONNECT_TIMEOUT_S,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_POOL_SIZE,
+    DEFAULT_TIMEOUT_S,
+    ClientConfig,
+    RetryPolicy,
+    _check_int,
+    build_config,
+    check_timeout,
+)
+from ._core.endpoint import Params
+from ._core.errors import EASError, TransportError
+from ._core.flow import (
+    PreparedRequest,
+    RawResponse,
+    Step,
+    base_headers,
+    evaluate,
+    prepare,
+)
+from ._core.redact import redact_token
+from ._version import __version__
+
+logger = logging.getLogger("eas_client")
+
+USER_AGENT = f"eas-client-python/{__version__} (python {platform.python_version()})"
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class EASResponse:
+    """A full response: ``status``, ``headers`` (lower-case names), ``body`` and ``attempts``.
+
+    Example::
+
+        resp = client.request(b"2 105")
+        assert resp.status == 200 and resp.body == b"True"
+    """
+
+    status: int
+    headers: dict[str, str] = field(repr=False)
+    body: bytes
+    attempts: int = 1
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.body)
+
+
+class BaseClient:
+    """Configuration and per-attempt logic common to both twins."""
+
+    _config: ClientConfig
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        token: str | None = None,
+        *,
+        service_name: str | None = None,
+        auth: str = "token",
+        timeout: float = DEFAULT_TIMEOUT_S,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S,
+        max_retries: int = _UNSET,
+        deadline: float | None = _UNSET,
+        retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        http_client: Any = None,
+    ) -> None:
+        policy = retry if retry is not None else RetryPolicy()
+        if not isinstance(policy, RetryPolicy):
+            raise TypeError(f"retry must be a RetryPolicy, not {type(policy).__name__}")
+        changes: dict[str, Any] = {}
+        if max_retries is not _UNSET:
+            changes["max_retries"] = max_retries
+        if deadline is not _UNSET:
+            changes["deadline"] = deadline
+        if changes:
+            policy = RetryPolicy(**{**policy.__dict__, **changes})
+        _check_int("pool_size", pool_size, minimum=1)
+        self._config = build_config(
+            endpoint,
+            token,
+            service_name=service_name,
+            auth=auth,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            retry=policy,
+            headers=headers,
+            user_agent=USER_AGENT,
+            env=os.environ,
+        )
+        self._pool_size = pool_size
+        self._headers = base_headers(self._config)
+        self._rand: Callable[[], float] = random.random
+
+    @property
+    def config(self) -> ClientConfig:
+        """The validated, immutable configuration (token hidden from its repr)."""
+        return self._config
+
+    @property
+    def endpoint(self) -> str:
+        return self._config.endpoint.url
+
+    def __repr__(self) -> str:
+        cfg = self._config
+        return (
+            f"{type(self).__name__}(endpoint={cfg.endpoint.url!r}, "
+            f"token={redact_token(cfg.token)!r}, auth={cfg.auth!r})"
+        )
+
+    def _prepare(
+        self,
+        data: object,
+        path: str | None,
+        params: Params | None,
+        headers: Mapping[str, str] | None,
+        timeout: float | None,
+        max_retries: int | None,
+    ) -> PreparedRequest:
+        if timeout is not None:
+            timeout = check_timeout("timeout", timeout)
+        policy = None
+        if max_retries is not None:
+            policy = RetryPolicy(**{**self._config.retry.__dict__, "max_retries": max_retries})
+        return prepare(
+            self._config,
+            self._headers,
+            data,
+            path=path,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            policy=policy,
+        )
+
+    def _evaluate(
+        self,
+        req: PreparedRequest,
+        attempts: int,
+        result: RawResponse | TransportError,
+        elapsed: float,
+        now: float,
+    ) -> Step:
+        step = evaluate(
+            self._config, req, attempts, result, elapsed=elapsed, rand=self._rand(), now=now
+        )
+        if logger.isEnabledFor(logging.DEBUG):
+            status = result.status if isinstance(result, RawResponse) else result.cause_kind
+            logger.debug(
+                "eas attempt %d POST %s -> %s; %s",
+                attempts, req.url, status, step.decision.reason,
+            )
+        return step
+
+    @staticmethod
+    def _retrying_kwargs() -> dict[str, Any]:
+        """tenacity settings shared by Retrying and AsyncRetrying: the core's Step decides."""
+        return {
+            "retry": retry_if_result(_wants_retry),
+            "wait": _wait_from_step,
+            "stop": stop_never,
+            "reraise": True,
+        }
+
+    @staticmethod
+    def _finish(req: PreparedRequest, step: Step, attempts: int) -> EASResponse:
+        if step.error is not None:
+            raise step.error
+        raw = step.response
+        assert raw is not None
+        return EASResponse(raw.status, _plain_headers(raw.headers), raw.body, attempts)
+
+    @staticmethod
+    def _result(req: PreparedRequest, resp: EASResponse) -> Any:
+        return req.parse(resp.body) if req.parse is not None else resp.body
+
+
+def _wants_retry(step: Step) -> bool:
+    return step.decision.action == "retry"
+
+
+def _wait_from_step(retry_state: Any) -> float:
+    step: Step = retry_state.outcome.result()
+    return step.decision.delay
+
+
+def _plain_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items()}
+
+
+def attempt_count(step: Step) -> int:
+    err = step.error
+    return err.attempts if isinstance(err, EASError) else 1

@@ -1,0 +1,133 @@
+"""Retry decisions as pure functions (spec/protocol.md RETRY-*).
+
+Rule 1: a 2xx response is returned; any other outcome is retried only if its status is in
+``retry_statuses`` or its transport error kind is in ``retry_errors``.
+Rule 2: at most ``max_retries`` retries follow the first attempt.
+Rule 3: the wait before retry *n* (1-based) is ``rand * min(backoff_max, backoff_base * 2**(n-1))``
+("full jitter", ``rand`` drawn uniformly from [0, 1) by the caller) unless the response carried a
+valid ``Retry-After``, which is honoured exactly, capped at ``retry_after_cap``.
+Rule 4: with a ``deadline``, a retry whose wait would end at or after the deadline is not made.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Literal
+
+from .config import RetryPolicy
+
+Action = Literal["return", "retry", "raise"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt produced: a status, or a transport error kind (connect, reset, timeout)."""
+
+    status: int | None = None
+    error_kind: str | None = None
+    retry_after: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status <= 299
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do after an attempt, with the reason logged at DEBUG."""
+
+    action: Action
+    delay: float
+    reason: str
+    deadline_hit: bool = False
+
+
+def is_retryable(policy: RetryPolicy, outcome: Outcome) -> bool:
+    if outcome.status is not None:
+        return outcome.status in policy.retry_statuses
+    return outcome.error_kind in policy.retry_errors
+
+
+def backoff(policy: RetryPolicy, retry_number: int, rand: float) -> float:
+    """Full-jitter exponential backoff for the ``retry_number``-th retry (1-based)."""
+    exponent = min(retry_number - 1, 62)  # 2**62 s is past any cap; avoids float overflow
+    return rand * min(policy.backoff_max, policy.backoff_base * (2.0**exponent))
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a Retry-After value: delay-seconds or an HTTP-date (``now`` is Unix
+    time). Anything else, including negative numbers, is ignored (``None``)."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if text[0].isdigit():
+        try:
+            seconds = float(text)
+        except ValueError:
+            return None
+        return seconds if math.isfinite(seconds) else None
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+def retry_delay(
+    policy: RetryPolicy, retry_number: int, rand: float, retry_after: str | None, now: float
+) -> float:
+    """Seconds to wait before the ``retry_number``-th retry (Rule 3)."""
+    asked = parse_retry_after(retry_after, now)
+    if asked is not None:
+        return min(asked, policy.retry_after_cap)
+    return backoff(policy, retry_number, rand)
+
+
+def decide(
+    policy: RetryPolicy,
+    attempts: int,
+    outcome: Outcome,
+    *,
+    elapsed: float,
+    rand: float,
+    now: float,
+) -> Decision:
+    """The decision after ``attempts`` attempts (1 after the first), ``elapsed`` seconds into the call."""
+    what = f"status {outcome.status}" if outcome.status is not None else outcome.error_kind
+    if outcome.ok:
+        return Decision("return", 0.0, f"{what}: success")
+    if not is_retryable(policy, outcome):
+        return Decision("raise", 0.0, f"{what} is not retried")
+    if attempts > policy.max_retries:
+        return Decision("raise", 0.0, f"{what}: retries exhausted ({policy.max_retries})")
+    delay = retry_delay(policy, attempts, rand, outcome.retry_after, now)
+    if policy.deadline is not None and elapsed + delay >= policy.deadline:
+        reason = f"{what}: deadline {policy.deadline}s leaves no time to retry"
+        return Decision("raise", 0.0, reason, deadline_hit=True)
+    return Decision("retry", delay, f"{what}: retry {attempts} in {delay:.3f}s")
+
+
+def attempt_timeout(policy: RetryPolicy, timeout: float, elapsed: float) -> float:
+    """The read timeout for the next attempt: ``timeout``, shortened to what the deadline leaves."""
+    if policy.deadline is None:
+        return timeout
+    return max(0.001, min(timeout, policy.deadline - elapsed))
+
+
+def header_value(headers: Mapping[str, str], name: str) -> str | None:
+    """Case-insensitive header lookup that works on plain dicts as well as engine header types."""
+    value = headers.get(name)
+    if value is not None:
+        return value
+    lowered = name.lower()
+    for key, val in headers.items():
+        if key.lower() == lowered:
+            return val
+    return None

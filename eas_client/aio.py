@@ -1,0 +1,118 @@
+"""AsyncEASClient: the asyncio twin of EASClient, driving the same core decisions."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from tenacity import AsyncRetrying
+
+from ._base_client import BaseClient, EASResponse
+from ._batch import run_batch_async
+from ._core.config import DEFAULT_CONCURRENCY
+from ._core.endpoint import Params
+from ._core.errors import TransportError
+from ._core.flow import PreparedRequest, Step, attempt_headers, next_timeout
+from ._transports.select import select_transport
+from ._transports.base import AsyncTransport
+
+
+class AsyncEASClient(BaseClient):
+    """Call an EAS service from asyncio; same arguments and behaviour as :class:`EASClient`.
+
+    Example::
+
+        async with AsyncEASClient("http://127.0.0.1:8080/api/predict/demo", token="t") as client:
+            results = await client.predict_many([b"2 105", b"1 1"], concurrency=32)
+
+    Pass ``http_client=httpx.AsyncClient(...)`` to use httpx instead of aiohttp.
+    """
+
+    def __init__(self, endpoint: str | None = None, token: str | None = None, **kwargs: Any) -> None:
+        super().__init__(endpoint, token, **kwargs)
+        self._transport: AsyncTransport = select_transport(
+            kwargs.get("http_client"), self._pool_size, is_async=True
+        )
+
+    async def predict(
+        self,
+        data: object,
+        *,
+        path: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> Any:
+        """Async :meth:`EASClient.predict`."""
+        req = self._prepare(data, path, params, headers, timeout, max_retries)
+        return self._result(req, await self._call(req))
+
+    async def request(
+        self,
+        data: object,
+        *,
+        path: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> EASResponse:
+        """Async :meth:`EASClient.request`."""
+        return await self._call(self._prepare(data, path, params, headers, timeout, max_retries))
+
+    async def predict_many(
+        self,
+        inputs: Iterable[object],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: bool = True,
+        progress: bool | Callable[[int, int | None], None] = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """Predict every input with at most ``concurrency`` calls in flight; results in input
+        order, one value or exception per input."""
+        return await run_batch_async(
+            lambda item: self.predict(item, **kwargs),
+            inputs, concurrency=concurrency, return_exceptions=return_exceptions, progress=progress,
+        )
+
+    async def _call(self, req: PreparedRequest) -> EASResponse:
+        start = time.monotonic()
+        first = await self._attempt(req, 1, start)
+        if first.decision.action != "retry":
+            return self._finish(req, first, 1)
+        attempts = 0
+
+        async def again() -> Step:  # tenacity's first call replays the attempt already made
+            nonlocal attempts
+            attempts += 1
+            return first if attempts == 1 else await self._attempt(req, attempts, start)
+
+        step = await AsyncRetrying(**self._retrying_kwargs())(again)
+        return self._finish(req, step, attempts)
+
+    async def _attempt(self, req: PreparedRequest, n: int, start: float) -> Step:
+        elapsed = time.monotonic() - start
+        now = time.time()
+        headers = attempt_headers(self._config, req, now)
+        try:
+            result: Any = await self._transport.send(
+                req.method, req.origin, req.target, headers, req.body,
+                next_timeout(req, elapsed), req.connect_timeout,
+            )
+        except TransportError as exc:
+            result = exc
+        return self._evaluate(req, n, result, time.monotonic() - start, now)
+
+    async def close(self) -> None:
+        """Close the aiohttp session (not a caller-supplied ``http_client``)."""
+        await self._transport.close()
+
+    async def __aenter__(self) -> AsyncEASClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+

@@ -1,0 +1,123 @@
+"""EASClient: the synchronous twin. It sends, sleeps (through tenacity) and closes; every decision
+comes from the sans-IO core via BaseClient."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from tenacity import Retrying
+
+from ._base_client import BaseClient, EASResponse
+from ._batch import run_batch_sync
+from ._core.config import DEFAULT_CONCURRENCY
+from ._core.endpoint import Params
+from ._core.errors import TransportError
+from ._core.flow import PreparedRequest, Step, attempt_headers, next_timeout
+from ._transports.select import select_transport
+from ._transports.base import SyncTransport
+
+
+class EASClient(BaseClient):
+    """Call an EAS service synchronously.
+
+    Example::
+
+        from eas_client import EASClient
+
+        with EASClient("http://127.0.0.1:8080/api/predict/demo", token="secret") as client:
+            assert client.predict(b"2 105") == b"True"
+
+    ``endpoint``/``token``/``service_name`` fall back to ``EAS_ENDPOINT``/``EAS_TOKEN``/
+    ``EAS_SERVICE_NAME``. Pass ``http_client=httpx.Client(...)`` to use httpx instead of urllib3.
+    """
+
+    def __init__(self, endpoint: str | None = None, token: str | None = None, **kwargs: Any) -> None:
+        super().__init__(endpoint, token, **kwargs)
+        self._transport: SyncTransport = select_transport(
+            kwargs.get("http_client"), self._pool_size, is_async=False
+        )
+
+    def predict(
+        self,
+        data: object,
+        *,
+        path: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> Any:
+        """Send ``data`` (bytes, str, dict/list as JSON, or a TFRequest/TorchRequest) and return
+        the response body (bytes), or the decoded response for a typed request."""
+        req = self._prepare(data, path, params, headers, timeout, max_retries)
+        return self._result(req, self._call(req))
+
+    def request(
+        self,
+        data: object,
+        *,
+        path: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> EASResponse:
+        """Like :meth:`predict` but returns the whole :class:`EASResponse` (status, headers, body)."""
+        return self._call(self._prepare(data, path, params, headers, timeout, max_retries))
+
+    def predict_many(
+        self,
+        inputs: Iterable[object],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: bool = True,
+        progress: bool | Callable[[int, int | None], None] = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """Predict every input with at most ``concurrency`` calls in flight (threads); the results
+        are in input order, one value or exception per input."""
+        return run_batch_sync(
+            lambda item: self.predict(item, **kwargs),
+            inputs, concurrency=concurrency, return_exceptions=return_exceptions, progress=progress,
+        )
+
+    def _call(self, req: PreparedRequest) -> EASResponse:
+        start = time.monotonic()
+        first = self._attempt(req, 1, start)
+        if first.decision.action != "retry":
+            return self._finish(req, first, 1)
+        attempts = 0
+
+        def again() -> Step:  # tenacity's first call replays the attempt already made
+            nonlocal attempts
+            attempts += 1
+            return first if attempts == 1 else self._attempt(req, attempts, start)
+
+        step = Retrying(**self._retrying_kwargs())(again)
+        return self._finish(req, step, attempts)
+
+    def _attempt(self, req: PreparedRequest, n: int, start: float) -> Step:
+        elapsed = time.monotonic() - start
+        now = time.time()
+        headers = attempt_headers(self._config, req, now)
+        try:
+            result: Any = self._transport.send(
+                req.method, req.origin, req.target, headers, req.body,
+                next_timeout(req, elapsed), req.connect_timeout,
+            )
+        except TransportError as exc:
+            result = exc
+        return self._evaluate(req, n, result, time.monotonic() - start, now)
+
+    def close(self) -> None:
+        """Close the connection pool (not a caller-supplied ``http_client``)."""
+        self._transport.close()
+
+    def __enter__(self) -> EASClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
