@@ -37,3 +37,12 @@ bench-quick: $(STAMP) ## a < 2 minute smoke run of the benchmarks (no thresholds
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+generate: $(STAMP) ## regenerate protobuf code from spec/proto with the pinned generator
+	$(PY) scripts/generate_protos.py
+
+checkgenerate: $(STAMP) ## fail if the checked-in generated code differs from a fresh generation
+	$(PY) scripts/generate_protos.py --check
+
+test-protobuf-range: $(STAMP) ## payload tests at the lowest and the newest supported protobuf
+	bash scripts/test_protobuf_range.sh

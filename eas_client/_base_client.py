@@ -15,7 +15,6 @@ from tenacity import retry_if_result, stop_never
 
 from ._core.config import (
     DEFAULT_CONNECT_TIMEOUT_S,
-    DEFAULT_MAX_RETRIES,
     DEFAULT_POOL_SIZE,
     DEFAULT_TIMEOUT_S,
     ClientConfig,

@@ -108,7 +108,7 @@ async def run_batch_async(
 def _make_progress(progress: Progress, total: int | None) -> Callable[..., None]:
     if progress is False or progress is None:
         return _no_progress
-    if callable(progress) and progress is not True:
+    if not isinstance(progress, bool):
         done = [0]
 
         def report(n: int, close: bool = False) -> None:

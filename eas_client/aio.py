@@ -14,8 +14,8 @@ from ._core.config import DEFAULT_CONCURRENCY
 from ._core.endpoint import Params
 from ._core.errors import TransportError
 from ._core.flow import PreparedRequest, Step, attempt_headers, next_timeout
-from ._transports.select import select_transport
 from ._transports.base import AsyncTransport
+from ._transports.select import select_transport
 
 
 class AsyncEASClient(BaseClient):
@@ -90,7 +90,7 @@ class AsyncEASClient(BaseClient):
             attempts += 1
             return first if attempts == 1 else await self._attempt(req, attempts, start)
 
-        step = await AsyncRetrying(**self._retrying_kwargs())(again)
+        step: Step = await AsyncRetrying(**self._retrying_kwargs())(again)
         return self._finish(req, step, attempts)
 
     async def _attempt(self, req: PreparedRequest, n: int, start: float) -> Step:

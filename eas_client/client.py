@@ -15,8 +15,8 @@ from ._core.config import DEFAULT_CONCURRENCY
 from ._core.endpoint import Params
 from ._core.errors import TransportError
 from ._core.flow import PreparedRequest, Step, attempt_headers, next_timeout
-from ._transports.select import select_transport
 from ._transports.base import SyncTransport
+from ._transports.select import select_transport
 
 
 class EASClient(BaseClient):

@@ -12,9 +12,10 @@ Rule 4: with a ``deadline``, a retry whose wait would end at or after the deadli
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timezone
 from typing import Literal
 
 from .config import RetryPolicy
@@ -71,13 +72,38 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
         except ValueError:
             return None
         return seconds if math.isfinite(seconds) else None
+    when = parse_http_date(text)
+    return None if when is None else max(0.0, when - now)
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+)}
+# The three HTTP-date forms of RFC 9110 §5.6.7; all are GMT by definition.
+_IMF_FIXDATE = re.compile(r"^[A-Za-z]{3}, (\d{2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$")
+_RFC850 = re.compile(r"^[A-Za-z]{6,9}, (\d{2})-([A-Za-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$")
+_ASCTIME = re.compile(r"^[A-Za-z]{3} ([A-Za-z]{3}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4})$")
+
+
+def parse_http_date(text: str) -> float | None:
+    """Unix time of an HTTP-date (IMF-fixdate, RFC 850 or asctime form), else ``None``."""
+    if m := _IMF_FIXDATE.match(text):
+        day, mon, year, hh, mm, ss = m.groups()
+    elif m := _RFC850.match(text):
+        day, mon, yy, hh, mm, ss = m.groups()
+        year = str(2000 + int(yy) if int(yy) < 70 else 1900 + int(yy))
+    elif m := _ASCTIME.match(text):
+        mon, day, hh, mm, ss, year = m.groups()
+    else:
+        return None
+    month = _MONTHS.get(mon.lower())
+    if month is None:
+        return None
     try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
+        when = datetime(int(year), month, int(day), int(hh), int(mm), int(ss), tzinfo=timezone.utc)
+    except ValueError:
         return None
-    if when is None or when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - now)
+    return when.timestamp()
 
 
 def retry_delay(

@@ -25,9 +25,11 @@ def select_transport(http_client: Any, pool_size: int, *, is_async: bool) -> Any
     wanted = "AsyncClient" if is_async else "Client"
     try:
         import httpx
+
+        httpx_class: Any = getattr(httpx, wanted)
     except ImportError:
-        httpx = None
-    if httpx is not None and isinstance(http_client, getattr(httpx, wanted)):
+        httpx_class = None
+    if httpx_class is not None and isinstance(http_client, httpx_class):
         from .httpx_engine import AsyncHttpxTransport, HttpxTransport
 
         return AsyncHttpxTransport(http_client) if is_async else HttpxTransport(http_client)
