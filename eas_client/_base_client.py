@@ -164,14 +164,15 @@ class BaseClient:
         elapsed: float,
         now: float,
     ) -> Step:
-        step = evaluate(
-            self._config, req, attempts, result, elapsed=elapsed, rand=self._rand(), now=now
-        )
+        step = evaluate(self._config, req, attempts, result, elapsed=elapsed, rand=self._rand(), now=now)
         if logger.isEnabledFor(logging.DEBUG):
             status = result.status if isinstance(result, RawResponse) else result.cause_kind
             logger.debug(
                 "eas attempt %d POST %s -> %s; %s",
-                attempts, req.url, status, step.decision.reason,
+                attempts,
+                req.url,
+                status,
+                step.decision.reason,
             )
         return step
 

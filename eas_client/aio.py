@@ -75,7 +75,10 @@ class AsyncEASClient(BaseClient):
         order, one value or exception per input."""
         return await run_batch_async(
             lambda item: self.predict(item, **kwargs),
-            inputs, concurrency=concurrency, return_exceptions=return_exceptions, progress=progress,
+            inputs,
+            concurrency=concurrency,
+            return_exceptions=return_exceptions,
+            progress=progress,
         )
 
     async def _call(self, req: PreparedRequest) -> EASResponse:
@@ -99,8 +102,13 @@ class AsyncEASClient(BaseClient):
         headers = attempt_headers(self._config, req, now)
         try:
             result: Any = await self._transport.send(
-                req.method, req.origin, req.target, headers, req.body,
-                next_timeout(req, elapsed), req.connect_timeout,
+                req.method,
+                req.origin,
+                req.target,
+                headers,
+                req.body,
+                next_timeout(req, elapsed),
+                req.connect_timeout,
             )
         except TransportError as exc:
             result = exc
@@ -115,4 +123,3 @@ class AsyncEASClient(BaseClient):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
-

@@ -80,7 +80,10 @@ class EASClient(BaseClient):
         are in input order, one value or exception per input."""
         return run_batch_sync(
             lambda item: self.predict(item, **kwargs),
-            inputs, concurrency=concurrency, return_exceptions=return_exceptions, progress=progress,
+            inputs,
+            concurrency=concurrency,
+            return_exceptions=return_exceptions,
+            progress=progress,
         )
 
     def _call(self, req: PreparedRequest) -> EASResponse:
@@ -104,8 +107,13 @@ class EASClient(BaseClient):
         headers = attempt_headers(self._config, req, now)
         try:
             result: Any = self._transport.send(
-                req.method, req.origin, req.target, headers, req.body,
-                next_timeout(req, elapsed), req.connect_timeout,
+                req.method,
+                req.origin,
+                req.target,
+                headers,
+                req.body,
+                next_timeout(req, elapsed),
+                req.connect_timeout,
             )
         except TransportError as exc:
             result = exc
@@ -120,4 +128,3 @@ class EASClient(BaseClient):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-

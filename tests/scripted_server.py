@@ -28,6 +28,7 @@ class Seen:
     query: str
     headers: dict[str, str]
     body: bytes
+    peer: int = 0
 
 
 class ScriptedServer:
@@ -85,7 +86,7 @@ def _make_handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             path, _, query = self.path.partition("?")
             headers = {k.lower(): v for k, v in self.headers.items()}
-            reply = server.next_reply(Seen(self.command, path, query, headers, body))
+            reply = server.next_reply(Seen(self.command, path, query, headers, body, self.client_address[1]))
             try:
                 if reply.delay_ms:
                     time.sleep(reply.delay_ms / 1000)  # the scripted slowness itself, not a sync

@@ -57,8 +57,7 @@ def parse_endpoint(raw: object, service_name: str | None = None) -> Endpoint:
     """Parse an endpoint string, or raise :class:`ConfigError` naming the problem and the fix."""
     if raw is None:
         raise ConfigError(
-            "endpoint is required: pass endpoint='http://<host>/api/predict/<service>' "
-            "or set EAS_ENDPOINT"
+            "endpoint is required: pass endpoint='http://<host>/api/predict/<service>' or set EAS_ENDPOINT"
         )
     if not isinstance(raw, str):
         raise ConfigError(f"endpoint must be a str, not {type(raw).__name__}")
@@ -98,8 +97,7 @@ def _service_path(path: str, service_name: str | None) -> tuple[str, str | None]
         service = match.group("service")
         if service_name is not None and service_name != service:
             raise ConfigError(
-                f"endpoint names service {service!r} but service_name is {service_name!r}; "
-                "pass only one"
+                f"endpoint names service {service!r} but service_name is {service_name!r}; pass only one"
             )
         return f"{match.group('prefix')}{PREDICT_PREFIX}{service}", service
     prefix = path.rstrip("/")

@@ -54,9 +54,11 @@ class EASError(Exception):
 
     def __str__(self) -> str:
         where = f" [endpoint={self.endpoint}]" if self.endpoint else ""
-        tries = f" after {self.attempts} attempt{'s' if self.attempts != 1 else ''}" if (
-            self.attempts > 1
-        ) else ""
+        tries = (
+            f" after {self.attempts} attempt{'s' if self.attempts != 1 else ''}"
+            if (self.attempts > 1)
+            else ""
+        )
         return f"{self.message}{where}{tries}"
 
 

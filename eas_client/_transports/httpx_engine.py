@@ -33,7 +33,10 @@ class HttpxTransport:
         url = origin + target
         try:
             resp = self._client.request(
-                method, url, content=body, headers=headers,
+                method,
+                url,
+                content=body,
+                headers=headers,
                 timeout=_timeout(self._httpx, timeout, connect_timeout),
             )
         except Exception as exc:
@@ -64,7 +67,10 @@ class AsyncHttpxTransport:
         url = origin + target
         try:
             resp = await self._client.request(
-                method, url, content=body, headers=headers,
+                method,
+                url,
+                content=body,
+                headers=headers,
                 timeout=_timeout(self._httpx, timeout, connect_timeout),
             )
         except Exception as exc:

@@ -18,9 +18,7 @@ def select_transport(http_client: Any, pool_size: int, *, is_async: bool) -> Any
         return Urllib3Transport(pool_size=pool_size)
     # Anything with send() and close() but no request() is a transport of the caller's own
     # (tests, custom engines); httpx clients have all three and take the httpx adapter.
-    if hasattr(http_client, "send") and hasattr(http_client, "close") and not hasattr(
-        http_client, "request"
-    ):
+    if hasattr(http_client, "send") and hasattr(http_client, "close") and not hasattr(http_client, "request"):
         return http_client
     wanted = "AsyncClient" if is_async else "Client"
     try:
@@ -34,6 +32,4 @@ def select_transport(http_client: Any, pool_size: int, *, is_async: bool) -> Any
 
         return AsyncHttpxTransport(http_client) if is_async else HttpxTransport(http_client)
     other = "EASClient takes httpx.Client" if is_async else "AsyncEASClient takes httpx.AsyncClient"
-    raise ConfigError(
-        f"http_client must be an httpx.{wanted}, not {type(http_client).__name__} ({other})"
-    )
+    raise ConfigError(f"http_client must be an httpx.{wanted}, not {type(http_client).__name__} ({other})")

@@ -29,7 +29,9 @@ def params(kind: str, stems: list[str]) -> list[Any]:
     for stem in stems:
         for case in load(kind, stem)["cases"]:
             case_id = f"{stem}/{case['name']}"
-            marks = [pytest.mark.xfail(strict=True)] if any(fnmatch.fnmatch(case_id, g) for g in globs) else []
+            marks = (
+                [pytest.mark.xfail(strict=True)] if any(fnmatch.fnmatch(case_id, g) for g in globs) else []
+            )
             out.append(pytest.param(case, id=case_id, marks=marks))
     return out
 

@@ -14,7 +14,15 @@ from ..conftest import ClientFactory
 from ..scripted_server import Reply, ScriptedServer
 from .corpus import decode_bytes, decode_data, params, stems
 
-POLICY_KEYS = ("max_retries", "backoff_base", "backoff_max", "retry_after_cap", "deadline", "retry_statuses", "retry_errors")
+POLICY_KEYS = (
+    "max_retries",
+    "backoff_base",
+    "backoff_max",
+    "retry_after_cap",
+    "deadline",
+    "retry_statuses",
+    "retry_errors",
+)
 
 
 def _client(make_client: ClientFactory, server: ScriptedServer, spec: dict[str, Any]) -> Any:
@@ -22,7 +30,9 @@ def _client(make_client: ClientFactory, server: ScriptedServer, spec: dict[str, 
     service = spec.pop("service_name", None)
     endpoint = server.origin + spec.pop("endpoint_path", "")
     policy = RetryPolicy(**{k: spec.pop(k) for k in POLICY_KEYS if k in spec})
-    return make_client(endpoint, spec.pop("token", None), service_name=service, retry=policy, rand=lambda: 0.0, **spec)
+    return make_client(
+        endpoint, spec.pop("token", None), service_name=service, retry=policy, rand=lambda: 0.0, **spec
+    )
 
 
 def _call(client: Any, call: dict[str, Any]) -> Any:
@@ -37,7 +47,13 @@ def _call(client: Any, call: dict[str, Any]) -> Any:
 
 def _reply(spec: dict[str, Any]) -> Reply:
     body = decode_bytes(spec["body"]) if "body" in spec else b""
-    return Reply(spec.get("status", 200), spec.get("headers", {}), body, spec.get("delay_ms", 0), spec.get("reset", False))
+    return Reply(
+        spec.get("status", 200),
+        spec.get("headers", {}),
+        body,
+        spec.get("delay_ms", 0),
+        spec.get("reset", False),
+    )
 
 
 @pytest.mark.parametrize("case", params("scenarios", stems("scenarios")))
@@ -81,4 +97,6 @@ def test_scenario(case: dict[str, Any], make_client: ClientFactory) -> None:
         if want.get("signature_valid"):
             h = seen.headers
             assert auth.md5_matches(seen.body, h["content-md5"])
-            assert auth.verify_signature(token, h["authorization"], h["content-md5"], h["content-type"], h["date"], seen.path)
+            assert auth.verify_signature(
+                token, h["authorization"], h["content-md5"], h["content-type"], h["date"], seen.path
+            )

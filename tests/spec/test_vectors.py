@@ -28,7 +28,11 @@ def test_endpoint(case: dict[str, Any]) -> None:
 
     def build() -> tuple[str, str, str | None]:
         ep = endpoint.parse_endpoint(inp["endpoint"], inp.get("service_name"))
-        return endpoint.build_url(ep, inp.get("path"), pairs), endpoint.build_path(ep, inp.get("path")), ep.service
+        return (
+            endpoint.build_url(ep, inp.get("path"), pairs),
+            endpoint.build_path(ep, inp.get("path")),
+            ep.service,
+        )
 
     if "error" in exp:
         with pytest.raises(getattr(eas_client, exp["error"])):
@@ -86,7 +90,9 @@ def test_auth_hmac(case: dict[str, Any]) -> None:
     assert auth.string_to_sign(md5, inp["content_type"], date, inp["path"]) == exp["string_to_sign"]
     headers = auth.signature_headers(inp["token"], body, inp["content_type"], inp["path"], inp["now"])
     assert headers == [("Content-MD5", md5), ("Date", date), ("Authorization", exp["authorization"])]
-    assert auth.verify_signature(inp["token"], exp["authorization"], md5, inp["content_type"], date, inp["path"])
+    assert auth.verify_signature(
+        inp["token"], exp["authorization"], md5, inp["content_type"], date, inp["path"]
+    )
 
 
 @pytest.mark.parametrize("case", params("vectors", ["retry_decision"]))
@@ -94,7 +100,12 @@ def test_retry_decision(case: dict[str, Any]) -> None:
     inp, exp = case["input"], case["expect"]
     outcome = retry.Outcome(inp.get("status"), inp.get("error"), inp.get("retry_after"))
     got = retry.decide(
-        _policy(inp.get("policy")), inp["attempts"], outcome, elapsed=inp["elapsed"], rand=inp["rand"], now=inp["now"]
+        _policy(inp.get("policy")),
+        inp["attempts"],
+        outcome,
+        elapsed=inp["elapsed"],
+        rand=inp["rand"],
+        now=inp["now"],
     )
     assert got.action == exp["action"]
     if "delay" in exp:
@@ -121,8 +132,12 @@ def test_error_mapping(case: dict[str, Any]) -> None:
     inp, exp = case["input"], case["expect"]
     body = decode_bytes(inp["body"]) if "body" in inp else b""
     err = errors.error_for_status(
-        inp["status"], body, inp.get("headers", {}), endpoint="http://h/api/predict/x",
-        service=inp.get("service", "x"), attempts=1,
+        inp["status"],
+        body,
+        inp.get("headers", {}),
+        endpoint="http://h/api/predict/x",
+        service=inp.get("service", "x"),
+        attempts=1,
     )
     assert type(err).__name__ == exp["error"]
     assert err.status == inp["status"]
@@ -163,8 +178,13 @@ def test_redaction(case: dict[str, Any], caplog: pytest.LogCaptureFixture) -> No
         req = prepare(client.config, base_headers(client.config), b"x")
         with caplog.at_level(logging.DEBUG, logger="eas_client"):
             step = evaluate(
-                client.config, req, 1, RawResponse(inp["status"], {}, decode_bytes(inp["body"])),
-                elapsed=0, rand=0, now=0,
+                client.config,
+                req,
+                1,
+                RawResponse(inp["status"], {}, decode_bytes(inp["body"])),
+                elapsed=0,
+                rand=0,
+                now=0,
             )
         assert step.error is not None
         text = str(step.error) + repr(step.error) + step.error.body.decode() + caplog.text
