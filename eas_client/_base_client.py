@@ -24,7 +24,7 @@ from ._core.config import (
     check_timeout,
 )
 from ._core.endpoint import Params
-from ._core.errors import EASError, TransportError
+from ._core.errors import TransportError
 from ._core.flow import (
     PreparedRequest,
     RawResponse,
@@ -187,16 +187,19 @@ class BaseClient:
         }
 
     @staticmethod
-    def _finish(req: PreparedRequest, step: Step, attempts: int) -> EASResponse:
+    def _finish(step: Step) -> RawResponse:
         if step.error is not None:
             raise step.error
-        raw = step.response
-        assert raw is not None
+        assert step.response is not None
+        return step.response
+
+    @staticmethod
+    def _response(raw: RawResponse, attempts: int) -> EASResponse:
         return EASResponse(raw.status, _plain_headers(raw.headers), raw.body, attempts)
 
     @staticmethod
-    def _result(req: PreparedRequest, resp: EASResponse) -> Any:
-        return req.parse(resp.body) if req.parse is not None else resp.body
+    def _result(req: PreparedRequest, raw: RawResponse) -> Any:
+        return req.parse(raw.body) if req.parse is not None else raw.body
 
 
 def _wants_retry(step: Step) -> bool:
@@ -210,8 +213,3 @@ def _wait_from_step(retry_state: Any) -> float:
 
 def _plain_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items()}
-
-
-def attempt_count(step: Step) -> int:
-    err = step.error
-    return err.attempts if isinstance(err, EASError) else 1

@@ -13,7 +13,7 @@ from ._batch import run_batch_async
 from ._core.config import DEFAULT_CONCURRENCY
 from ._core.endpoint import Params
 from ._core.errors import TransportError
-from ._core.flow import PreparedRequest, Step, attempt_headers, next_timeout
+from ._core.flow import PreparedRequest, RawResponse, Step, attempt_headers, next_timeout
 from ._transports.base import AsyncTransport
 from ._transports.select import select_transport
 
@@ -47,7 +47,8 @@ class AsyncEASClient(BaseClient):
     ) -> Any:
         """Async :meth:`EASClient.predict`."""
         req = self._prepare(data, path, params, headers, timeout, max_retries)
-        return self._result(req, await self._call(req))
+        raw, _ = await self._call(req)
+        return self._result(req, raw)
 
     async def request(
         self,
@@ -60,7 +61,8 @@ class AsyncEASClient(BaseClient):
         max_retries: int | None = None,
     ) -> EASResponse:
         """Async :meth:`EASClient.request`."""
-        return await self._call(self._prepare(data, path, params, headers, timeout, max_retries))
+        req = self._prepare(data, path, params, headers, timeout, max_retries)
+        return self._response(*(await self._call(req)))
 
     async def predict_many(
         self,
@@ -81,11 +83,11 @@ class AsyncEASClient(BaseClient):
             progress=progress,
         )
 
-    async def _call(self, req: PreparedRequest) -> EASResponse:
+    async def _call(self, req: PreparedRequest) -> tuple[RawResponse, int]:
         start = time.monotonic()
         first = await self._attempt(req, 1, start)
         if first.decision.action != "retry":
-            return self._finish(req, first, 1)
+            return self._finish(first), 1
         attempts = 0
 
         async def again() -> Step:  # tenacity's first call replays the attempt already made
@@ -94,7 +96,7 @@ class AsyncEASClient(BaseClient):
             return first if attempts == 1 else await self._attempt(req, attempts, start)
 
         step: Step = await AsyncRetrying(**self._retrying_kwargs())(again)
-        return self._finish(req, step, attempts)
+        return self._finish(step), attempts
 
     async def _attempt(self, req: PreparedRequest, n: int, start: float) -> Step:
         elapsed = time.monotonic() - start

@@ -14,7 +14,7 @@ from ._batch import run_batch_sync
 from ._core.config import DEFAULT_CONCURRENCY
 from ._core.endpoint import Params
 from ._core.errors import TransportError
-from ._core.flow import PreparedRequest, Step, attempt_headers, next_timeout
+from ._core.flow import PreparedRequest, RawResponse, Step, attempt_headers, next_timeout
 from ._transports.base import SyncTransport
 from ._transports.select import select_transport
 
@@ -52,7 +52,8 @@ class EASClient(BaseClient):
         """Send ``data`` (bytes, str, dict/list as JSON, or a TFRequest/TorchRequest) and return
         the response body (bytes), or the decoded response for a typed request."""
         req = self._prepare(data, path, params, headers, timeout, max_retries)
-        return self._result(req, self._call(req))
+        raw, _ = self._call(req)
+        return self._result(req, raw)
 
     def request(
         self,
@@ -65,7 +66,8 @@ class EASClient(BaseClient):
         max_retries: int | None = None,
     ) -> EASResponse:
         """Like :meth:`predict` but returns the whole :class:`EASResponse` (status, headers, body)."""
-        return self._call(self._prepare(data, path, params, headers, timeout, max_retries))
+        req = self._prepare(data, path, params, headers, timeout, max_retries)
+        return self._response(*(self._call(req)))
 
     def predict_many(
         self,
@@ -86,11 +88,11 @@ class EASClient(BaseClient):
             progress=progress,
         )
 
-    def _call(self, req: PreparedRequest) -> EASResponse:
+    def _call(self, req: PreparedRequest) -> tuple[RawResponse, int]:
         start = time.monotonic()
         first = self._attempt(req, 1, start)
         if first.decision.action != "retry":
-            return self._finish(req, first, 1)
+            return self._finish(first), 1
         attempts = 0
 
         def again() -> Step:  # tenacity's first call replays the attempt already made
@@ -99,7 +101,7 @@ class EASClient(BaseClient):
             return first if attempts == 1 else self._attempt(req, attempts, start)
 
         step = Retrying(**self._retrying_kwargs())(again)
-        return self._finish(req, step, attempts)
+        return self._finish(step), attempts
 
     def _attempt(self, req: PreparedRequest, n: int, start: float) -> Step:
         elapsed = time.monotonic() - start

@@ -40,7 +40,7 @@ class RawResponse:
     body: bytes
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PreparedRequest:
     """Everything needed to send the attempts of one call."""
 
