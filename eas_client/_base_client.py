@@ -15,6 +15,8 @@ from tenacity import retry_if_result, stop_never
 
 from ._core.config import (
     DEFAULT_CONNECT_TIMEOUT_S,
+    DEFAULT_DISCOVERY_REFRESH_S,
+    DEFAULT_EJECT_S,
     DEFAULT_POOL_SIZE,
     DEFAULT_TIMEOUT_S,
     ClientConfig,
@@ -34,12 +36,15 @@ from ._core.flow import (
     prepare,
 )
 from ._core.redact import redact_token
+from ._direct import DirectRouter, Route
 from ._version import __version__
 
 logger = logging.getLogger("eas_client")
 
 USER_AGENT = f"eas-client-python/{__version__} (python {platform.python_version()})"
 _UNSET: Any = object()
+# A discovery server answers from memory; a slow one must not hold a call for the full timeout.
+DISCOVERY_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,9 @@ class BaseClient:
         headers: Mapping[str, str] | None = None,
         pool_size: int = DEFAULT_POOL_SIZE,
         http_client: Any = None,
+        endpoint_type: str = "gateway",
+        discovery_refresh: float = DEFAULT_DISCOVERY_REFRESH_S,
+        eject_for: float = DEFAULT_EJECT_S,
     ) -> None:
         policy = retry if retry is not None else RetryPolicy()
         if not isinstance(policy, RetryPolicy):
@@ -110,7 +118,11 @@ class BaseClient:
             headers=headers,
             user_agent=USER_AGENT,
             env=os.environ,
+            endpoint_type=endpoint_type,
+            discovery_refresh=discovery_refresh,
+            eject_for=eject_for,
         )
+        self._router = DirectRouter(self._config) if self._config.endpoint_type == "direct" else None
         self._pool_size = pool_size
         self._headers = base_headers(self._config)
         self._rand: Callable[[], float] = random.random
@@ -175,6 +187,20 @@ class BaseClient:
                 step.decision.reason,
             )
         return step
+
+    def _route_to(self, route: Route, now: float) -> str:
+        """Direct mode: the origin of the next instance; a retry avoids the one that just failed."""
+        assert self._router is not None
+        route.instance = self._router.pick(now, exclude=route.instance)
+        return route.instance.origin
+
+    def _report(self, route: Route, result: RawResponse | TransportError, now: float) -> None:
+        assert self._router is not None and route.instance is not None
+        self._router.report(route.instance, result, now)
+
+    def _discovery_send_args(self, router: DirectRouter) -> tuple[Any, ...]:
+        timeout = min(self._config.timeout, DISCOVERY_TIMEOUT_S)
+        return router.fetch_args({"User-Agent": USER_AGENT}, timeout, self._config.connect_timeout)
 
     @staticmethod
     def _retrying_kwargs() -> dict[str, Any]:

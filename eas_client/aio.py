@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -14,6 +15,7 @@ from ._core.config import DEFAULT_CONCURRENCY
 from ._core.endpoint import Params
 from ._core.errors import TransportError
 from ._core.flow import PreparedRequest, RawResponse, Step, attempt_headers, next_timeout
+from ._direct import DirectRouter, Route
 from ._transports.base import AsyncTransport
 from ._transports.select import select_transport
 
@@ -34,6 +36,8 @@ class AsyncEASClient(BaseClient):
         self._transport: AsyncTransport = select_transport(
             kwargs.get("http_client"), self._pool_size, is_async=True
         )
+        self._discovery_lock: asyncio.Lock | None = None
+        self._background: set[asyncio.Task[None]] = set()
 
     async def predict(
         self,
@@ -84,8 +88,12 @@ class AsyncEASClient(BaseClient):
         )
 
     async def _call(self, req: PreparedRequest) -> tuple[RawResponse, int]:
+        route = None
+        if self._router is not None:
+            await self._discover(self._router)
+            route = Route()
         start = time.monotonic()
-        first = await self._attempt(req, 1, start)
+        first = await self._attempt(req, 1, start, route)
         if first.decision.action != "retry":
             return self._finish(first), 1
         attempts = 0
@@ -93,31 +101,60 @@ class AsyncEASClient(BaseClient):
         async def again() -> Step:  # tenacity's first call replays the attempt already made
             nonlocal attempts
             attempts += 1
-            return first if attempts == 1 else await self._attempt(req, attempts, start)
+            return first if attempts == 1 else await self._attempt(req, attempts, start, route)
 
         step: Step = await AsyncRetrying(**self._retrying_kwargs())(again)
         return self._finish(step), attempts
 
-    async def _attempt(self, req: PreparedRequest, n: int, start: float) -> Step:
-        elapsed = time.monotonic() - start
+    async def _attempt(self, req: PreparedRequest, n: int, start: float, route: Route | None) -> Step:
+        mono = time.monotonic()
         now = time.time()
+        origin = req.origin if route is None else self._route_to(route, mono)
         headers = attempt_headers(self._config, req, now)
         try:
             result: Any = await self._transport.send(
                 req.method,
-                req.origin,
+                origin,
                 req.target,
                 headers,
                 req.body,
-                next_timeout(req, elapsed),
+                next_timeout(req, mono - start),
                 req.connect_timeout,
             )
         except TransportError as exc:
             result = exc
+        if route is not None:
+            self._report(route, result, mono)
         return self._evaluate(req, n, result, time.monotonic() - start, now)
+
+    async def _discover(self, router: DirectRouter) -> None:
+        need = router.need(time.monotonic())
+        if need == "none":
+            return
+        if need == "now":
+            if self._discovery_lock is None:
+                self._discovery_lock = asyncio.Lock()
+            async with self._discovery_lock:  # one fetch for all tasks waiting on the first list
+                if not router.has_list():
+                    await self._fetch(router)
+            return
+        # A stale list is refreshed in the background: no caller waits for discovery.
+        task = asyncio.get_running_loop().create_task(self._fetch(router))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _fetch(self, router: DirectRouter) -> None:
+        try:
+            result: Any = await self._transport.send(*self._discovery_send_args(router))
+        except TransportError as exc:
+            result = exc
+        router.apply(result, time.monotonic())
 
     async def close(self) -> None:
         """Close the aiohttp session (not a caller-supplied ``http_client``)."""
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         await self._transport.close()
 
     async def __aenter__(self) -> AsyncEASClient:

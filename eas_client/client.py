@@ -3,6 +3,7 @@ comes from the sans-IO core via BaseClient."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -15,6 +16,7 @@ from ._core.config import DEFAULT_CONCURRENCY
 from ._core.endpoint import Params
 from ._core.errors import TransportError
 from ._core.flow import PreparedRequest, RawResponse, Step, attempt_headers, next_timeout
+from ._direct import DirectRouter, Route
 from ._transports.base import SyncTransport
 from ._transports.select import select_transport
 
@@ -38,6 +40,7 @@ class EASClient(BaseClient):
         self._transport: SyncTransport = select_transport(
             kwargs.get("http_client"), self._pool_size, is_async=False
         )
+        self._discovery_lock = threading.Lock()
 
     def predict(
         self,
@@ -89,8 +92,12 @@ class EASClient(BaseClient):
         )
 
     def _call(self, req: PreparedRequest) -> tuple[RawResponse, int]:
+        route = None
+        if self._router is not None:
+            self._discover(self._router)
+            route = Route()
         start = time.monotonic()
-        first = self._attempt(req, 1, start)
+        first = self._attempt(req, 1, start, route)
         if first.decision.action != "retry":
             return self._finish(first), 1
         attempts = 0
@@ -98,28 +105,50 @@ class EASClient(BaseClient):
         def again() -> Step:  # tenacity's first call replays the attempt already made
             nonlocal attempts
             attempts += 1
-            return first if attempts == 1 else self._attempt(req, attempts, start)
+            return first if attempts == 1 else self._attempt(req, attempts, start, route)
 
         step = Retrying(**self._retrying_kwargs())(again)
         return self._finish(step), attempts
 
-    def _attempt(self, req: PreparedRequest, n: int, start: float) -> Step:
-        elapsed = time.monotonic() - start
+    def _attempt(self, req: PreparedRequest, n: int, start: float, route: Route | None) -> Step:
+        mono = time.monotonic()
         now = time.time()
+        origin = req.origin if route is None else self._route_to(route, mono)
         headers = attempt_headers(self._config, req, now)
         try:
             result: Any = self._transport.send(
                 req.method,
-                req.origin,
+                origin,
                 req.target,
                 headers,
                 req.body,
-                next_timeout(req, elapsed),
+                next_timeout(req, mono - start),
                 req.connect_timeout,
             )
         except TransportError as exc:
             result = exc
+        if route is not None:
+            self._report(route, result, mono)
         return self._evaluate(req, n, result, time.monotonic() - start, now)
+
+    def _discover(self, router: DirectRouter) -> None:
+        need = router.need(time.monotonic())
+        if need == "none":
+            return
+        if need == "now":
+            with self._discovery_lock:  # one fetch for all threads waiting on the first list
+                if router.has_list():
+                    return
+                self._fetch(router)
+            return
+        self._fetch(router)
+
+    def _fetch(self, router: DirectRouter) -> None:
+        try:
+            result: Any = self._transport.send(*self._discovery_send_args(router))
+        except TransportError as exc:
+            result = exc
+        router.apply(result, time.monotonic())
 
     def close(self) -> None:
         """Close the connection pool (not a caller-supplied ``http_client``)."""

@@ -3,6 +3,7 @@ every request it saw. Used by the spec scenario runner and the client tests."""
 
 from __future__ import annotations
 
+import itertools
 import socket
 import struct
 import threading
@@ -10,6 +11,9 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+
+_SEQUENCE = itertools.count()
 
 
 @dataclass
@@ -29,6 +33,7 @@ class Seen:
     headers: dict[str, str]
     body: bytes
     peer: int = 0
+    seq: int = field(default_factory=lambda: next(_SEQUENCE))  # global arrival order across servers
 
 
 class ScriptedServer:

@@ -40,7 +40,13 @@ DEFAULT_RETRY_ERRORS = frozenset({"connect", "reset"})
 DEFAULT_POOL_SIZE = 16
 DEFAULT_CONCURRENCY = 16
 
+# Direct mode: the official SDKs re-read the instance list every 3 s; so do we, lazily.
+DEFAULT_DISCOVERY_REFRESH_S = 3.0
+# An instance that refused or reset a connection is skipped this long before it is tried again.
+DEFAULT_EJECT_S = 5.0
+
 AuthMode = Literal["token", "signature"]
+EndpointType = Literal["gateway", "direct"]
 RetryError = Literal["connect", "reset", "timeout"]
 ENV_ENDPOINT = "EAS_ENDPOINT"
 ENV_TOKEN = "EAS_TOKEN"
@@ -94,6 +100,9 @@ class ClientConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     headers: tuple[tuple[str, str], ...] = ()
     user_agent: str = ""
+    endpoint_type: EndpointType = "gateway"
+    discovery_refresh: float = DEFAULT_DISCOVERY_REFRESH_S
+    eject_for: float = DEFAULT_EJECT_S
 
     def __repr__(self) -> str:
         return (
@@ -118,6 +127,9 @@ def build_config(
     headers: Mapping[str, str] | None,
     user_agent: str,
     env: Mapping[str, str],
+    endpoint_type: str = "gateway",
+    discovery_refresh: float = DEFAULT_DISCOVERY_REFRESH_S,
+    eject_for: float = DEFAULT_EJECT_S,
 ) -> ClientConfig:
     """Resolve arguments and environment (``EAS_ENDPOINT``, ``EAS_TOKEN``, ``EAS_SERVICE_NAME``)."""
     endpoint = endpoint if endpoint is not None else env.get(ENV_ENDPOINT) or None
@@ -137,8 +149,17 @@ def build_config(
         raise ConfigError("auth='signature' needs a token: pass token=... or set EAS_TOKEN")
     _check_seconds("timeout", timeout, allow_zero=False)
     _check_seconds("connect_timeout", connect_timeout, allow_zero=False)
+    _check_seconds("discovery_refresh", discovery_refresh, allow_zero=True)
+    _check_seconds("eject_for", eject_for, allow_zero=True)
+    if endpoint_type not in ("gateway", "direct"):
+        raise ConfigError(f"endpoint_type must be 'gateway' or 'direct', not {endpoint_type!r}")
+    parsed = parse_endpoint(endpoint, service_name)
+    if endpoint_type == "direct" and parsed.service is None:
+        raise ConfigError(
+            "endpoint_type='direct' needs a service: pass service_name=... with the discovery endpoint"
+        )
     return ClientConfig(
-        endpoint=parse_endpoint(endpoint, service_name),
+        endpoint=parsed,
         token=token,
         auth=auth,  # type: ignore[arg-type]
         timeout=float(timeout),
@@ -146,6 +167,9 @@ def build_config(
         retry=retry,
         headers=normalize_headers(headers, "headers"),
         user_agent=user_agent,
+        endpoint_type=endpoint_type,  # type: ignore[arg-type]
+        discovery_refresh=float(discovery_refresh),
+        eject_for=float(eject_for),
     )
 
 

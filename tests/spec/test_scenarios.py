@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 from typing import Any
 
 import pytest
@@ -59,35 +61,94 @@ def _reply(spec: dict[str, Any]) -> Reply:
 @pytest.mark.parametrize("case", params("scenarios", stems("scenarios")))
 def test_scenario(case: dict[str, Any], make_client: ClientFactory) -> None:
     inp, exp = case["input"], case["expect"]
-    token = inp["client"].get("token")
+    if "instances" in inp:
+        _run_direct(case, make_client)
+        return
     with ScriptedServer([_reply(r) for r in inp["replies"]]) as server:
         client = _client(make_client, server, inp["client"])
-        outcome = exp["outcome"]
-        if "error" in outcome:
-            with pytest.raises(getattr(eas_client, outcome["error"])) as info:
-                _call(client, inp["call"])
-            err = info.value
-            assert type(err).__name__ == outcome["error"]
+        _check_outcome(client, inp, exp["outcome"])
+    _check_requests(server.seen, exp["requests"], inp["client"].get("token"))
+
+
+def _run_direct(case: dict[str, Any], make_client: ClientFactory) -> None:
+    inp, exp = case["input"], case["expect"]
+    with contextlib.ExitStack() as stack:
+        instances = [
+            stack.enter_context(ScriptedServer([_reply(r) for r in i.get("replies", [])]))
+            for i in inp["instances"]
+        ]
+        for spec, server in zip(inp["instances"], instances, strict=True):
+            if spec.get("down"):
+                server.__exit__()  # its port now refuses connections
+        discovery = stack.enter_context(
+            ScriptedServer([_discovery_reply(r, inp["instances"], instances) for r in inp["discovery"]])
+        )
+        client = _client(make_client, discovery, inp["client"])
+        _check_outcome(client, inp, exp["outcome"])
+    if "instance_requests" in exp:
+        assert [len(s.seen) for s in instances] == exp["instance_requests"]
+    if "discovery_requests" in exp:
+        assert len(discovery.seen) == exp["discovery_requests"]
+    for seen in discovery.seen:
+        assert (seen.method, seen.path) == ("GET", "/api/v1/servicediscovery/upstreams/demo")
+        assert "authorization" not in seen.headers
+    if "final_instance" in exp:
+        last = max((s.seq, i) for i, server in enumerate(instances) for s in server.seen)
+        assert last[1] == exp["final_instance"]
+    if "requests" in exp:
+        _check_requests(
+            [s for server in instances for s in server.seen], exp["requests"], inp["client"].get("token")
+        )
+
+
+def _discovery_reply(
+    spec: dict[str, Any], specs: list[dict[str, Any]], servers: list[ScriptedServer]
+) -> Reply:
+    if "items" not in spec:
+        return _reply(spec)
+    items = [
+        {"ip": "127.0.0.1", "port": int(servers[i].origin.rsplit(":", 1)[1]), "weight": specs[i]["weight"]}
+        for i in spec["items"]
+    ]
+    return Reply(
+        spec.get("status", 200),
+        {"Content-Type": "application/json"},
+        json.dumps({"endpoints": {"items": items}}).encode(),
+    )
+
+
+def _check_outcome(client: Any, inp: dict[str, Any], outcome: dict[str, Any]) -> None:
+    token = inp["client"].get("token")
+    if "error" in outcome:
+        with pytest.raises(getattr(eas_client, outcome["error"])) as info:
+            _call(client, inp["call"])
+        err = info.value
+        assert type(err).__name__ == outcome["error"]
+        if "attempts" in outcome:
             assert err.attempts == outcome["attempts"]
-            if "status" in outcome:
-                assert err.status == outcome["status"]
-            if "last_error" in outcome:
-                assert type(err.last_error).__name__ == outcome["last_error"]
-            assert err.endpoint is not None and token not in str(err) if token else True
-        elif "results" in outcome:
-            results = _call(client, inp["call"])
-            assert len(results) == len(outcome["results"])
-            for got, want in zip(results, outcome["results"], strict=True):
-                if "error" in want:
-                    assert type(got).__name__ == want["error"]
-                else:
-                    assert got == decode_bytes(want["body"])
-        else:
-            resp = _call(client, inp["call"])
-            assert resp.body == decode_bytes(outcome["body"])
-            assert resp.attempts == outcome["attempts"]
-    assert len(server.seen) == len(exp["requests"])
-    for seen, want in zip(server.seen, exp["requests"], strict=True):
+        if "status" in outcome:
+            assert err.status == outcome["status"]
+        if "last_error" in outcome:
+            assert type(err.last_error).__name__ == outcome["last_error"]
+        if token:
+            assert token not in str(err)
+    elif "results" in outcome:
+        results = _call(client, inp["call"])
+        assert len(results) == len(outcome["results"])
+        for got, want in zip(results, outcome["results"], strict=True):
+            if "error" in want:
+                assert type(got).__name__ == want["error"]
+            else:
+                assert got == decode_bytes(want["body"])
+    else:
+        resp = _call(client, inp["call"])
+        assert resp.body == decode_bytes(outcome["body"])
+        assert resp.attempts == outcome["attempts"]
+
+
+def _check_requests(seen_list: list[Any], wanted: list[dict[str, Any]], token: str | None) -> None:
+    assert len(seen_list) == len(wanted)
+    for seen, want in zip(seen_list, wanted, strict=True):
         assert (seen.method, seen.path, seen.query) == (want["method"], want["path"], want.get("query", ""))
         assert seen.headers["user-agent"].startswith("eas-client-")
         for name, value in want.get("headers", {}).items():

@@ -9,7 +9,7 @@ import pytest
 
 import eas_client
 from eas_client._base_client import BaseClient
-from eas_client._core import auth, config, endpoint, errors, redact, retry
+from eas_client._core import auth, config, discovery, endpoint, errors, redact, retry
 from eas_client._core.flow import base_headers, prepare
 
 from .corpus import decode_bytes, decode_data, params
@@ -207,3 +207,48 @@ def test_defaults(case: dict[str, Any]) -> None:
     assert sorted(policy.retry_statuses) == exp["retry_statuses"]
     assert sorted(policy.retry_errors) == exp["retry_errors"]
     assert config.DEFAULT_CONCURRENCY == exp["concurrency"]
+    assert config.DEFAULT_DISCOVERY_REFRESH_S == exp["discovery_refresh_s"]
+    assert config.DEFAULT_EJECT_S == exp["eject_for_s"]
+
+
+@pytest.mark.parametrize("case", params("vectors", ["discovery_parse"]))
+def test_discovery_parse(case: dict[str, Any]) -> None:
+    inp, exp = case["input"], case["expect"]
+    body = decode_bytes(inp["body"])
+    if "error" in exp:
+        with pytest.raises(getattr(eas_client, exp["error"])):
+            discovery.parse_upstreams(body, inp["service"])
+        return
+    got = discovery.parse_upstreams(body, inp["service"])
+    assert [[i.host, i.port, i.weight] for i in got] == exp["instances"]
+
+
+def _instances(rows: list[list[Any]]) -> list[discovery.Instance]:
+    return [discovery.Instance(h, p, w) for h, p, w in rows]
+
+
+@pytest.mark.parametrize("case", params("vectors", ["host_pick"]))
+def test_host_pick(case: dict[str, Any]) -> None:
+    inp, exp = case["input"], case["expect"]
+    balancer = discovery.Balancer(inp["eject_for"])
+    balancer.update(_instances(inp["instances"]))
+    by_key = {i.key: i for i in balancer.instances}
+    picks: list[str] = []
+    counts: dict[str, int] = {}
+    for op in inp["ops"]:
+        if "pick" in op:
+            exclude = by_key.get(op["pick"].get("exclude") or "")
+            picks.append(balancer.pick(op["pick"]["now"], exclude).key)
+        elif "picks" in op:
+            for _ in range(op["picks"]):
+                key = balancer.pick(op["now"]).key
+                counts[key] = counts.get(key, 0) + 1
+        elif "eject" in op:
+            balancer.eject(by_key[op["eject"]], op["now"])
+        else:
+            balancer.update(_instances(op["update"]))
+            by_key.update({i.key: i for i in balancer.instances})
+    if "picks" in exp:
+        assert picks == exp["picks"]
+    if "counts" in exp:
+        assert counts == exp["counts"]
