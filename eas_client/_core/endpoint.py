@@ -73,8 +73,12 @@ def parse_endpoint(raw: object, service_name: str | None = None) -> Endpoint:
         text = scheme + text[len(scheme) :]
     else:
         text = "http://" + text
-    parts = urlsplit(text)
-    if not parts.hostname:
+    try:
+        parts = urlsplit(text)
+        hostname = parts.hostname
+    except ValueError as exc:  # e.g. an unbalanced IPv6 bracket
+        raise ConfigError(f"endpoint {raw!r} is not a valid URL: {exc}") from None
+    if not hostname:
         raise ConfigError(f"endpoint {raw!r} has no host")
     if parts.username is not None or parts.password is not None:
         raise ConfigError("endpoint must not carry credentials (user@host); pass token=... instead")

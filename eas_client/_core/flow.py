@@ -8,7 +8,7 @@ per-attempt signature; ``evaluate()`` turns one attempt's response or transport 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .auth import signature_headers
@@ -48,12 +48,12 @@ class PreparedRequest:
     origin: str
     target: str
     sign_path: str
-    headers: dict[str, str]
-    body: bytes
-    timeout: float
-    connect_timeout: float
-    policy: RetryPolicy
-    parse: Callable[[bytes], Any] | None
+    headers: dict[str, str] = field(repr=False)  # carries the token
+    body: bytes = b""
+    timeout: float = 0.0
+    connect_timeout: float = 0.0
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    parse: Callable[[bytes], Any] | None = None
 
     @property
     def url(self) -> str:
