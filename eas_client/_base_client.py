@@ -7,6 +7,7 @@ import logging
 import os
 import platform
 import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,8 +32,10 @@ from ._core.flow import (
     PreparedRequest,
     RawResponse,
     Step,
+    attempt_headers,
     base_headers,
     evaluate,
+    next_timeout,
     prepare,
 )
 from ._core.redact import redact_token
@@ -187,6 +190,38 @@ class BaseClient:
                 step.decision.reason,
             )
         return step
+
+    def _begin_attempt(
+        self, req: PreparedRequest, start: float, route: Route | None
+    ) -> tuple[tuple[Any, ...], float, float]:
+        """The transport ``send`` arguments of the next attempt, its monotonic and wall clocks."""
+        mono = time.monotonic()
+        now = time.time()
+        origin = req.origin if route is None else self._route_to(route, mono)
+        args = (
+            req.method,
+            origin,
+            req.target,
+            attempt_headers(self._config, req, now),
+            req.body,
+            next_timeout(req, mono - start),
+            req.connect_timeout,
+        )
+        return args, mono, now
+
+    def _end_attempt(
+        self,
+        req: PreparedRequest,
+        n: int,
+        start: float,
+        route: Route | None,
+        result: RawResponse | TransportError,
+        mono: float,
+        now: float,
+    ) -> Step:
+        if route is not None:
+            self._report(route, result, mono)
+        return self._evaluate(req, n, result, time.monotonic() - start, now)
 
     def _route_to(self, route: Route, now: float) -> str:
         """Direct mode: the origin of the next instance; a retry avoids the one that just failed."""

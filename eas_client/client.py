@@ -15,7 +15,7 @@ from ._batch import run_batch_sync
 from ._core.config import DEFAULT_CONCURRENCY
 from ._core.endpoint import Params
 from ._core.errors import TransportError
-from ._core.flow import PreparedRequest, RawResponse, Step, attempt_headers, next_timeout
+from ._core.flow import PreparedRequest, RawResponse, Step
 from ._direct import DirectRouter, Route
 from ._transports.base import SyncTransport
 from ._transports.select import select_transport
@@ -111,25 +111,12 @@ class EASClient(BaseClient):
         return self._finish(step), attempts
 
     def _attempt(self, req: PreparedRequest, n: int, start: float, route: Route | None) -> Step:
-        mono = time.monotonic()
-        now = time.time()
-        origin = req.origin if route is None else self._route_to(route, mono)
-        headers = attempt_headers(self._config, req, now)
+        args, mono, now = self._begin_attempt(req, start, route)
         try:
-            result: Any = self._transport.send(
-                req.method,
-                origin,
-                req.target,
-                headers,
-                req.body,
-                next_timeout(req, mono - start),
-                req.connect_timeout,
-            )
+            result: Any = self._transport.send(*args)
         except TransportError as exc:
             result = exc
-        if route is not None:
-            self._report(route, result, mono)
-        return self._evaluate(req, n, result, time.monotonic() - start, now)
+        return self._end_attempt(req, n, start, route, result, mono, now)
 
     def _discover(self, router: DirectRouter) -> None:
         need = router.need(time.monotonic())

@@ -6,8 +6,7 @@ import httpx
 import pytest
 import respx
 
-import eas_client.aio
-import eas_client.client
+import eas_client._base_client
 from eas_client import AsyncEASClient, ConnectError, EASClient, ReadTimeoutError, ServiceUnavailableError
 
 URL = "http://eas.example.com/api/predict/demo"
@@ -19,8 +18,7 @@ EXPECTED_AUTH = "EAS SXY4ftvytDp7/Kmtw3tLEQTJr7U="
 
 @pytest.fixture
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in (eas_client.client, eas_client.aio):
-        monkeypatch.setattr(module.time, "time", lambda: FIXED_NOW)
+    monkeypatch.setattr(eas_client._base_client.time, "time", lambda: FIXED_NOW)
 
 
 @respx.mock
