@@ -71,5 +71,9 @@ def encode_json(data: object) -> bytes:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise PayloadError(f"payload has a string that is not valid Unicode: {exc}") from None
-    except (TypeError, ValueError) as exc:
+    except ValueError as exc:  # allow_nan=False refuses what JSON cannot express
+        raise PayloadError(
+            f"payload is not valid JSON: {exc} (NaN and Infinity have no JSON form; send null or a string)"
+        ) from None
+    except TypeError as exc:
         raise PayloadError(f"payload is not JSON-serialisable: {exc}") from None
