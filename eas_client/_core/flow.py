@@ -23,7 +23,7 @@ from .errors import (
     error_for_status,
 )
 from .payload import encode_payload
-from .redact import redact_text
+from .redact import MIN_SEARCHED_TOKEN, redact_text
 from .retry import Decision, Outcome, attempt_timeout, decide, header_value
 
 # Headers the client owns: a caller passing one of these would break the signature or leak
@@ -175,7 +175,7 @@ def _error_for(config: ClientConfig, result: RawResponse | TransportError, attem
     )
     error.message = redact_text(error.message, config.token)
     error.args = (error.message,)
-    if config.token and config.token.encode() in error.body:
+    if config.token and len(config.token) >= MIN_SEARCHED_TOKEN and config.token.encode() in error.body:
         error.body = error.body.replace(config.token.encode(), b"***")
     return error
 

@@ -1,0 +1,110 @@
+"""Loading a user's processor and turning what ``process()`` returns into an HTTP answer."""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import allspark
+
+# process() may say OK with 0 (the generated template) or 200 (newer code).
+OK_STATUSES = (0, 200)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+    content_type: str
+
+
+def install_allspark_module() -> None:
+    """Make ``import allspark`` find our shim even when the top-level package is not installed."""
+    sys.modules.setdefault("allspark", allspark)
+
+
+def load_processor(source: str | Path | type | allspark.BaseProcessor) -> allspark.BaseProcessor:
+    """A processor from a file (run as ``__main__``; its ``run()`` call hands the configured
+    instance over), a BaseProcessor subclass, or an instance."""
+    if isinstance(source, allspark.BaseProcessor):
+        return source
+    if isinstance(source, type):
+        if not issubclass(source, allspark.BaseProcessor):
+            raise TypeError(f"{source.__name__} is not an allspark.BaseProcessor subclass")
+        return source()
+    path = Path(source)
+    if not path.is_file():
+        raise SystemExit(f"processor file {path} not found")
+    install_allspark_module()
+    sys.path.insert(0, str(path.resolve().parent))
+    try:
+        with allspark.capturing():
+            namespace = runpy.run_path(str(path), run_name="__main__")
+    except allspark.CaptureRun as captured:
+        return captured.processor
+    finally:
+        sys.path.remove(str(path.resolve().parent))
+    return _only_processor_class(namespace, path)()
+
+
+def _only_processor_class(namespace: dict[str, Any], path: Path) -> type[allspark.BaseProcessor]:
+    classes = [
+        v
+        for v in namespace.values()
+        if isinstance(v, type) and issubclass(v, allspark.BaseProcessor) and v is not allspark.BaseProcessor
+    ]
+    if len(classes) != 1:
+        names = ", ".join(c.__name__ for c in classes) or "none"
+        raise SystemExit(
+            f"{path} must define exactly one allspark.BaseProcessor subclass (found {names}) "
+            "or call MyProcessor(...).run() under if __name__ == '__main__'"
+        )
+    return classes[0]
+
+
+class ProcessorHost:
+    """Runs ``initialize()`` once and ``process()`` for each request, never letting it kill the server."""
+
+    def __init__(self, processor: allspark.BaseProcessor) -> None:
+        self.processor = processor
+        self._initialized = False
+        self._lock = threading.Lock()
+
+    def initialize(self) -> None:
+        with self._lock:
+            if not self._initialized:
+                self.processor.initialize()
+                self._initialized = True
+
+    def call(self, data: bytes) -> Answer:
+        try:
+            result = self.processor.process(data)
+        except Exception as exc:  # a processor error is the caller's 400, as on EAS
+            message = f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")
+            return Answer(400, message, "text/plain; charset=utf-8")
+        return to_answer(result)
+
+
+def to_answer(result: Any) -> Answer:
+    """``(body, status)`` or a bare body → an HTTP answer. Bodies: bytes as is, str as UTF-8,
+    dict/list as JSON, numbers and anything else via ``str()``, None as empty."""
+    if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], int):
+        body, status = result
+    else:
+        body, status = result, 200
+    if status in OK_STATUSES:
+        status = 200
+    if not 100 <= status <= 599:
+        return Answer(500, f"processor returned invalid status {status}".encode(), "text/plain")
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return Answer(status, bytes(body), "application/octet-stream")
+    if isinstance(body, (dict, list)):
+        return Answer(status, json.dumps(body, ensure_ascii=False).encode(), "application/json")
+    if body is None:
+        return Answer(status, b"", "application/octet-stream")
+    return Answer(status, str(body).encode("utf-8"), "text/plain; charset=utf-8")

@@ -1,0 +1,125 @@
+"""LocalRuntime: the local EAS runtime in a background thread, for tests, notebooks and demos."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from typing import Any
+
+from ..server.allspark import BaseProcessor
+from ..server.faults import FaultSpec
+from ..server.runtime import Runtime, apply_faults, build_runtime
+
+START_TIMEOUT_S = 30.0
+
+
+class LocalRuntime:
+    """Serve a processor (file path, BaseProcessor subclass or instance) on 127.0.0.1.
+
+    Keyword arguments are the ``eas serve`` options: ``service``, ``token``, ``worker_threads``,
+    ``queue_size``, ``keepalive_ms``, ``instances``, ``app_json``, ``model_path``,
+    ``max_date_skew_s``, ``port`` (default: a free port). ``faults`` takes a :class:`FaultSpec`.
+    """
+
+    def __init__(
+        self,
+        processor: str | Path | type | BaseProcessor,
+        *,
+        service: str = "demo",
+        token: str | None = None,
+        port: int = 0,
+        faults: FaultSpec | None = None,
+        app_json: str | Path | dict[str, Any] | None = None,
+        **options: Any,
+    ) -> None:
+        self._runtime: Runtime = build_runtime(
+            processor, app_json=app_json, service=service, token=token, port=port, host="127.0.0.1", **options
+        )
+        if faults is not None:
+            self.set_faults(faults)
+        self._thread = threading.Thread(target=self._run, name="eas-local-runtime", daemon=True)
+        self._error: BaseException | None = None
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._runtime.serve())
+        except BaseException as exc:  # surfaced by start()/stop() in the caller's thread
+            self._error = exc
+
+    def start(self) -> LocalRuntime:
+        self._thread.start()
+        while not self._runtime.wait_ready(0.05):
+            if not self._thread.is_alive():
+                raise RuntimeError(f"local runtime failed to start: {self._error!r}")
+            if not self._thread.is_alive() or self._error is not None:
+                break
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; requests in flight are answered first."""
+        self._runtime.stop()
+        self._thread.join(START_TIMEOUT_S)
+        if self._error is not None:
+            raise RuntimeError(f"local runtime failed: {self._error!r}")
+
+    def __enter__(self) -> LocalRuntime:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def settings(self) -> Any:
+        return self._runtime.settings
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._runtime.ports[0]}"
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.base_url}/api/predict/{self._runtime.settings.service}"
+
+    @property
+    def token(self) -> str | None:
+        return self._runtime.settings.token
+
+    @property
+    def instance_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{p}" for p in self._runtime.ports[1:]]
+
+    def stats(self, index: int | None = None) -> dict[str, Any]:
+        """Counters of the gateway (``None``), or of instance ``index``."""
+        app = self._runtime.gateway if index is None else self._runtime.instances[index]
+        return app.stats.to_json()
+
+    def total_stats(self) -> dict[str, int]:
+        """Requests and completed process() calls summed over the gateway and every instance."""
+        apps = [self._runtime.gateway, *self._runtime.instances]
+        return {
+            "requests": sum(a.stats.requests for a in apps),
+            "completed": sum(a.stats.completed for a in apps),
+            "duplicate_bodies": sum(a.stats.to_json()["duplicate_bodies"] for a in apps),
+        }
+
+    def track_bodies(self, on: bool = True) -> None:
+        """Count process() calls per body (first 64 bytes) so duplicates can be detected."""
+        for app in [self._runtime.gateway, *self._runtime.instances]:
+            app.track_bodies = on
+
+    def set_faults(self, spec: FaultSpec, index: int | None = None) -> None:
+        """Inject faults on every server, or on instance ``index`` only."""
+        targets = (
+            [self._runtime.gateway, *self._runtime.instances]
+            if index is None
+            else [self._runtime.instances[index]]
+        )
+        apply_faults(targets, spec)
+
+    def stop_instance(self, index: int) -> None:
+        """Kill instance ``index`` (its port closes; discovery keeps listing it, as EAS may)."""
+        self._runtime.stop(index)
+
+    def set_upstreams(self, items: list[dict[str, Any]] | None) -> None:
+        self._runtime.set_upstreams(items)
