@@ -63,11 +63,21 @@ class Runtime:
         ports = [self.settings.port] + [0] * len(self.instances)
         for port in ports:
             family = socket.AF_INET6 if ":" in self.settings.host else socket.AF_INET
-            sock = socket.socket(family, socket.SOCK_STREAM)
+            # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted sockets only when the
+            # listening socket says so, and without it every response pays a 40 ms delayed ACK.
+            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.settings.host, port))
             sock.listen(1024)
             self._sockets.append(sock)
+        # Servers exist before serving starts, so stop() right after start() always reaches them.
+        for app in [self.gateway, *self.instances]:
+            config = uvicorn.Config(
+                app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=30
+            )
+            ready = threading.Event()
+            self._servers.append(_Server(config, ready))
+            self._ready.append(ready)
 
     @property
     def ports(self) -> list[int]:
@@ -88,19 +98,9 @@ class Runtime:
 
     async def serve(self) -> None:
         self.host.initialize()
-        apps = [self.gateway, *self.instances]
-        for app in apps:
-            config = uvicorn.Config(
-                app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=30
-            )
-            ready = threading.Event()
-            server = _Server(config, ready)
-            self._servers.append(server)
-            self._ready.append(ready)
-        await asyncio.gather(
-            *(s.serve(sockets=[sock]) for s, sock in zip(self._servers, self._sockets, strict=True))
-        )
-        for app in apps:
+        pairs = zip(self._servers, self._sockets, strict=True)
+        await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in pairs))
+        for app in [self.gateway, *self.instances]:
             app.close()
 
     def wait_ready(self, timeout: float) -> bool:
