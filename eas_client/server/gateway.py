@@ -129,7 +129,7 @@ class Instance:
         settings = self.settings
         if path.startswith(PREDICT_PREFIX):
             service = path[len(PREDICT_PREFIX) :].split("/", 1)[0]
-            if service != settings.service:
+            if settings.service is not None and service != settings.service:
                 msg = f"service {service!r} not found; this runtime serves {settings.service!r}"
                 return Answer(404, msg.encode(), "text/plain")
         if settings.token is not None and not self._authorized(path, headers, body):

@@ -21,6 +21,8 @@ from .processor import ProcessorHost, load_processor
 from .settings import RuntimeSettings, load_app_json, resolve
 
 logger = logging.getLogger("eas_client.server")
+# Port for `python app.py` when the processor names no endpoint (default 8080, as on EAS's local test).
+ENV_SERVE_PORT = "EAS_SERVE_PORT"
 
 
 class _Server(uvicorn.Server):
@@ -84,7 +86,7 @@ class Runtime:
         return [int(s.getsockname()[1]) for s in self._sockets]
 
     def _discovery(self, service: str) -> list[dict[str, Any]] | None:
-        if service != self.settings.service:
+        if self.settings.service is not None and service != self.settings.service:
             return None
         if self._upstreams is not None:
             return self._upstreams
@@ -135,22 +137,24 @@ def build_runtime(
 
 def serve_processor(processor: BaseProcessor) -> None:
     """``MyProcessor(...).run()`` outside ``eas serve``: serve in the foreground until Ctrl-C,
-    with the token, service name and port from EAS_TOKEN, EAS_SERVICE_NAME and the endpoint."""
-    flags = {
+    with the token and service name from EAS_TOKEN and EAS_SERVICE_NAME, and the port from the
+    processor's endpoint, else EAS_SERVE_PORT, else 8080."""
+    flags: dict[str, Any] = {
         "token": os.environ.get("EAS_TOKEN") or None,
         "service": os.environ.get("EAS_SERVICE_NAME") or None,
     }
+    if os.environ.get(ENV_SERVE_PORT) and not processor.endpoint:
+        flags["port"] = int(os.environ[ENV_SERVE_PORT])
     runtime = build_runtime(processor, **flags)
     run_foreground(runtime)
 
 
 def run_foreground(runtime: Runtime) -> None:
     settings = runtime.settings
-    print(
-        f"Service start successfully: http://{settings.host}:{runtime.ports[0]}/api/predict/{settings.service}"
-    )
+    url = f"http://{settings.host}:{runtime.ports[0]}/api/predict/{settings.service_label}"
+    print(f"Service start successfully: {url}", flush=True)
     for i, port in enumerate(runtime.ports[1:]):
-        print(f"  instance {i}: http://{settings.host}:{port}")
+        print(f"  instance {i}: http://{settings.host}:{port}", flush=True)
     try:
         asyncio.run(runtime.serve())
     except KeyboardInterrupt:

@@ -18,15 +18,18 @@ DEFAULT_WORKER_THREADS = 5
 DEFAULT_QUEUE_SIZE = 64
 DEFAULT_KEEPALIVE_MS = 5000
 DEFAULT_PORT = 8080
+# Shown in URLs when no service name is configured; such a runtime answers any service name,
+# as the EAS local test accepted any path.
 DEFAULT_SERVICE = "default"
 RPC_KEYS = ("keepalive", "worker_threads", "max_queue_size")
 
 
 @dataclass(frozen=True)
 class RuntimeSettings:
-    """How the local runtime serves a processor. ``token=None`` accepts every call."""
+    """How the local runtime serves a processor. ``token=None`` accepts every call;
+    ``service=None`` accepts every service name."""
 
-    service: str = DEFAULT_SERVICE
+    service: str | None = None
     token: str | None = field(default=None, repr=False)
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
@@ -36,6 +39,10 @@ class RuntimeSettings:
     instances: int = 1
     max_date_skew_s: float | None = None
     model_path: str | None = None
+
+    @property
+    def service_label(self) -> str:
+        return self.service or DEFAULT_SERVICE
 
     def with_changes(self, **changes: Any) -> RuntimeSettings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

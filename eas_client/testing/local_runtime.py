@@ -79,7 +79,7 @@ class LocalRuntime:
 
     @property
     def endpoint(self) -> str:
-        return f"{self.base_url}/api/predict/{self._runtime.settings.service}"
+        return f"{self.base_url}/api/predict/{self._runtime.settings.service_label}"
 
     @property
     def token(self) -> str | None:
