@@ -80,6 +80,7 @@ class Instance:
         self.stats = Stats()
         self.faults = Faults()
         self.track_bodies = False
+        self.discovery_failure: tuple[int, bytes] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -186,6 +187,10 @@ class Instance:
         await _reply(send, answer.status, answer.body, answer.content_type, extra)
 
     async def _discover(self, path: str, send: Send) -> None:
+        if self.discovery_failure is not None:
+            status, body = self.discovery_failure
+            await _reply(send, status, body, "text/plain")
+            return
         service = path.rsplit("/", 1)[-1]
         items = self.discovery(service) if self.discovery is not None else None
         if items is None:

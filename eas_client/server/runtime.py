@@ -98,6 +98,10 @@ class Runtime:
         """Override what the discovery API answers (``None`` goes back to the real instances)."""
         self._upstreams = items
 
+    def set_discovery_failure(self, status: int | None, body: bytes = b"discovery unavailable") -> None:
+        """Make the discovery API answer ``status`` with ``body`` (``None`` heals it)."""
+        self.gateway.discovery_failure = None if status is None else (status, body)
+
     async def serve(self) -> None:
         self.host.initialize()
         pairs = zip(self._servers, self._sockets, strict=True)

@@ -122,4 +122,12 @@ class LocalRuntime:
         self._runtime.stop(index)
 
     def set_upstreams(self, items: list[dict[str, Any]] | None) -> None:
+        """Override the discovery answer's items (``None``: the real instances)."""
         self._runtime.set_upstreams(items)
+
+    def set_discovery_failure(self, status: int | None, body: bytes = b"discovery unavailable") -> None:
+        """Make the discovery API fail with ``status`` and ``body`` (``None`` heals it)."""
+        self._runtime.set_discovery_failure(status, body)
+
+    def instance_port(self, index: int) -> int:
+        return self._runtime.ports[index + 1]
