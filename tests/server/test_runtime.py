@@ -261,3 +261,15 @@ def test_graceful_shutdown_finishes_requests_in_flight() -> None:
     stopper.join(30)
     assert results and results[0][:2] == (200, b"done:inflight")
     assert not stopper.is_alive()
+
+
+def test_constructor_keywords_and_model_path(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from eas_client.server import get_model_path
+
+    monkeypatch.setenv("EAS_MODEL_PATH", "/overwritten")  # restored (removed) after the test
+    proc = Echo(worker_threads=3, worker_processes=2, io_threads=4, endpoint="0.0.0.0:0/", custom="kept")
+    assert (proc.worker_threads, proc.worker_processes, proc.io_threads) == (3, 2, 4)
+    assert proc.extra_options == {"custom": "kept"}
+    with LocalRuntime(proc, service="demo", model_path=str(tmp_path)) as rt:
+        assert rt.settings.worker_threads == 3
+        assert get_model_path() == str(tmp_path) == proc.get_model_path()
