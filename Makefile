@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install test test-py lint demo bench bench-quick generate checkgenerate clean
+.PHONY: help install test test-py lint demo soak bench bench-quick generate checkgenerate test-protobuf-range clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -25,6 +25,9 @@ test-py: $(STAMP) ## the Python test suite
 	$(PY) -m pytest -q
 
 test: lint test-py ## every test in every language (what CI runs)
+
+soak: $(STAMP) ## fault soak with 10,000 calls per client (make test runs 2,000)
+	SOAK_CALLS=10000 $(PY) -m pytest -q -s tests/soak
 
 demo: $(STAMP) ## local runtime + quickstart processor + calls from the clients
 	$(PY) examples/demo.py

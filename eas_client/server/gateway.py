@@ -12,6 +12,7 @@ import email.utils
 import hmac
 import json
 import logging
+import threading
 import time
 import uuid
 from collections import Counter
@@ -77,6 +78,8 @@ class Instance:
         self.executor = ThreadPoolExecutor(settings.worker_threads, thread_name_prefix=f"eas-{name}")
         self.capacity = settings.worker_threads + settings.queue_size
         self.admitted = 0  # touched only on the event loop thread
+        self.idle = threading.Event()  # set whenever no process() call is running or queued
+        self.idle.set()
         self.stats = Stats()
         self.faults = Faults()
         self.track_bodies = False
@@ -161,6 +164,7 @@ class Instance:
     async def _run(self, body: bytes) -> Answer:
         stats = self.stats
         self.admitted += 1
+        self.idle.clear()
         stats.in_flight = self.admitted
         stats.max_in_flight = max(stats.max_in_flight, self.admitted)
         if self.track_bodies:
@@ -179,6 +183,8 @@ class Instance:
         self.admitted -= 1
         self.stats.in_flight = self.admitted
         self.stats.completed += 1
+        if self.admitted == 0:
+            self.idle.set()
 
     async def _answer(
         self, send: Send, answer: Answer, extra: list[tuple[bytes, bytes]] | None = None

@@ -52,6 +52,7 @@ class Runtime:
         self.settings = settings
         self.host = ProcessorHost(processor)
         self._sockets: list[socket.socket] = []
+        self._ports: list[int] = []
         self._servers: list[_Server] = []
         self._ready: list[threading.Event] = []
         self._upstreams: list[dict[str, Any]] | None = None
@@ -72,6 +73,7 @@ class Runtime:
             sock.bind((self.settings.host, port))
             sock.listen(1024)
             self._sockets.append(sock)
+        self._ports = [int(sock.getsockname()[1]) for sock in self._sockets]
         # Servers exist before serving starts, so stop() right after start() always reaches them.
         for app in [self.gateway, *self.instances]:
             config = uvicorn.Config(
@@ -83,7 +85,9 @@ class Runtime:
 
     @property
     def ports(self) -> list[int]:
-        return [int(s.getsockname()[1]) for s in self._sockets]
+        """Gateway port first, then the instances' (fixed at bind time: a stopped instance's
+        socket is closed, but discovery still lists its port, as EAS may for a dead instance)."""
+        return self._ports
 
     def _discovery(self, service: str) -> list[dict[str, Any]] | None:
         if self.settings.service is not None and service != self.settings.service:

@@ -103,6 +103,12 @@ class LocalRuntime:
             "duplicate_bodies": sum(a.stats.to_json()["duplicate_bodies"] for a in apps),
         }
 
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until no process() call is running or queued anywhere (e.g. calls the client
+        gave up on); returns False on timeout."""
+        apps = [self._runtime.gateway, *self._runtime.instances]
+        return all(app.idle.wait(timeout) for app in apps)
+
     def track_bodies(self, on: bool = True) -> None:
         """Count process() calls per body (first 64 bytes) so duplicates can be detected."""
         for app in [self._runtime.gateway, *self._runtime.instances]:
