@@ -10,7 +10,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from tenacity import retry_if_result, stop_never
 
@@ -46,6 +46,7 @@ logger = logging.getLogger("eas_client")
 
 USER_AGENT = f"eas-client-python/{__version__} (python {platform.python_version()})"
 _UNSET: Any = object()
+_C = TypeVar("_C", bound="BaseClient")
 # A discovery server answers from memory; a slow one must not hold a call for the full timeout.
 DISCOVERY_TIMEOUT_S = 5.0
 
@@ -79,6 +80,7 @@ class BaseClient:
     """Configuration and per-attempt logic common to both twins."""
 
     _config: ClientConfig
+    _init_args: dict[str, Any]
 
     def __init__(
         self,
@@ -127,8 +129,23 @@ class BaseClient:
         )
         self._router = DirectRouter(self._config) if self._config.endpoint_type == "direct" else None
         self._pool_size = pool_size
+        self._owns_transport = True
         self._headers = base_headers(self._config)
         self._rand: Callable[[], float] = random.random
+
+    def with_options(self: _C, **changes: Any) -> _C:
+        """A client with some constructor arguments changed that shares this one's connection pool
+        (closing either leaves the pool to the original).
+
+        Example::
+
+            quick = client.with_options(timeout=2.0, max_retries=0)
+        """
+        clone = type(self)(**{**self._init_args, **changes})  # type: ignore[call-arg]
+        if not {"http_client", "pool_size"} & changes.keys():
+            clone._transport = self._transport  # type: ignore[attr-defined]
+            clone._owns_transport = False
+        return clone
 
     @property
     def config(self) -> ClientConfig:

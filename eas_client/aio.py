@@ -33,6 +33,7 @@ class AsyncEASClient(BaseClient):
 
     def __init__(self, endpoint: str | None = None, token: str | None = None, **kwargs: Any) -> None:
         super().__init__(endpoint, token, **kwargs)
+        self._init_args = {"endpoint": endpoint, "token": token, **kwargs}
         self._transport: AsyncTransport = select_transport(
             kwargs.get("http_client"), self._pool_size, is_async=True
         )
@@ -142,7 +143,8 @@ class AsyncEASClient(BaseClient):
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
-        await self._transport.close()
+        if self._owns_transport:
+            await self._transport.close()
 
     async def __aenter__(self) -> AsyncEASClient:
         return self

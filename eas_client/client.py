@@ -37,6 +37,7 @@ class EASClient(BaseClient):
 
     def __init__(self, endpoint: str | None = None, token: str | None = None, **kwargs: Any) -> None:
         super().__init__(endpoint, token, **kwargs)
+        self._init_args = {"endpoint": endpoint, "token": token, **kwargs}
         self._transport: SyncTransport = select_transport(
             kwargs.get("http_client"), self._pool_size, is_async=False
         )
@@ -139,7 +140,8 @@ class EASClient(BaseClient):
 
     def close(self) -> None:
         """Close the connection pool (not a caller-supplied ``http_client``)."""
-        self._transport.close()
+        if self._owns_transport:
+            self._transport.close()
 
     def __enter__(self) -> EASClient:
         return self

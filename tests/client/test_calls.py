@@ -212,3 +212,23 @@ def test_progress_true_draws_a_tqdm_bar(
         client = make_client(srv.url(), TOKEN)
         assert client.predict_many([b"x"] * 3, progress=True) == [b"ok"] * 3
     assert "3/3" in capsys.readouterr().err
+
+
+def test_with_options_changes_settings_and_shares_the_pool(make_client: ClientFactory) -> None:
+    with ScriptedServer([Reply(503), Reply(503)], default=Reply(200, body=b"ok")) as srv:
+        client = make_client(srv.url(), TOKEN, rand=lambda: 0.0)
+        inner = client.client if hasattr(client, "client") else client
+        quick = inner.with_options(max_retries=0, headers={"X-Mode": "quick"})
+        assert quick.config.retry.max_retries == 0 and inner.config.retry.max_retries == 3
+        assert quick._transport is inner._transport
+        assert quick.config.token == TOKEN
+        if hasattr(client, "client"):
+            from ..conftest import AsyncFacade
+
+            quick = AsyncFacade(quick, client._loop)
+        with pytest.raises(ServiceUnavailableError):
+            quick.predict(b"x")
+        quick.close()  # leaves the shared pool open
+        assert client.predict(b"y") == b"ok"  # 503 once more, then ok, on the original's pool
+    assert srv.seen[-1].headers.get("x-mode") is None
+    assert srv.seen[0].headers["x-mode"] == "quick"
