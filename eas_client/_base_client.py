@@ -141,7 +141,7 @@ class BaseClient:
 
             quick = client.with_options(timeout=2.0, max_retries=0)
         """
-        clone = type(self)(**{**self._init_args, **changes})  # type: ignore[call-arg]
+        clone = type(self)(**{**self._init_args, **changes})
         if not {"http_client", "pool_size"} & changes.keys():
             clone._transport = self._transport  # type: ignore[attr-defined]
             clone._owns_transport = False
