@@ -24,7 +24,7 @@ lint: $(STAMP) ## ruff + mypy --strict
 test-py: $(STAMP) ## the Python test suite
 	$(PY) -m pytest -q
 
-test: lint test-py ## every test in every language (what CI runs)
+test: lint test-py checkgenerate test-protobuf-range ## every test in every language (what CI runs)
 
 soak: $(STAMP) ## fault soak with 10,000 calls per client (make test runs 2,000)
 	SOAK_CALLS=10000 $(PY) -m pytest -q -s tests/soak

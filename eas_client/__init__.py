@@ -49,6 +49,7 @@ from ._core.errors import (
 from ._version import __version__
 from .aio import AsyncEASClient
 from .client import EASClient
+from .payloads import TFRequest, TFResponse, TorchRequest, TorchResponse
 
 __all__ = [
     "DEFAULT_BACKOFF_BASE_S",
@@ -86,6 +87,10 @@ __all__ = [
     "ServerTimeoutError",
     "ServiceUnavailableError",
     "StatusError",
+    "TFRequest",
+    "TFResponse",
+    "TorchRequest",
+    "TorchResponse",
     "TransportError",
     "__version__",
 ]

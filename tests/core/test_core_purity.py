@@ -83,6 +83,10 @@ def test_public_api_is_pinned() -> None:
             "ServerTimeoutError",
             "ServiceUnavailableError",
             "StatusError",
+            "TFRequest",
+            "TFResponse",
+            "TorchRequest",
+            "TorchResponse",
             "TransportError",
             "__version__",
         ]
