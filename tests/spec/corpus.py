@@ -61,4 +61,8 @@ def decode_data(spec: dict[str, Any]) -> object:
         return [float("nan")]
     if "unsupported" in spec:
         return {1, 2}
+    if "tf_request" in spec:
+        from ..payloads.vectors_io import build_request
+
+        return build_request(spec["tf_request"])
     return spec["json"]
