@@ -7,8 +7,12 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._core.errors import EASError
+
+if TYPE_CHECKING:  # the server extra is imported only by `eas serve`
+    from .server.faults import FaultSpec
 
 APP_TEMPLATE = '''"""An EAS Python processor. Serve it locally with `eas serve app.py` (or `python app.py`)
 and call it with `eas predict http://127.0.0.1:8080/api/predict/{name} -d "2 105"`."""
@@ -52,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EASError as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a missing --file, a port already in use: a message, not a traceback
+        print(f"eas {args.command}: {exc}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -77,6 +84,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--max-date-skew", type=float, default=None, help="reject signed calls this far off (s)"
     )
+    serve.add_argument(
+        "--faults",
+        type=_fault_spec,
+        default=None,
+        metavar="JSON",
+        help='inject faults on every port, e.g. \'{"rate_503": 0.1, "rate_close": 0.02, "seed": 7}\' '
+        "(fields: rate_503 rate_450 rate_429 rate_reset rate_close latency_ms retry_after seed)",
+    )
     serve.set_defaults(func=_serve)
 
     predict = sub.add_parser("predict", help="call a service and print the response body")
@@ -98,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .server.runtime import build_runtime, run_foreground
+    from .server.runtime import apply_faults, build_runtime, run_foreground
 
     runtime = build_runtime(
         args.app,
@@ -114,8 +129,22 @@ def _serve(args: argparse.Namespace) -> int:
         model_path=args.model_path,
         max_date_skew_s=args.max_date_skew,
     )
+    if args.faults is not None:
+        apply_faults([runtime.gateway, *runtime.instances], args.faults)
     run_foreground(runtime)
     return 0
+
+
+def _fault_spec(text: str) -> FaultSpec:
+    from .server.faults import FaultSpec
+
+    try:
+        doc = json.loads(text)
+        if not isinstance(doc, dict):
+            raise ValueError("expected a JSON object")
+        return FaultSpec.from_json(doc)
+    except (ValueError, TypeError) as exc:
+        raise argparse.ArgumentTypeError(f"bad --faults {text!r}: {exc}") from None
 
 
 def _predict(args: argparse.Namespace) -> int:

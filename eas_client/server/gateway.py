@@ -12,6 +12,8 @@ import email.utils
 import hmac
 import json
 import logging
+import socket
+import struct
 import threading
 import time
 import uuid
@@ -51,13 +53,17 @@ class Stats:
     process_calls: Counter[bytes] = field(default_factory=Counter)
 
     def to_json(self) -> dict[str, Any]:
+        """A snapshot; safe from another thread (LocalRuntime.stats()) because dict() and list()
+        copy in one step under the GIL, where iterating the live counters could see them grow."""
+        statuses = dict(self.statuses)
+        calls = list(self.process_calls.values())
         return {
             "requests": self.requests,
             "completed": self.completed,
             "in_flight": self.in_flight,
             "max_in_flight": self.max_in_flight,
-            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
-            "duplicate_bodies": sum(1 for n in self.process_calls.values() if n > 1),
+            "statuses": {str(k): v for k, v in sorted(statuses.items())},
+            "duplicate_bodies": sum(1 for n in calls if n > 1),
         }
 
 
@@ -84,6 +90,8 @@ class Instance:
         self.faults = Faults()
         self.track_bodies = False
         self.discovery_failure: tuple[int, bytes] | None = None
+        # Runtime-wide admin actions (upstreams, stopping an instance); only the gateway has them.
+        self.control: Callable[[str, bytes], tuple[int, bytes]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -124,6 +132,10 @@ class Instance:
                 {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"64")]}
             )
             raise DroppedConnection("injected connection drop")
+        if kind == "close":
+            stats.statuses[0] += 1
+            await _reset_connection(send)
+            raise DroppedConnection("injected connection reset")
         if self.admitted >= self.capacity:
             await self._answer(send, Answer(450, b"instance queue is full", "text/plain"))
             return
@@ -220,6 +232,10 @@ class Instance:
             self.faults.set(spec)
             await _reply(send, 200, json.dumps(spec.to_json()).encode(), "application/json")
             return
+        if self.control is not None and method == "POST":
+            status, reply = self.control(path, await _read_body(receive))
+            await _reply(send, status, reply, "application/json" if status == 200 else "text/plain")
+            return
         await _reply(send, 404, b"admin endpoints: GET /_admin/stats, POST /_admin/faults", "text/plain")
 
     def close(self) -> None:
@@ -229,6 +245,21 @@ class Instance:
 def _expire(future: asyncio.Future[Answer | None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+async def _reset_connection(send: Send) -> None:
+    """Reset the connection before any response byte. ASGI cannot say this, so reach the transport
+    of uvicorn's request cycle (``send`` is its bound method in both the h11 and httptools
+    protocols). SO_LINGER 0 turns the close into a TCP RST, as from a crashed instance."""
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if not isinstance(transport, asyncio.Transport):
+        return  # another server: the raise that follows becomes its 500
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+    # Let connection_lost run first, so uvicorn does not try to answer on the dead connection.
+    await asyncio.sleep(0)
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -4,6 +4,8 @@ gateway's discovery API lists (for direct-mode clients). All servers share one e
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import os
 import socket
@@ -26,15 +28,44 @@ ENV_SERVE_PORT = "EAS_SERVE_PORT"
 
 
 class _Server(uvicorn.Server):
-    """A uvicorn server that reports readiness through a threading.Event."""
+    """A uvicorn server that reports readiness and its end through threading.Events."""
 
     def __init__(self, config: uvicorn.Config, ready: threading.Event) -> None:
         super().__init__(config)
         self._ready = ready
+        self.stopped = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        self._wake = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
         await super().startup(sockets)
         self._ready.set()
+
+    async def main_loop(self) -> None:
+        # uvicorn's loop polls should_exit every 0.1 s; waking it makes stop() take half as long,
+        # which adds up over the hundreds of runtimes a test run starts and stops.
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864000
+            assert self._wake is not None
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), 0.1)
+
+    def request_exit(self) -> None:
+        """Set should_exit from any thread and wake the main loop at once."""
+        self.should_exit = True
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has already closed
+                loop.call_soon_threadsafe(wake.set)
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().serve(sockets)
+        finally:
+            self.stopped.set()
 
 
 class _DropFilter(logging.Filter):
@@ -43,6 +74,10 @@ class _DropFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
         return not isinstance(exc, DroppedConnection)
+
+
+# One shared instance: addFilter() ignores a filter already present, so runtimes do not pile them up.
+_DROP_FILTER = _DropFilter()
 
 
 class Runtime:
@@ -59,7 +94,8 @@ class Runtime:
         count = settings.instances if settings.instances > 1 else 0
         self.gateway = Instance("gateway", self.host, settings, self._discovery)
         self.instances = [Instance(f"instance-{i}", self.host, settings) for i in range(count)]
-        logging.getLogger("uvicorn.error").addFilter(_DropFilter())
+        self.gateway.control = self._control
+        logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
 
     def bind(self) -> None:
         """Open every listening socket (port 0 picks a free one) before serving starts."""
@@ -106,21 +142,67 @@ class Runtime:
         """Make the discovery API answer ``status`` with ``body`` (``None`` heals it)."""
         self.gateway.discovery_failure = None if status is None else (status, body)
 
+    def _control(self, path: str, body: bytes) -> tuple[int, bytes]:
+        """The gateway's runtime-wide admin API; see docs/local-runtime.md."""
+        try:
+            doc = json.loads(body or b"null")
+            if path == "/_admin/upstreams":
+                self.set_upstreams(_upstream_items(doc))
+                return 200, json.dumps(self._discovery(self.settings.service_label)).encode()
+            if path == "/_admin/discovery-failure":
+                status = doc.get("status") if isinstance(doc, dict) else None
+                self.set_discovery_failure(status, str(doc.get("body", "discovery unavailable")).encode())
+                return 200, json.dumps({"status": status}).encode()
+            parts = path.split("/")  # "", "_admin", "instances", "<i>", "stop"
+            if len(parts) == 5 and parts[2] == "instances" and parts[4] == "stop":
+                index = int(parts[3])
+                if not 0 <= index < len(self.instances):
+                    raise IndexError(f"instance {index} does not exist ({len(self.instances)} instances)")
+                self.stop(index)
+                return 200, json.dumps({"stopped": index}).encode()
+        except (ValueError, TypeError, AttributeError, IndexError) as exc:
+            return 400, f"bad admin request: {exc}".encode()
+        return 404, ADMIN_HELP
+
     async def serve(self) -> None:
-        self.host.initialize()
-        pairs = zip(self._servers, self._sockets, strict=True)
-        await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in pairs))
-        for app in [self.gateway, *self.instances]:
-            app.close()
+        try:
+            self.host.initialize()
+            pairs = zip(self._servers, self._sockets, strict=True)
+            await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in pairs))
+        finally:
+            # Also when initialize() raised: nothing may outlive the runtime (no socket, no thread).
+            for app in [self.gateway, *self.instances]:
+                app.close()
+            for sock in self._sockets:
+                sock.close()
 
     def wait_ready(self, timeout: float) -> bool:
         return all(event.wait(timeout) for event in self._ready)
+
+    def wait_stopped(self, index: int, timeout: float) -> bool:
+        """Wait until instance ``index`` has closed its port and answered its in-flight calls."""
+        return self._servers[index + 1].stopped.wait(timeout)
 
     def stop(self, index: int | None = None) -> None:
         """Stop every server (in-flight requests finish first), or only instance ``index``."""
         servers = self._servers if index is None else [self._servers[index + 1]]
         for server in servers:
-            server.should_exit = True
+            server.request_exit()
+
+
+ADMIN_HELP = (
+    b"admin endpoints: GET /_admin/stats, POST /_admin/faults, POST /_admin/upstreams, "
+    b"POST /_admin/discovery-failure, POST /_admin/instances/<i>/stop"
+)
+
+
+def _upstream_items(doc: Any) -> list[dict[str, Any]] | None:
+    """``null`` (back to the real instances) or a list of ``{"ip", "port", "weight"}``."""
+    if doc is None:
+        return None
+    if not isinstance(doc, list) or not all(isinstance(item, dict) for item in doc):
+        raise ValueError('send a JSON list of {"ip", "port", "weight"} objects, or null')
+    return [{"ip": str(i["ip"]), "port": int(i["port"]), "weight": int(i.get("weight", 100))} for i in doc]
 
 
 def build_runtime(
@@ -129,7 +211,14 @@ def build_runtime(
     app_json: str | Path | Mapping[str, Any] | None = None,
     **flags: Any,
 ) -> Runtime:
-    """Load the processor, merge the settings and bind the ports."""
+    """Load the processor, merge the settings and bind the ports (serving starts with ``serve()``).
+
+    Example::
+
+        runtime = build_runtime("app.py", app_json="app.json", port=0, token="T", instances=3)
+        print(runtime.ports)  # gateway port first, then the instances'
+        asyncio.run(runtime.serve())  # until runtime.stop() from another thread
+    """
     doc = load_app_json(app_json) if isinstance(app_json, (str, Path)) else dict(app_json or {})
     model_path = flags.get("model_path") or doc.get("model_path")
     if model_path and not str(model_path).startswith(("oss://", "http://", "https://")):

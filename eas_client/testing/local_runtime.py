@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,18 @@ class LocalRuntime:
     Keyword arguments are the ``eas serve`` options: ``service``, ``token``, ``worker_threads``,
     ``queue_size``, ``keepalive_ms``, ``instances``, ``app_json``, ``model_path``,
     ``max_date_skew_s``, ``port`` (default: a free port). ``faults`` takes a :class:`FaultSpec`.
+
+    Example::
+
+        from eas_client import EASClient
+        from eas_client.testing import LocalRuntime
+
+        with LocalRuntime("examples/quickstart/app.py", service="demo", token="T", instances=2) as rt:
+            with EASClient(rt.endpoint, rt.token) as client:
+                assert client.predict(b"2 105") == b"True"
+            rt.set_faults(rate_503=0.2, seed=1)  # later calls see injected 503s
+            rt.stop_instance(0)  # direct-mode clients now fail over to instance 1
+            print(rt.stats())  # {"requests": 1, "completed": 1, "statuses": {"200": 1}, ...}
     """
 
     def __init__(
@@ -48,12 +61,16 @@ class LocalRuntime:
             self._error = exc
 
     def start(self) -> LocalRuntime:
+        """Serve in a background thread; returns once every port accepts calls."""
         self._thread.start()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        # Short waits on the readiness events so a thread that died (initialize() raised) is noticed.
         while not self._runtime.wait_ready(0.05):
             if not self._thread.is_alive():
-                raise RuntimeError(f"local runtime failed to start: {self._error!r}")
-            if not self._thread.is_alive() or self._error is not None:
-                break
+                raise RuntimeError(f"local runtime failed to start: {self._error!r}") from self._error
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"local runtime not ready after {START_TIMEOUT_S:.0f} s")
         return self
 
     def stop(self) -> None:
@@ -114,8 +131,18 @@ class LocalRuntime:
         for app in [self._runtime.gateway, *self._runtime.instances]:
             app.track_bodies = on
 
-    def set_faults(self, spec: FaultSpec, index: int | None = None) -> None:
-        """Inject faults on every server, or on instance ``index`` only."""
+    def set_faults(self, spec: FaultSpec | None = None, index: int | None = None, **rates: Any) -> None:
+        """Inject faults on every server, or on instance ``index`` only; ``set_faults()`` clears them.
+
+        Example::
+
+            rt.set_faults(FaultSpec(rate_503=0.1, seed=1))
+            rt.set_faults(rate_close=1.0, index=0)  # the FaultSpec fields as keywords
+        """
+        if spec is None:
+            spec = FaultSpec(**rates)
+        elif rates:
+            raise TypeError("pass a FaultSpec or keyword rates, not both")
         targets = (
             [self._runtime.gateway, *self._runtime.instances]
             if index is None
@@ -123,9 +150,16 @@ class LocalRuntime:
         )
         apply_faults(targets, spec)
 
-    def stop_instance(self, index: int) -> None:
-        """Kill instance ``index`` (its port closes; discovery keeps listing it, as EAS may)."""
+    def stop_instance(self, index: int, wait: bool = True) -> None:
+        """Kill instance ``index`` (its port closes; discovery keeps listing it, as EAS may).
+        With ``wait`` (the default), return once its port is closed and its in-flight calls answered."""
         self._runtime.stop(index)
+        if wait and not self._runtime.wait_stopped(index, START_TIMEOUT_S):
+            raise RuntimeError(f"instance {index} did not stop within {START_TIMEOUT_S:.0f} s")
+
+    def wait_instance_stopped(self, index: int, timeout: float = START_TIMEOUT_S) -> bool:
+        """Wait for instance ``index`` stopped another way (``POST /_admin/instances/<i>/stop``)."""
+        return self._runtime.wait_stopped(index, timeout)
 
     def set_upstreams(self, items: list[dict[str, Any]] | None) -> None:
         """Override the discovery answer's items (``None``: the real instances)."""
