@@ -21,8 +21,8 @@ lint: $(STAMP) ## ruff + mypy --strict
 	$(VENV)/bin/ruff check eas_client tests
 	$(VENV)/bin/mypy
 
-test-py: $(STAMP) ## the Python test suite
-	$(PY) -m pytest -q
+test-py: $(STAMP) ## the Python test suite, with a coverage floor on the sans-IO core
+	$(PY) -m pytest -q --cov=eas_client._core --cov-report=term:skip-covered --cov-fail-under=95
 
 test: lint test-py checkgenerate test-protobuf-range ## every test in every language (what CI runs)
 
