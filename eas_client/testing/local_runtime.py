@@ -112,12 +112,18 @@ class LocalRuntime:
         return app.stats.to_json()
 
     def total_stats(self) -> dict[str, int]:
-        """Requests and completed process() calls summed over the gateway and every instance."""
-        apps = [self._runtime.gateway, *self._runtime.instances]
+        """Counters summed over the gateway and every instance: requests, completed process()
+        calls, bodies processed more than once, and injected faults (503/450/429 answers and
+        dropped connections)."""
+        snapshots = [a.stats.to_json() for a in (self._runtime.gateway, *self._runtime.instances)]
+        faults = sum(
+            n for s in snapshots for code, n in s["statuses"].items() if code in ("0", "429", "450", "503")
+        )
         return {
-            "requests": sum(a.stats.requests for a in apps),
-            "completed": sum(a.stats.completed for a in apps),
-            "duplicate_bodies": sum(a.stats.to_json()["duplicate_bodies"] for a in apps),
+            "requests": sum(s["requests"] for s in snapshots),
+            "completed": sum(s["completed"] for s in snapshots),
+            "duplicate_bodies": sum(s["duplicate_bodies"] for s in snapshots),
+            "faults": faults,
         }
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
