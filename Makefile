@@ -18,13 +18,14 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## create .venv with the package and the dev tools
 
 lint: $(STAMP) ## ruff + mypy --strict
-	$(VENV)/bin/ruff check eas_client tests
+	$(VENV)/bin/ruff check eas_client tests benchmarks scripts examples allspark
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --strict benchmarks
 
 test-py: $(STAMP) ## the Python test suite, with a coverage floor on the sans-IO core
 	$(PY) -m pytest -q --cov=eas_client._core --cov-report=term:skip-covered --cov-fail-under=95
 
-test: lint test-py checkgenerate test-protobuf-range ## every test in every language (what CI runs)
+test: lint test-py checkgenerate test-protobuf-range bench-quick ## every test in every language (what CI runs)
 
 soak: $(STAMP) ## fault soak with 10,000 calls per client (make test runs 2,000)
 	SOAK_CALLS=10000 $(PY) -m pytest -q -s tests/soak
