@@ -11,4 +11,5 @@ SECTIONS: tuple[str, ...] = (
     "async_clients",  # predict_many at concurrency 32 vs raw aiohttp / httpx.AsyncClient
     "payloads",  # tensor payload encode/decode (benchmarks/payload_bench.py, another owner)
     "local_runtime",  # the local EAS runtime vs a bare starlette echo app, wrk c=32
+    "direct_mode",  # direct (VPC) mode vs an nginx gateway over 3 runtime instances; recovery
 )
