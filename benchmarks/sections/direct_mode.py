@@ -18,8 +18,19 @@ import threading
 import time
 import urllib.request
 
-from .._common import BODY, EXPECTED, ROOT, SETTINGS, TOKEN, Result, Sample, interleave, server_cpu_prefix
-from .._target import WORK, ensure_tools, free_port, stop_process, track, wait_port
+from .._common import (
+    BODY,
+    EXPECTED,
+    ROOT,
+    SETTINGS,
+    TOKEN,
+    WORK,
+    Result,
+    Sample,
+    interleave,
+    server_cpu_prefix,
+)
+from .._target import ensure_tools, free_port, stop_process, track, wait_port
 
 TITLE = "Direct (VPC) mode vs gateway mode, 3 instances (predict_many c=32)"
 GROUP = "direct-mode"
