@@ -8,6 +8,7 @@ bool → bool_val (8, TensorFlow only).
 from __future__ import annotations
 
 import enum
+import math
 from typing import Any
 
 from .._core.errors import PayloadError
@@ -149,3 +150,20 @@ def parse_dtype(where: str, dtype: Any) -> DataType:
 
 def _sendable() -> str:
     return ", ".join(sorted(d.name for d in SENDABLE))
+
+
+def check_shape(where: str, size: int, natural: tuple[int, ...], shape: object) -> tuple[int, ...]:
+    """The shape to send: the value's own (``shape=None``) or the caller's, which must hold exactly
+    ``size`` values. Shared by the numpy and the pure-Python codec."""
+    if shape is None:
+        return tuple(int(d) for d in natural)
+    try:
+        dims = tuple(int(d) for d in shape)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        raise PayloadError(f"{where}: shape must be a sequence of ints, got {shape!r}") from None
+    if any(d < 0 for d in dims):
+        raise PayloadError(f"{where}: shape {list(dims)} has a negative dimension")
+    count = math.prod(dims)
+    if count != size:
+        raise PayloadError(f"{where}: shape {list(dims)} holds {count} values but {size} were given")
+    return dims

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._core.errors import PayloadError
-from ._dtypes import FROM_NUMPY, WIRE, DataType, parse_dtype
+from ._dtypes import FROM_NUMPY, WIRE, DataType, check_shape, parse_dtype
 from ._wire import MAX_VARINT_BYTES, RawArray, joined
 
 NDArray = npt.NDArray[Any]
@@ -28,7 +28,7 @@ def prepare(
     want = _infer(where, arr) if dtype is None else parse_dtype(where, dtype)
     if want == DataType.DT_BOOL and not allow_bool:
         raise PayloadError(f"{where}: the PyTorch processor has no bool tensors; send astype(uint8) instead")
-    dims = _dims(where, arr.size, arr.shape, shape)
+    dims = check_shape(where, arr.size, arr.shape, shape)
     if want == DataType.DT_STRING:
         return want, dims, _strings(where, arr)
     if arr.dtype.kind == "O" and not (arr.size and isinstance(arr.flat[0], (str, bytes))):
@@ -86,23 +86,6 @@ def _infer(where: str, arr: NDArray) -> DataType:
             "or pass dtype=… explicitly"
         )
     return found
-
-
-def _dims(where: str, size: int, natural: tuple[int, ...], shape: object) -> tuple[int, ...]:
-    if shape is None:
-        return tuple(int(d) for d in natural)
-    try:
-        dims = tuple(int(d) for d in shape)  # type: ignore[attr-defined]
-    except (TypeError, ValueError):
-        raise PayloadError(f"{where}: shape must be a sequence of ints, got {shape!r}") from None
-    if any(d < 0 for d in dims):
-        raise PayloadError(f"{where}: shape {list(dims)} has a negative dimension")
-    count = 1
-    for d in dims:
-        count *= d
-    if count != size:
-        raise PayloadError(f"{where}: shape {list(dims)} holds {count} values but {size} were given")
-    return dims
 
 
 def _strings(where: str, arr: NDArray) -> list[bytes]:

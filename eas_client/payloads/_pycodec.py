@@ -11,7 +11,7 @@ import struct
 from typing import Any
 
 from .._core.errors import PayloadError
-from ._dtypes import WIRE, DataType, parse_dtype
+from ._dtypes import WIRE, DataType, check_shape, parse_dtype
 from ._wire import RawArray, read_varint, varint
 
 
@@ -22,7 +22,7 @@ def prepare(
     want = _infer(where, flat) if dtype is None else parse_dtype(where, dtype)
     if want == DataType.DT_BOOL and not allow_bool:
         raise PayloadError(f"{where}: the PyTorch processor has no bool tensors; send uint8 0/1 instead")
-    dims = _dims(where, len(flat), natural, shape)
+    dims = check_shape(where, len(flat), natural, shape)
     if want == DataType.DT_STRING:
         if not all(isinstance(v, (str, bytes)) for v in flat):
             raise PayloadError(f"{where}: DT_STRING values must be str or bytes")
@@ -74,22 +74,6 @@ def _infer(where: str, flat: list[Any]) -> DataType:
     if bad:
         raise PayloadError(f"{where}: cannot send a {type(bad[0]).__name__}")
     raise PayloadError(f"{where}: mixed element types (strings and numbers) cannot form a tensor")
-
-
-def _dims(where: str, size: int, natural: tuple[int, ...], shape: object) -> tuple[int, ...]:
-    if shape is None:
-        return natural
-    try:
-        dims = tuple(int(d) for d in shape)  # type: ignore[attr-defined]
-    except (TypeError, ValueError):
-        raise PayloadError(f"{where}: shape must be a sequence of ints, got {shape!r}") from None
-    if any(d < 0 for d in dims):
-        raise PayloadError(f"{where}: shape {list(dims)} has a negative dimension")
-    if math.prod(dims) != size:
-        raise PayloadError(
-            f"{where}: shape {list(dims)} holds {math.prod(dims)} values but {size} were given"
-        )
-    return dims
 
 
 def decode(where: str, buf: bytes, raw: RawArray, dtype: DataType, count_field: int) -> list[Any]:
