@@ -38,7 +38,7 @@ def ratios(results: Sequence[Result]) -> dict[int, dict[str, float]]:
 
 
 # (label, group, contender, reference role, target ratio) — reported, never asserted.
-_SYNC = "EASClient.predict (urllib3 engine)"
+_SYNC = "EASClient.predict (http.client engine, default)"
 _ASYNC = "AsyncEASClient.predict_many (aiohttp engine)"
 TARGETS = [
     ("sync predict vs raw urllib3", "python-sync", _SYNC, "raw", 0.9),

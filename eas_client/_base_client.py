@@ -97,6 +97,7 @@ class BaseClient:
         headers: Mapping[str, str] | None = None,
         pool_size: int = DEFAULT_POOL_SIZE,
         http_client: Any = None,
+        engine: str | None = None,
         endpoint_type: str = "gateway",
         discovery_refresh: float = DEFAULT_DISCOVERY_REFRESH_S,
         eject_for: float = DEFAULT_EJECT_S,

@@ -35,7 +35,7 @@ class AsyncEASClient(BaseClient):
         super().__init__(endpoint, token, **kwargs)
         self._init_args = {"endpoint": endpoint, "token": token, **kwargs}
         self._transport: AsyncTransport = select_transport(
-            kwargs.get("http_client"), self._pool_size, is_async=True
+            kwargs.get("http_client"), self._pool_size, is_async=True, engine=kwargs.get("engine")
         )
         self._discovery_lock: asyncio.Lock | None = None
         self._background: set[asyncio.Task[None]] = set()

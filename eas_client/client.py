@@ -39,7 +39,7 @@ class EASClient(BaseClient):
         super().__init__(endpoint, token, **kwargs)
         self._init_args = {"endpoint": endpoint, "token": token, **kwargs}
         self._transport: SyncTransport = select_transport(
-            kwargs.get("http_client"), self._pool_size, is_async=False
+            kwargs.get("http_client"), self._pool_size, is_async=False, engine=kwargs.get("engine")
         )
         self._discovery_lock = threading.Lock()
 

@@ -12,7 +12,7 @@ import pytest
 
 from eas_client import AsyncEASClient, EASClient
 
-ENGINES = ["sync-urllib3", "async-aiohttp", "sync-httpx", "async-httpx"]
+ENGINES = ["sync-httpclient", "sync-urllib3", "async-aiohttp", "sync-httpx", "async-httpx"]
 
 
 class AsyncFacade:
@@ -38,6 +38,8 @@ class ClientFactory:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         rand = kwargs.pop("rand", None)
+        if self.engine == "sync-urllib3":
+            kwargs["engine"] = "urllib3"
         if self.engine == "sync-httpx":
             hc = httpx.Client()
             self._cleanups.append(hc.close)

@@ -31,10 +31,17 @@ Call = Callable[[], object]
 Factory = Callable[[str, int], tuple[Call, Call]]
 
 
+def _eas_default(url: str, port: int) -> tuple[Call, Call]:
+    from eas_client import EASClient
+
+    client = EASClient(url, token=TOKEN)  # the default sync engine: http.client + our pool
+    return (lambda: client.predict(BODY)), client.close
+
+
 def _eas_urllib3(url: str, port: int) -> tuple[Call, Call]:
     from eas_client import EASClient
 
-    client = EASClient(url, token=TOKEN)
+    client = EASClient(url, token=TOKEN, engine="urllib3")
     return (lambda: client.predict(BODY)), client.close
 
 
@@ -95,6 +102,7 @@ def _http_client(url: str, port: int) -> tuple[Call, Call]:
 
 # name -> (factory, role); the order is the first round's order.
 CONTENDERS: dict[str, tuple[Factory, str]] = {
+    "EASClient.predict (http.client engine, default)": (_eas_default, ""),
     "EASClient.predict (urllib3 engine)": (_eas_urllib3, ""),
     "EASClient.predict (httpx engine)": (_eas_httpx, ""),
     "raw urllib3 HTTPConnectionPool.urlopen": (_raw_urllib3, "raw"),

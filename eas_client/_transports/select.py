@@ -1,4 +1,4 @@
-"""Pick the engine for a client: the default, the caller's httpx client, or a custom transport."""
+"""Pick the engine for a client: the default, a named one, the caller's httpx client, or a custom one."""
 
 from __future__ import annotations
 
@@ -6,16 +6,15 @@ from typing import Any
 
 from .._core.errors import ConfigError
 
+SYNC_ENGINES = ("http.client", "urllib3")
+ASYNC_ENGINES = ("aiohttp",)
 
-def select_transport(http_client: Any, pool_size: int, *, is_async: bool) -> Any:
+
+def select_transport(http_client: Any, pool_size: int, *, is_async: bool, engine: str | None = None) -> Any:
     if http_client is None:
-        if is_async:
-            from .aiohttp_engine import AiohttpTransport
-
-            return AiohttpTransport(pool_size=pool_size)
-        from .urllib3_engine import Urllib3Transport
-
-        return Urllib3Transport(pool_size=pool_size)
+        return _named(engine, pool_size, is_async)
+    if engine is not None:
+        raise ConfigError("pass either engine= or http_client=, not both")
     # Anything with send() and close() but no request() is a transport of the caller's own
     # (tests, custom engines); httpx clients have all three and take the httpx adapter.
     if hasattr(http_client, "send") and hasattr(http_client, "close") and not hasattr(http_client, "request"):
@@ -33,3 +32,25 @@ def select_transport(http_client: Any, pool_size: int, *, is_async: bool) -> Any
         return AsyncHttpxTransport(http_client) if is_async else HttpxTransport(http_client)
     other = "EASClient takes httpx.Client" if is_async else "AsyncEASClient takes httpx.AsyncClient"
     raise ConfigError(f"http_client must be an httpx.{wanted}, not {type(http_client).__name__} ({other})")
+
+
+def _named(engine: str | None, pool_size: int, is_async: bool) -> Any:
+    known = ASYNC_ENGINES if is_async else SYNC_ENGINES
+    name = engine if engine is not None else known[0]
+    if name not in known:
+        who = "AsyncEASClient" if is_async else "EASClient"
+        raise ConfigError(
+            f"{who} has no engine {engine!r}; use one of {', '.join(known)} "
+            "(or http_client=httpx.Client(...) / httpx.AsyncClient(...))"
+        )
+    if name == "aiohttp":
+        from .aiohttp_engine import AiohttpTransport
+
+        return AiohttpTransport(pool_size=pool_size)
+    if name == "urllib3":
+        from .urllib3_engine import Urllib3Transport
+
+        return Urllib3Transport(pool_size=pool_size)
+    from .httpclient_engine import HTTPClientTransport
+
+    return HTTPClientTransport(pool_size=pool_size)
