@@ -99,13 +99,14 @@ class DirectRouter:
         return ("GET", self.origin, self.target, headers, b"", timeout, connect_timeout)
 
     def report(self, instance: Instance, result: RawResponse | TransportError, now: float) -> None:
-        """A connect error or reset takes the instance out of rotation for its cool-off."""
-        if isinstance(result, TransportError) and result.cause_kind in ("connect", "reset"):
+        """A connect error or reset takes the instance out of rotation for its cool-off (growing
+        with failures in a row); any HTTP answer ends the run of failures."""
+        if isinstance(result, RawResponse):
+            if self._balancer.failing(instance):  # a lock-free read keeps the common path cheap
+                with self._lock:
+                    self._balancer.succeed(instance)
+            return
+        if result.cause_kind in ("connect", "reset"):
             with self._lock:
-                self._balancer.eject(instance, now)
-            logger.debug(
-                "eas direct: %s ejected for %.1fs (%s)",
-                instance.key,
-                self._config.eject_for,
-                result.cause_kind,
-            )
+                cool_off = self._balancer.eject(instance, now)
+            logger.debug("eas direct: %s ejected for %.1fs (%s)", instance.key, cool_off, result.cause_kind)

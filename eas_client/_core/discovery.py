@@ -5,9 +5,11 @@ instance's weight to its running score, takes the highest score (first in list o
 and subtracts the eligible total from it. Picks are spread evenly (weights 1/1/2 give a, c, b, c),
 and over any run of sum-of-weights picks each instance gets exactly its weight.
 
-An instance that failed at the connection level is *down* until ``now + eject_for``; down
-instances and the instance a retry is leaving are not eligible. If nothing is eligible, the
-instance whose cool-off ends first is used (it is the most likely to be back).
+An instance that failed at the connection level is *down* for ``eject_for``, doubled for each
+further failure in a row (at most ``MAX_EJECT_DOUBLINGS`` times) until a call to it gets an HTTP
+answer: a dead instance that discovery still lists costs one attempt a cool-off, and the
+cool-offs grow. Down instances and the instance a retry is leaving are not eligible. If nothing
+is eligible, the instance whose cool-off ends first is used (it is the most likely to be back).
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from .errors import DiscoveryError
 DISCOVERY_PATH = "/api/v1/servicediscovery/upstreams/"
 # Weight used when an item omits it: EAS gives every instance weight 100 unless told otherwise.
 DEFAULT_WEIGHT = 100
+# 5 s doubled 4 times is 80 s: long enough that a dead instance costs almost nothing, short
+# enough that a restarted one is back in rotation within a minute or so.
+MAX_EJECT_DOUBLINGS = 4
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,7 @@ class Balancer:
         self.instances: list[Instance] = []
         self._score: dict[str, int] = {}
         self._down_until: dict[str, float] = {}
+        self._failures: dict[str, int] = {}
 
     def update(self, instances: Iterable[Instance]) -> bool:
         """Replace the list; scores restart only when the set of (host, port, weight) changes.
@@ -107,6 +113,7 @@ class Balancer:
         keys = {inst.key for inst in new}
         self._score = {inst.key: 0 for inst in new}
         self._down_until = {k: t for k, t in self._down_until.items() if k in keys}
+        self._failures = {k: n for k, n in self._failures.items() if k in keys}
         return True
 
     def pick(self, now: float, exclude: Instance | None = None) -> Instance:
@@ -134,9 +141,20 @@ class Balancer:
         self._score[best.key] -= total
         return best
 
-    def eject(self, instance: Instance, now: float) -> None:
-        """Mark an instance down after a connect error or reset."""
-        self._down_until[instance.key] = now + self.eject_for
+    def eject(self, instance: Instance, now: float) -> float:
+        """Mark an instance down after a connect error or reset; returns the cool-off."""
+        failures = self._failures.get(instance.key, 0) + 1
+        self._failures[instance.key] = failures
+        cool_off: float = self.eject_for * 2.0 ** min(failures - 1, MAX_EJECT_DOUBLINGS)
+        self._down_until[instance.key] = now + cool_off
+        return cool_off
+
+    def failing(self, instance: Instance) -> bool:
+        return instance.key in self._failures
+
+    def succeed(self, instance: Instance) -> None:
+        """An HTTP answer (any status) from the instance: its next failure starts a fresh cool-off."""
+        self._failures.pop(instance.key, None)
 
     def is_down(self, instance: Instance, now: float) -> bool:
         return self._down_until.get(instance.key, 0.0) > now

@@ -245,6 +245,8 @@ def test_host_pick(case: dict[str, Any]) -> None:
                 counts[key] = counts.get(key, 0) + 1
         elif "eject" in op:
             balancer.eject(by_key[op["eject"]], op["now"])
+        elif "succeed" in op:
+            balancer.succeed(by_key[op["succeed"]])
         else:
             balancer.update(_instances(op["update"]))
             by_key.update({i.key: i for i in balancer.instances})
