@@ -104,20 +104,13 @@ FROM_NUMPY = {
     "int64": DataType.DT_INT64,
     "bool": DataType.DT_BOOL,
 }
+# Names a caller may write for a dtype: every numpy name above plus the short and EAS-style ones.
 _ALIASES = {
+    **FROM_NUMPY,
     "float": DataType.DT_FLOAT,
-    "float32": DataType.DT_FLOAT,
     "double": DataType.DT_DOUBLE,
-    "float64": DataType.DT_DOUBLE,
     "int": DataType.DT_INT32,
-    "int32": DataType.DT_INT32,
-    "uint8": DataType.DT_UINT8,
-    "int16": DataType.DT_INT16,
-    "int8": DataType.DT_INT8,
-    "uint16": DataType.DT_UINT16,
-    "int64": DataType.DT_INT64,
     "long": DataType.DT_INT64,
-    "bool": DataType.DT_BOOL,
     "string": DataType.DT_STRING,
     "str": DataType.DT_STRING,
     "bytes": DataType.DT_STRING,
