@@ -9,7 +9,7 @@ import platform
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from tenacity import retry_if_result, stop_never
@@ -111,7 +111,7 @@ class BaseClient:
         if deadline is not _UNSET:
             changes["deadline"] = deadline
         if changes:
-            policy = RetryPolicy(**{**policy.__dict__, **changes})
+            policy = replace(policy, **changes)
         _check_int("pool_size", pool_size, minimum=1)
         self._config = build_config(
             endpoint,
@@ -177,7 +177,7 @@ class BaseClient:
             timeout = check_timeout("timeout", timeout)
         policy = None
         if max_retries is not None:
-            policy = RetryPolicy(**{**self._config.retry.__dict__, "max_retries": max_retries})
+            policy = replace(self._config.retry, max_retries=max_retries)
         return prepare(
             self._config,
             self._headers,

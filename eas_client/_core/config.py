@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Literal
 
 from .endpoint import Endpoint, parse_endpoint
 from .errors import ConfigError
@@ -110,9 +110,6 @@ class ClientConfig:
             f"auth={self.auth!r}, timeout={self.timeout}, retry={self.retry!r})"
         )
 
-    def with_changes(self, **changes: Any) -> ClientConfig:
-        """A copy with some fields replaced (validation re-runs on the result)."""
-        return replace(self, **changes)
 
 
 def build_config(

@@ -156,5 +156,3 @@ class Balancer:
         """An HTTP answer (any status) from the instance: its next failure starts a fresh cool-off."""
         self._failures.pop(instance.key, None)
 
-    def is_down(self, instance: Instance, now: float) -> bool:
-        return self._down_until.get(instance.key, 0.0) > now
