@@ -1,0 +1,554 @@
+package io.github.easclient.eas;
+
+import java.net.http.HttpClient;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.DoubleSupplier;
+import java.util.function.Function;
+
+/**
+ * A client for one EAS service. Immutable and thread-safe: build one and share it. Close it when done
+ * (it owns a small thread pool unless you pass your own executor and HttpClient).
+ *
+ * <pre>{@code
+ * try (EasClient client = EasClient.create("http://127.0.0.1:8080/api/predict/demo", token)) {
+ *     String answer = client.predict("2 105");                       // "True"
+ * }
+ *
+ * EasClient client = EasClient.builder()
+ *     .endpoint("http://1234.cn-shanghai.pai-eas.aliyuncs.com")
+ *     .serviceName("demo")
+ *     .token(System.getenv("EAS_TOKEN"))
+ *     .timeout(Duration.ofSeconds(10))
+ *     .maxRetries(5)
+ *     .build();
+ * CompletableFuture<byte[]> f = client.predictAsync(body);           // retries without blocking a thread
+ * List<EasResult> all = client.predictMany(bodies, 32);              // input order, at most 32 in flight
+ * }</pre>
+ *
+ * <p>Errors are unchecked {@link EasException}s. Nothing is printed or written to disk; attempts are
+ * logged through {@link System.Logger} at DEBUG, never with the token.
+ */
+public final class EasClient implements AutoCloseable {
+  static final System.Logger LOG = System.getLogger("io.github.easclient.eas");
+  private static final AtomicInteger IDS = new AtomicInteger();
+
+  final Endpoint endpoint;
+  final String token;
+  final boolean signed;
+  final Duration timeout;
+  final Duration connectTimeout;
+  final RetryPolicy policy;
+  final List<Map.Entry<String, String>> headers;
+  final String userAgent;
+  final int concurrency;
+  final boolean direct;
+  final Duration discoveryRefresh;
+  final Duration ejectFor;
+  final DoubleSupplier jitter;
+  final Clock clock;
+  final HttpClient http;
+  final Executor executor;
+  final ScheduledExecutorService scheduler;
+  final Direct directState;
+  private final ExecutorService ownedExecutor;
+  private final Builder source;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private EasClient(Builder b, Endpoint endpoint, String token) {
+    this.source = b.copy();
+    this.endpoint = endpoint;
+    this.token = token;
+    this.signed = b.signature;
+    this.timeout = b.timeout;
+    this.connectTimeout = b.connectTimeout;
+    this.policy = new RetryPolicy(b.maxRetries, RetryPolicy.seconds(b.backoffBase), RetryPolicy.seconds(b.backoffMax),
+        RetryPolicy.seconds(b.retryAfterCap), b.deadline == null ? -1 : RetryPolicy.seconds(b.deadline),
+        b.retryStatuses, b.retryErrors);
+    this.headers = Headers.check(b.headers, token != null, "client");
+    this.userAgent = b.userAgent == null ? Defaults.USER_AGENT : Defaults.USER_AGENT + " " + b.userAgent;
+    this.concurrency = b.concurrency;
+    this.direct = b.direct;
+    this.discoveryRefresh = b.discoveryRefresh;
+    this.ejectFor = b.ejectFor;
+    this.jitter = b.jitter;
+    this.clock = b.clock;
+    int id = IDS.incrementAndGet();
+    if (b.executor != null) {
+      this.ownedExecutor = null;
+      this.executor = b.executor;
+    } else {
+      this.ownedExecutor = Executors.newCachedThreadPool(daemon("eas-client-" + id + "-worker-"));
+      this.executor = ownedExecutor;
+    }
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("eas-client-" + id + "-scheduler-"));
+    this.http = b.httpClient != null ? b.httpClient : HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .connectTimeout(connectTimeout)
+        .executor(executor)
+        .build();
+    this.directState = direct ? new Direct(this) : null;
+  }
+
+  private static ThreadFactory daemon(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** A builder; unset endpoint, token and service name fall back to EAS_ENDPOINT, EAS_TOKEN, EAS_SERVICE_NAME. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The one-liner: a client with defaults for a full service URL and a token (null for none). */
+  public static EasClient create(String endpoint, String token) {
+    return builder().endpoint(endpoint).token(token).build();
+  }
+
+  /** A builder holding this client's settings, to make a variant. */
+  public Builder toBuilder() {
+    return source.copy();
+  }
+
+  /** Sends bytes (application/octet-stream) and returns the response body. */
+  public byte[] predict(byte[] body) {
+    return request(EasRequest.of(body)).body();
+  }
+
+  /** Sends UTF-8 text (text/plain; charset=utf-8) and returns the response as UTF-8 text. */
+  public String predict(String body) {
+    return request(EasRequest.builder().text(body).build()).text();
+  }
+
+  /** Sends a TensorFlow request and decodes the response. */
+  public TFResponse predict(TFRequest request) {
+    return request(EasRequest.builder().tf(request).build()).tf();
+  }
+
+  /** Sends a PyTorch request and decodes the response. */
+  public TorchResponse predict(TorchRequest request) {
+    return request(EasRequest.builder().torch(request).build()).torch();
+  }
+
+  /** Sends one request with retries; throws an {@link EasException} subclass on failure. */
+  public EasResponse request(EasRequest request) {
+    return join(call(request, true));
+  }
+
+  /** The async form of {@link #request}: {@code cancel(true)} stops further attempts. */
+  public CompletableFuture<EasResponse> requestAsync(EasRequest request) {
+    return call(request, false);
+  }
+
+  /** Sends bytes without blocking; retries are scheduled, never slept; {@code cancel(true)} stops them. */
+  public CompletableFuture<byte[]> predictAsync(byte[] body) {
+    CompletableFuture<EasResponse> f = call(EasRequest.of(body), false);
+    CompletableFuture<byte[]> out = f.thenApply(EasResponse::body);
+    out.whenComplete((v, e) -> {
+      if (out.isCancelled()) {
+        f.cancel(true);
+      }
+    });
+    return out;
+  }
+
+  /** Sends every input with at most {@code concurrency} in flight; one result per input, in input order. */
+  public List<EasResult> predictMany(List<byte[]> inputs, int concurrency) {
+    return join(Batch.run(this, toRequests(inputs), concurrency, true, true));
+  }
+
+  /** {@link #predictMany(List, int)} with the client's default concurrency (16 unless configured). */
+  public List<EasResult> predictMany(List<byte[]> inputs) {
+    return predictMany(inputs, concurrency);
+  }
+
+  /** The async form of {@link #predictMany(List, int)}. */
+  public CompletableFuture<List<EasResult>> predictManyAsync(List<byte[]> inputs, int concurrency) {
+    return Batch.run(this, toRequests(inputs), concurrency, true, false);
+  }
+
+  /** Like predictMany for full requests. */
+  public List<EasResult> requestMany(List<EasRequest> requests, int concurrency) {
+    return join(Batch.run(this, requests, concurrency, true, true));
+  }
+
+  /** Like requestMany but stops taking inputs after the first failure and throws it (in-flight calls finish). */
+  public List<EasResponse> requestAll(List<EasRequest> requests, int concurrency) {
+    List<EasResult> rs = join(Batch.run(this, requests, concurrency, false, true));
+    List<EasResponse> out = new ArrayList<>(rs.size());
+    for (EasResult r : rs) {
+      out.add(r.response());
+    }
+    return out;
+  }
+
+  private static List<EasRequest> toRequests(List<byte[]> inputs) {
+    if (inputs == null) {
+      throw new PayloadException("inputs is null; pass a list of bodies");
+    }
+    List<EasRequest> rs = new ArrayList<>(inputs.size());
+    for (int k = 0; k < inputs.size(); k++) {
+      if (inputs.get(k) == null) {
+        throw new PayloadException("input " + k + " is null; pass new byte[0] for an empty body");
+      }
+      rs.add(EasRequest.of(inputs.get(k)));
+    }
+    return rs;
+  }
+
+  CompletableFuture<EasResponse> call(EasRequest request, boolean awaitRefresh) {
+    if (closed.get()) {
+      throw new IllegalStateException("EasClient is closed");
+    }
+    if (request == null) {
+      throw new PayloadException("request is null");
+    }
+    return new Call(this, request, awaitRefresh).start();
+  }
+
+  static <T> T join(CompletableFuture<T> f) {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      f.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new EasReadException("interrupted while waiting for the response", null, 0, e);
+    } catch (ExecutionException e) {
+      throw unwrap(e.getCause());
+    }
+  }
+
+  static RuntimeException unwrap(Throwable t) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof RuntimeException) {
+      return (RuntimeException) t;
+    }
+    if (t instanceof Error) {
+      throw (Error) t;
+    }
+    return new EasReadException("unexpected failure: " + t, null, 0, t);
+  }
+
+  /** Stops the client's own threads (and direct mode's refreshes). Calls made afterwards fail. Idempotent. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    scheduler.shutdownNow();
+    if (ownedExecutor != null) {
+      ownedExecutor.shutdownNow();
+    }
+  }
+
+  boolean isClosed() {
+    return closed.get();
+  }
+
+  @Override
+  public String toString() {
+    return "EasClient{url=" + endpoint.base() + (direct ? ", direct" : "") + ", token="
+        + (token == null ? "none" : Redact.MASK) + ", auth=" + (signed ? "signature" : "raw") + ", timeout=" + timeout
+        + ", maxRetries=" + policy.maxRetries + "}";
+  }
+
+  /**
+   * Options for {@link EasClient}; {@link #build()} validates them all and throws {@link EasConfigException}
+   * naming the problem and the fix (never the token).
+   */
+  public static final class Builder {
+    private String endpoint;
+    private String token;
+    private boolean tokenSet;
+    private String serviceName;
+    private Duration timeout = Defaults.TIMEOUT;
+    private Duration connectTimeout = Defaults.CONNECT_TIMEOUT;
+    private int maxRetries = Defaults.MAX_RETRIES;
+    private Duration backoffBase = Defaults.BACKOFF_BASE;
+    private Duration backoffMax = Defaults.BACKOFF_MAX;
+    private Duration retryAfterCap = Defaults.RETRY_AFTER_CAP;
+    private Duration deadline;
+    private Set<Integer> retryStatuses = Defaults.RETRY_STATUSES;
+    private Set<String> retryErrors = Defaults.RETRY_ERRORS;
+    private boolean signature;
+    private boolean direct;
+    private Duration discoveryRefresh = Defaults.DISCOVERY_REFRESH;
+    private Duration ejectFor = Defaults.EJECT_FOR;
+    private Map<String, String> headers = new LinkedHashMap<>();
+    private String userAgent;
+    private int concurrency = Defaults.CONCURRENCY;
+    private HttpClient httpClient;
+    private Executor executor;
+    private DoubleSupplier jitter = () -> ThreadLocalRandom.current().nextDouble();
+    private Clock clock = Clock.systemUTC();
+    private Function<String, String> env = System::getenv;
+
+    private Builder() {}
+
+    Builder copy() {
+      Builder c = new Builder();
+      c.endpoint = endpoint;
+      c.token = token;
+      c.tokenSet = tokenSet;
+      c.serviceName = serviceName;
+      c.timeout = timeout;
+      c.connectTimeout = connectTimeout;
+      c.maxRetries = maxRetries;
+      c.backoffBase = backoffBase;
+      c.backoffMax = backoffMax;
+      c.retryAfterCap = retryAfterCap;
+      c.deadline = deadline;
+      c.retryStatuses = retryStatuses;
+      c.retryErrors = retryErrors;
+      c.signature = signature;
+      c.direct = direct;
+      c.discoveryRefresh = discoveryRefresh;
+      c.ejectFor = ejectFor;
+      c.headers = new LinkedHashMap<>(headers);
+      c.userAgent = userAgent;
+      c.concurrency = concurrency;
+      c.httpClient = httpClient;
+      c.executor = executor;
+      c.jitter = jitter;
+      c.clock = clock;
+      c.env = env;
+      return c;
+    }
+
+    /** Full service URL ({@code http://host/api/predict/svc}), a base URL plus {@link #serviceName}, or a custom URL. */
+    public Builder endpoint(String endpoint) {
+      this.endpoint = endpoint;
+      return this;
+    }
+
+    /** The service token; null falls back to EAS_TOKEN (empty there means none). An empty string is an error. */
+    public Builder token(String token) {
+      this.token = token;
+      this.tokenSet = token != null;
+      return this;
+    }
+
+    /** The service name, when the endpoint is a base URL (or in direct mode). */
+    public Builder serviceName(String serviceName) {
+      this.serviceName = serviceName;
+      return this;
+    }
+
+    /** Read timeout of each attempt (default 30 s). */
+    public Builder timeout(Duration timeout) {
+      this.timeout = timeout;
+      return this;
+    }
+
+    /** Connect timeout (default 5 s). */
+    public Builder connectTimeout(Duration connectTimeout) {
+      this.connectTimeout = connectTimeout;
+      return this;
+    }
+
+    /** Retries after the first attempt (default 3). */
+    public Builder maxRetries(int maxRetries) {
+      this.maxRetries = maxRetries;
+      return this;
+    }
+
+    /** First backoff step (default 100 ms); the wait before retry n is rand × min(max, base × 2^(n−1)). */
+    public Builder backoffBase(Duration backoffBase) {
+      this.backoffBase = backoffBase;
+      return this;
+    }
+
+    /** Longest backoff step (default 5 s). */
+    public Builder backoffMax(Duration backoffMax) {
+      this.backoffMax = backoffMax;
+      return this;
+    }
+
+    /** Longest wait a Retry-After header may ask for (default 30 s). */
+    public Builder retryAfterCap(Duration retryAfterCap) {
+      this.retryAfterCap = retryAfterCap;
+      return this;
+    }
+
+    /** Overall time limit of a call including retries (default none). */
+    public Builder deadline(Duration deadline) {
+      this.deadline = deadline;
+      return this;
+    }
+
+    /** Statuses that are retried (default 408, 429, 450, 502, 503, 504); replaces the defaults. */
+    public Builder retryStatuses(Set<Integer> statuses) {
+      this.retryStatuses = statuses;
+      return this;
+    }
+
+    /** Transport error kinds that are retried: "connect", "reset", "timeout" (default connect and reset). */
+    public Builder retryErrors(Set<String> kinds) {
+      this.retryErrors = kinds;
+      return this;
+    }
+
+    /** Signs each attempt (Authorization: EAS ..., Content-MD5, Date) instead of sending the raw token. */
+    public Builder signatureAuth(boolean on) {
+      this.signature = on;
+      return this;
+    }
+
+    /**
+     * Direct (VPC) mode: the endpoint names the discovery server, calls go straight to the service's
+     * instances, spread by weight; the list is refreshed every {@link #discoveryRefresh}.
+     */
+    public Builder directMode(boolean on) {
+      this.direct = on;
+      return this;
+    }
+
+    /** How old the instance list may get before a call refreshes it (default 3 s). */
+    public Builder discoveryRefresh(Duration refresh) {
+      this.discoveryRefresh = refresh;
+      return this;
+    }
+
+    /** First cool-off of an instance that failed to connect (default 5 s, doubling up to 16×). */
+    public Builder ejectFor(Duration ejectFor) {
+      this.ejectFor = ejectFor;
+      return this;
+    }
+
+    /** A header on every call (a call's header of the same name wins). */
+    public Builder header(String name, String value) {
+      headers.put(name, value);
+      return this;
+    }
+
+    /** Headers on every call (copied; the map is never written to). */
+    public Builder headers(Map<String, String> headers) {
+      this.headers.putAll(headers);
+      return this;
+    }
+
+    /** Text appended to the User-Agent, for example your application's name and version. */
+    public Builder userAgent(String suffix) {
+      this.userAgent = suffix;
+      return this;
+    }
+
+    /** Default concurrency of {@link EasClient#predictMany(List)} (default 16). */
+    public Builder concurrency(int concurrency) {
+      this.concurrency = concurrency;
+      return this;
+    }
+
+    /** Your own HttpClient (proxies, TLS); its timeouts and redirect policy are then yours. Not closed by us. */
+    public Builder httpClient(HttpClient httpClient) {
+      this.httpClient = httpClient;
+      return this;
+    }
+
+    /** Your own executor for HTTP work and continuations; not shut down by {@link EasClient#close()}. */
+    public Builder executor(Executor executor) {
+      this.executor = executor;
+      return this;
+    }
+
+    /** Source of the backoff jitter in [0, 1) (tests fix it). */
+    public Builder jitter(DoubleSupplier jitter) {
+      this.jitter = jitter;
+      return this;
+    }
+
+    /** Wall clock for the signed Date header and Retry-After dates (tests fix it). */
+    public Builder clock(Clock clock) {
+      this.clock = clock;
+      return this;
+    }
+
+    /** Where EAS_ENDPOINT / EAS_TOKEN / EAS_SERVICE_NAME are read (tests replace the environment). */
+    Builder environment(Function<String, String> env) {
+      this.env = env;
+      return this;
+    }
+
+    /** Validates every option and makes the client. */
+    public EasClient build() {
+      String ep = endpoint != null ? endpoint : env.apply("EAS_ENDPOINT");
+      String svc = serviceName != null ? serviceName : env.apply("EAS_SERVICE_NAME");
+      String tok = token;
+      if (!tokenSet) {
+        String e = env.apply("EAS_TOKEN");
+        tok = e == null || e.isEmpty() ? null : e;
+      }
+      if (tok != null) {
+        Auth.checkToken(tok);
+      }
+      if (signature && tok == null) {
+        throw new EasConfigException("signature auth needs a token: pass token(...) or set EAS_TOKEN");
+      }
+      Endpoint parsed = Endpoint.parse(ep, svc);
+      if (direct && parsed.service == null) {
+        throw new EasConfigException("direct mode needs a service: pass serviceName(...) or an endpoint with /api/predict/<service>");
+      }
+      positive(timeout, "timeout");
+      positive(connectTimeout, "connectTimeout");
+      notNegative(backoffBase, "backoffBase");
+      notNegative(backoffMax, "backoffMax");
+      notNegative(retryAfterCap, "retryAfterCap");
+      notNegative(discoveryRefresh, "discoveryRefresh");
+      notNegative(ejectFor, "ejectFor");
+      if (deadline != null) {
+        positive(deadline, "deadline");
+      }
+      if (maxRetries < 0) {
+        throw new EasConfigException("maxRetries must be >= 0, got " + maxRetries);
+      }
+      if (concurrency < 1) {
+        throw new EasConfigException("concurrency must be >= 1, got " + concurrency);
+      }
+      if (retryStatuses == null || retryStatuses.stream().anyMatch(s -> s == null || s < 100 || s > 599)) {
+        throw new EasConfigException("retryStatuses must be HTTP statuses 100-599, got " + retryStatuses);
+      }
+      if (retryErrors == null || !Set.of("connect", "reset", "timeout").containsAll(retryErrors)) {
+        throw new EasConfigException("retryErrors may contain only \"connect\", \"reset\" and \"timeout\", got " + retryErrors);
+      }
+      if (jitter == null || clock == null) {
+        throw new EasConfigException("jitter and clock must not be null");
+      }
+      return new EasClient(this, parsed, tok);
+    }
+
+    private static void positive(Duration d, String name) {
+      if (d == null || d.isNegative() || d.isZero()) {
+        throw new EasConfigException(name + " must be a positive duration, got " + d);
+      }
+    }
+
+    private static void notNegative(Duration d, String name) {
+      if (d == null || d.isNegative()) {
+        throw new EasConfigException(name + " must be zero or positive, got " + d);
+      }
+    }
+  }
+}

@@ -1,0 +1,292 @@
+package io.github.easclient.eas;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** ArrayProto encode/decode shared by the TF and PyTorch messages (spec/proto, PAYLOAD-4). */
+final class TensorCodec {
+  private TensorCodec() {}
+
+  /** ArrayProto: dtype (1), array_shape (2, omitted for 0-d), then the packed value field. */
+  static Proto.Writer encode(Tensor t) {
+    Object v = t.values;
+    Proto.Writer w = new Proto.Writer(16 + t.size() * 5);
+    w.tag(1, 0);
+    w.varint(t.dtype().number());
+    long[] shape = t.shape();
+    if (shape.length > 0) {
+      Proto.Writer dims = new Proto.Writer(shape.length * 3);
+      for (long d : shape) {
+        dims.varint(d);
+      }
+      Proto.Writer s = new Proto.Writer(dims.size() + 4);
+      s.message(1, dims);
+      w.message(2, s);
+    }
+    if (t.size() == 0) {
+      return w;
+    }
+    if (v instanceof float[]) {
+      float[] f = (float[]) v;
+      w.tag(3, 2);
+      w.varint(4L * f.length);
+      for (float x : f) {
+        w.fixed32(Float.floatToRawIntBits(x));
+      }
+    } else if (v instanceof double[]) {
+      double[] d = (double[]) v;
+      w.tag(4, 2);
+      w.varint(8L * d.length);
+      for (double x : d) {
+        w.fixed64(Double.doubleToRawLongBits(x));
+      }
+    } else if (v instanceof int[]) {
+      int[] a = (int[]) v;
+      long n = 0;
+      for (int x : a) {
+        n += Proto.varintSize(x);
+      }
+      w.tag(5, 2);
+      w.varint(n);
+      for (int x : a) {
+        w.varint(x);
+      }
+    } else if (v instanceof long[]) {
+      long[] a = (long[]) v;
+      long n = 0;
+      for (long x : a) {
+        n += Proto.varintSize(x);
+      }
+      w.tag(7, 2);
+      w.varint(n);
+      for (long x : a) {
+        w.varint(x);
+      }
+    } else if (v instanceof boolean[]) {
+      boolean[] a = (boolean[]) v;
+      w.tag(8, 2);
+      w.varint(a.length);
+      for (boolean x : a) {
+        w.varint(x ? 1 : 0);
+      }
+    } else {
+      for (byte[] s : (byte[][]) v) {
+        w.bytes(6, s);
+      }
+    }
+    return w;
+  }
+
+  /** Growable primitive buffers for one ArrayProto's fields. */
+  private static final class Acc {
+    float[] f = new float[0];
+    int nf;
+    double[] d = new double[0];
+    int nd;
+    long[] i = new long[0];
+    int ni;
+    long[] l = new long[0];
+    int nl;
+    boolean[] b = new boolean[0];
+    int nb;
+    byte[][] s = new byte[0][];
+    int ns;
+  }
+
+  static Tensor decode(Proto.Reader r, boolean torch) {
+    int dtypeNum = 0;
+    long[] shape = null;
+    Acc a = new Acc();
+    while (!r.done()) {
+      long key = r.varint();
+      int field = (int) (key >>> 3);
+      int wt = (int) (key & 7);
+      if (field == 1 && wt == 0) {
+        dtypeNum = (int) r.varint();
+      } else if (field == 2 && wt == 2) {
+        shape = shape(r.sub());
+      } else if (field == 3 && (wt == 2 || wt == 5)) {
+        readFloats(r, wt, a);
+      } else if (field == 4 && (wt == 2 || wt == 1)) {
+        readDoubles(r, wt, a);
+      } else if (field == 5 && (wt == 2 || wt == 0)) {
+        Proto.Reader p = wt == 2 ? r.sub() : r;
+        do {
+          if (a.ni == a.i.length) {
+            a.i = Arrays.copyOf(a.i, Math.max(8, a.ni * 2));
+          }
+          a.i[a.ni++] = (int) p.varint();
+        } while (wt == 2 && !p.done());
+      } else if (field == 6 && wt == 2) {
+        if (a.ns == a.s.length) {
+          a.s = Arrays.copyOf(a.s, Math.max(8, a.ns * 2));
+        }
+        a.s[a.ns++] = r.bytes();
+      } else if (field == 7 && (wt == 2 || wt == 0)) {
+        Proto.Reader p = wt == 2 ? r.sub() : r;
+        do {
+          if (a.nl == a.l.length) {
+            a.l = Arrays.copyOf(a.l, Math.max(8, a.nl * 2));
+          }
+          a.l[a.nl++] = p.varint();
+        } while (wt == 2 && !p.done());
+      } else if (field == 8 && !torch && (wt == 2 || wt == 0)) {
+        Proto.Reader p = wt == 2 ? r.sub() : r;
+        do {
+          if (a.nb == a.b.length) {
+            a.b = Arrays.copyOf(a.b, Math.max(8, a.nb * 2));
+          }
+          a.b[a.nb++] = p.varint() != 0;
+        } while (wt == 2 && !p.done());
+      } else {
+        if (field == 0) {
+          throw Proto.bad("field number 0");
+        }
+        r.skip(wt);
+      }
+    }
+    return build(dtypeNum, shape, a, torch);
+  }
+
+  private static void readFloats(Proto.Reader r, int wt, Acc a) {
+    if (wt == 5) {
+      if (a.nf == a.f.length) {
+        a.f = Arrays.copyOf(a.f, Math.max(8, a.nf * 2));
+      }
+      a.f[a.nf++] = Float.intBitsToFloat(r.fixed32());
+      return;
+    }
+    Proto.Reader p = r.sub();
+    int n = p.end - p.pos;
+    if (n % 4 != 0) {
+      throw Proto.bad("float_val length " + n + " is not a multiple of 4");
+    }
+    a.f = Arrays.copyOf(a.f, a.nf + n / 4);
+    while (!p.done()) {
+      a.f[a.nf++] = Float.intBitsToFloat(p.fixed32());
+    }
+  }
+
+  private static void readDoubles(Proto.Reader r, int wt, Acc a) {
+    if (wt == 1) {
+      if (a.nd == a.d.length) {
+        a.d = Arrays.copyOf(a.d, Math.max(8, a.nd * 2));
+      }
+      a.d[a.nd++] = Double.longBitsToDouble(r.fixed64());
+      return;
+    }
+    Proto.Reader p = r.sub();
+    int n = p.end - p.pos;
+    if (n % 8 != 0) {
+      throw Proto.bad("double_val length " + n + " is not a multiple of 8");
+    }
+    a.d = Arrays.copyOf(a.d, a.nd + n / 8);
+    while (!p.done()) {
+      a.d[a.nd++] = Double.longBitsToDouble(p.fixed64());
+    }
+  }
+
+  private static long[] shape(Proto.Reader r) {
+    long[] dims = new long[0];
+    int n = 0;
+    while (!r.done()) {
+      long key = r.varint();
+      int field = (int) (key >>> 3);
+      int wt = (int) (key & 7);
+      if (field == 1 && (wt == 0 || wt == 2)) {
+        Proto.Reader p = wt == 2 ? r.sub() : r;
+        do {
+          long d = p.varint();
+          if (d < 0) {
+            throw Proto.bad("negative dimension " + d);
+          }
+          if (n == dims.length) {
+            dims = Arrays.copyOf(dims, Math.max(4, n * 2));
+          }
+          dims[n++] = d;
+        } while (wt == 2 && !p.done());
+      } else {
+        r.skip(wt);
+      }
+    }
+    return Arrays.copyOf(dims, n);
+  }
+
+  private static Tensor build(int dtypeNum, long[] shape, Acc a, boolean torch) {
+    DataType dt = DataType.forNumber(dtypeNum);
+    if (dtypeNum != 0 && dt == DataType.DT_INVALID) {
+      throw Proto.bad("unknown dtype " + dtypeNum);
+    }
+    if (dt == DataType.DT_INVALID) {
+      dt = a.nf > 0 ? DataType.DT_FLOAT : a.nd > 0 ? DataType.DT_DOUBLE : a.ni > 0 ? DataType.DT_INT32
+          : a.nl > 0 ? DataType.DT_INT64 : a.nb > 0 ? DataType.DT_BOOL : a.ns > 0 ? DataType.DT_STRING
+          : DataType.DT_INVALID;
+    }
+    if (torch && dt == DataType.DT_BOOL) {
+      throw Proto.bad("PyTorch messages have no DT_BOOL values");
+    }
+    Object values;
+    switch (dt) {
+      case DT_FLOAT: values = Arrays.copyOf(a.f, a.nf); break;
+      case DT_DOUBLE: values = Arrays.copyOf(a.d, a.nd); break;
+      case DT_INT64: values = Arrays.copyOf(a.l, a.nl); break;
+      case DT_BOOL: values = Arrays.copyOf(a.b, a.nb); break;
+      case DT_STRING: values = Arrays.copyOf(a.s, a.ns); break;
+      case DT_INVALID: values = new float[0]; break;
+      default:
+        if (!dt.isIntVal()) {
+          throw Proto.bad(dt + " values cannot be read");
+        }
+        int[] ints = new int[a.ni];
+        for (int k = 0; k < a.ni; k++) {
+          ints[k] = (int) a.i[k];
+        }
+        values = ints;
+    }
+    int count = java.lang.reflect.Array.getLength(values);
+    if (shape == null) {
+      shape = count == 1 ? new long[0] : new long[] {count};
+    } else {
+      long n = 1;
+      for (long d : shape) {
+        n = d == 0 ? 0 : (n > Integer.MAX_VALUE / Math.max(1, d) ? Long.MAX_VALUE : n * d);
+      }
+      if (n != count) {
+        throw Proto.bad("shape " + Arrays.toString(shape) + " does not hold the " + count + " values sent");
+      }
+    }
+    return new Tensor(dt, shape, values);
+  }
+
+  /** A map entry message {1: key, 2: value}. */
+  static void mapEntry(Proto.Writer out, int field, String key, Tensor t) {
+    Proto.Writer e = new Proto.Writer(0);
+    e.bytes(1, Payload.utf8(key, "name \"" + key + "\""));
+    e.message(2, encode(t));
+    out.message(field, e);
+  }
+
+  /** Reads one map entry into {@code into}. */
+  static void readEntry(Proto.Reader r, Map<String, Tensor> into, boolean torch) {
+    String key = "";
+    Tensor value = null;
+    while (!r.done()) {
+      long k = r.varint();
+      int field = (int) (k >>> 3);
+      int wt = (int) (k & 7);
+      if (field == 1 && wt == 2) {
+        key = new String(r.bytes(), java.nio.charset.StandardCharsets.UTF_8);
+      } else if (field == 2 && wt == 2) {
+        value = decode(r.sub(), torch);
+      } else {
+        r.skip(wt);
+      }
+    }
+    into.put(key, value != null ? value : decode(new Proto.Reader(new byte[0], 0, 0), torch));
+  }
+
+  static Map<String, Tensor> newMap() {
+    return new LinkedHashMap<>();
+  }
+}

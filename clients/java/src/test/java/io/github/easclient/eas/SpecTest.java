@@ -1,0 +1,206 @@
+package io.github.easclient.eas;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.function.Executable;
+import org.opentest4j.TestAbortedException;
+
+/**
+ * The shared spec runner (protocol.md §11): one dynamic test per case of every spec/vectors/*.json and
+ * spec/scenarios/*.json, named {@code <file>/<case>}, plus one schema check per file. A case whose file
+ * has no handler, or whose input/expect has a key the handler did not read, fails. Globs in
+ * spec/known-failing/java.txt mark cases expected to fail (a listed case that passes fails the run);
+ * spec/not-applicable/java.txt lists cases that cannot apply to Java (skipped, each with its reason).
+ */
+class SpecTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final Path SPEC = Paths.get(System.getProperty("eas.spec.dir", "../../spec")).toAbsolutePath().normalize();
+
+  private static final Map<String, Consumer<SpecCase>> HANDLERS = new TreeMap<>();
+
+  static {
+    HANDLERS.put("vectors/endpoint", Vectors::endpoint);
+    HANDLERS.put("vectors/headers", Vectors::headers);
+    HANDLERS.put("vectors/auth_hmac", Vectors::authHmac);
+    HANDLERS.put("vectors/defaults", Vectors::defaults);
+    HANDLERS.put("vectors/redaction", Vectors::redaction);
+    HANDLERS.put("vectors/backoff", Vectors::backoff);
+    HANDLERS.put("vectors/retry_after", Vectors::retryAfter);
+    HANDLERS.put("vectors/retry_decision", Vectors::retryDecision);
+    HANDLERS.put("vectors/error_mapping", Vectors::errorMapping);
+    HANDLERS.put("vectors/discovery_parse", Vectors::discoveryParse);
+    HANDLERS.put("vectors/host_pick", Vectors::hostPick);
+    HANDLERS.put("vectors/payloads", Payloads::run);
+    HANDLERS.put("scenarios/*", Scenarios::run);
+  }
+
+  @TestFactory
+  Stream<DynamicTest> spec() throws IOException {
+    List<PathMatcher> knownFailing = globs("known-failing/java.txt");
+    Map<String, String> notApplicable = reasons("not-applicable/java.txt");
+    List<DynamicTest> tests = new ArrayList<>();
+    for (String dir : List.of("vectors", "scenarios")) {
+      String schemaName = dir.equals("vectors") ? "vector.schema.json" : "scenario.schema.json";
+      JsonNode schema = JSON.readTree(SPEC.resolve("schema").resolve(schemaName).toFile());
+      List<Path> files;
+      try (Stream<Path> s = Files.list(SPEC.resolve(dir))) {
+        files = s.filter(p -> p.toString().endsWith(".json")).sorted().collect(Collectors.toList());
+      }
+      for (Path f : files) {
+        String stem = f.getFileName().toString().replaceAll("\\.json$", "");
+        JsonNode doc = JSON.readTree(f.toFile());
+        tests.add(DynamicTest.dynamicTest(stem + "#schema", () -> {
+          List<String> errors = SchemaCheck.validate(schema, doc);
+          assertTrue(errors.isEmpty(), stem + " does not match " + schemaName + ": " + errors);
+        }));
+        Consumer<SpecCase> handler = HANDLERS.getOrDefault(dir + "/" + stem, HANDLERS.get(dir + "/*"));
+        for (JsonNode c : doc.path("cases")) {
+          SpecCase sc = new SpecCase(stem, c);
+          tests.add(DynamicTest.dynamicTest(sc.id(), wrap(sc, handler, knownFailing, notApplicable)));
+        }
+      }
+    }
+    return tests.stream();
+  }
+
+  private static Executable wrap(SpecCase sc, Consumer<SpecCase> handler, List<PathMatcher> knownFailing,
+      Map<String, String> notApplicable) {
+    return () -> {
+      String na = notApplicable.get(sc.id());
+      if (na != null) {
+        throw new TestAbortedException("not applicable to Java: " + na);
+      }
+      boolean listed = knownFailing.stream().anyMatch(m -> m.matches(Paths.get(sc.id())));
+      Throwable failure = null;
+      try {
+        if (handler == null) {
+          fail("the Java runner has no handler for " + sc.file + " cases");
+        }
+        handler.accept(sc);
+        List<String> unread = sc.unread();
+        if (!unread.isEmpty()) {
+          fail("the Java runner does not understand " + unread + " of this case");
+        }
+      } catch (AssertionError | RuntimeException e) {
+        failure = e;
+      }
+      if (listed && failure == null) {
+        fail(sc.id() + " passes but is listed in spec/known-failing/java.txt: remove it from the list");
+      }
+      if (listed) {
+        throw new TestAbortedException("known failing: " + failure);
+      }
+      if (failure instanceof AssertionError) {
+        throw new AssertionError(sc.id() + ": " + failure.getMessage(), failure);
+      }
+      if (failure != null) {
+        throw new AssertionError(sc.id() + " threw " + failure, failure);
+      }
+    };
+  }
+
+  /** Glob lines of a list file (blank lines and # comments ignored). */
+  static List<PathMatcher> globs(String rel) throws IOException {
+    List<PathMatcher> out = new ArrayList<>();
+    for (String line : lines(rel)) {
+      out.add(FileSystems.getDefault().getPathMatcher("glob:" + line.split("\\s+#", 2)[0].trim()));
+    }
+    return out;
+  }
+
+  /** "<case id>  # reason" lines. */
+  static Map<String, String> reasons(String rel) throws IOException {
+    Map<String, String> out = new TreeMap<>();
+    for (String line : lines(rel)) {
+      String[] parts = line.split("\\s+#", 2);
+      if (parts.length < 2 || parts[1].isBlank()) {
+        throw new AssertionError(rel + ": every line needs a reason after '#': " + line);
+      }
+      out.put(parts[0].trim(), parts[1].trim());
+    }
+    return out;
+  }
+
+  private static List<String> lines(String rel) throws IOException {
+    Path p = SPEC.resolve(rel);
+    if (!Files.exists(p)) {
+      return List.of();
+    }
+    List<String> out = new ArrayList<>();
+    for (String line : Files.readAllLines(p)) {
+      String t = line.trim();
+      if (!t.isEmpty() && !t.startsWith("#")) {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
+  /** Bytes written as {"hex"}, {"text"} or {"json"} (§10). */
+  static byte[] bytes(JsonNode b) {
+    if (b.has("hex")) {
+      return hex(b.get("hex").asText());
+    }
+    if (b.has("text")) {
+      return b.get("text").asText().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+    if (b.has("json")) {
+      try {
+        return JSON.writeValueAsBytes(b.get("json"));
+      } catch (IOException e) {
+        throw new AssertionError(e);
+      }
+    }
+    throw new AssertionError("unknown bytes form " + b);
+  }
+
+  static byte[] hex(String h) {
+    byte[] out = new byte[h.length() / 2];
+    for (int k = 0; k < out.length; k++) {
+      out[k] = (byte) Integer.parseInt(h.substring(2 * k, 2 * k + 2), 16);
+    }
+    return out;
+  }
+
+  static String hex(byte[] b) {
+    StringBuilder s = new StringBuilder();
+    for (byte x : b) {
+      s.append(String.format("%02x", x & 0xff));
+    }
+    return s.toString();
+  }
+
+  /** Asserts that {@code run} throws an EasException of the spec kind {@code kind}; returns it. */
+  static EasException expectKind(String kind, Runnable run) {
+    try {
+      run.run();
+    } catch (EasException e) {
+      assertEquals(kind, e.kind(), "error kind (" + e.getMessage() + ")");
+      return e;
+    }
+    throw new AssertionError("expected " + kind + ", but nothing was thrown");
+  }
+
+  static void assertBytes(byte[] expected, byte[] actual, String what) {
+    assertEquals(hex(expected), hex(actual), what);
+  }
+}
