@@ -39,6 +39,8 @@ bench: $(STAMP) ## side-by-side benchmarks -> benchmarks/results/latest.md
 bench-quick: $(STAMP) ## a < 2 minute smoke run of the benchmarks (no thresholds)
 	$(PY) -m benchmarks --quick
 
+include mk/java.mk
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 

@@ -54,6 +54,7 @@ class SpecTest {
   }
 
   @TestFactory
+  @org.junit.jupiter.api.DisplayName("spec")
   Stream<DynamicTest> spec() throws IOException {
     List<PathMatcher> knownFailing = globs("known-failing/java.txt");
     Map<String, String> notApplicable = reasons("not-applicable/java.txt");

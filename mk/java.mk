@@ -1,0 +1,20 @@
+# Java client (clients/java, Maven) and its example. Included from the root Makefile.
+MVN ?= mvn
+JAVA_DIR := clients/java
+JAVA_JAR := $(JAVA_DIR)/target/eas-client-0.1.0-SNAPSHOT.jar
+
+.PHONY: test-java demo-java java-jar
+
+# -q keeps Maven quiet; the Surefire summary (tests run per class, failures) stays visible.
+# eas.require.runtime makes the eas-serve tests fail instead of skipping when .venv is missing.
+test-java: $(STAMP) ## the Java client: every spec case, client tests, eas serve, then the example
+	cd $(JAVA_DIR) && $(MVN) -q -B test -Deas.require.runtime=true -Dsurefire.printSummary=true \
+	  -Dsurefire.reportFormat=brief -DtrimStackTrace=true
+	@grep -h "Tests run" $(JAVA_DIR)/target/surefire-reports/*.txt
+	$(MAKE) --no-print-directory demo-java
+
+java-jar:
+	cd $(JAVA_DIR) && $(MVN) -q -B package -DskipTests
+
+demo-java: $(STAMP) java-jar ## the Java example (one-liner, batch of 1,000, async, TF request, direct mode) against eas serve
+	bash examples/java/run.sh
