@@ -60,8 +60,6 @@ class SpecTest {
     Map<String, String> notApplicable = reasons("not-applicable/java.txt");
     List<DynamicTest> tests = new ArrayList<>();
     for (String dir : List.of("vectors", "scenarios")) {
-      String schemaName = dir.equals("vectors") ? "vector.schema.json" : "scenario.schema.json";
-      JsonNode schema = JSON.readTree(SPEC.resolve("schema").resolve(schemaName).toFile());
       List<Path> files;
       try (Stream<Path> s = Files.list(SPEC.resolve(dir))) {
         files = s.filter(p -> p.toString().endsWith(".json")).sorted().collect(Collectors.toList());
@@ -69,6 +67,12 @@ class SpecTest {
       for (Path f : files) {
         String stem = f.getFileName().toString().replaceAll("\\.json$", "");
         JsonNode doc = JSON.readTree(f.toFile());
+        // Spec v2 has one strict schema per vector file; v1 one schema per directory.
+        Path perFile = SPEC.resolve("schema").resolve(dir).resolve(stem + ".schema.json");
+        Path schemaPath = Files.exists(perFile) ? perFile
+            : SPEC.resolve("schema").resolve(dir.equals("vectors") ? "vector.schema.json" : "scenario.schema.json");
+        String schemaName = SPEC.relativize(schemaPath).toString();
+        JsonNode schema = JSON.readTree(schemaPath.toFile());
         tests.add(DynamicTest.dynamicTest(stem + "#schema", () -> {
           List<String> errors = SchemaCheck.validate(schema, doc);
           assertTrue(errors.isEmpty(), stem + " does not match " + schemaName + ": " + errors);
