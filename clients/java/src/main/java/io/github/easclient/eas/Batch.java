@@ -3,6 +3,8 @@ package io.github.easclient.eas;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -24,11 +26,17 @@ final class Batch {
     AtomicInteger next = new AtomicInteger();
     AtomicReference<EasException> firstError = new AtomicReference<>();
     CompletableFuture<List<EasResult>> done = new CompletableFuture<>();
+    Set<CompletableFuture<EasResponse>> running = ConcurrentHashMap.newKeySet();
+    done.whenComplete((v, e) -> {
+      if (done.isCancelled()) {
+        running.forEach(f -> f.cancel(true));
+      }
+    });
     List<CompletableFuture<Void>> workers = new ArrayList<>();
     for (int w = 0; w < Math.min(concurrency, n); w++) {
       CompletableFuture<Void> worker = new CompletableFuture<>();
       workers.add(worker);
-      pump(c, requests, out, next, firstError, returnErrors, awaitRefresh, worker, done);
+      pump(c, requests, out, next, firstError, returnErrors, awaitRefresh, worker, done, running);
     }
     CompletableFuture.allOf(workers.toArray(new CompletableFuture[0])).whenComplete((v, e) -> {
       if (!returnErrors && firstError.get() != null) {
@@ -42,7 +50,8 @@ final class Batch {
 
   private static void pump(EasClient c, List<EasRequest> requests, EasResult[] out, AtomicInteger next,
       AtomicReference<EasException> firstError, boolean returnErrors, boolean awaitRefresh,
-      CompletableFuture<Void> worker, CompletableFuture<List<EasResult>> done) {
+      CompletableFuture<Void> worker, CompletableFuture<List<EasResult>> done,
+      Set<CompletableFuture<EasResponse>> running) {
     if (done.isCancelled() || (!returnErrors && firstError.get() != null)) {
       worker.complete(null);
       return;
@@ -58,7 +67,13 @@ final class Batch {
     } catch (RuntimeException e) {
       f = CompletableFuture.failedFuture(e);
     }
+    CompletableFuture<EasResponse> call = f;
+    running.add(call);
+    if (done.isCancelled()) {
+      call.cancel(true);
+    }
     f.whenComplete((resp, err) -> {
+      running.remove(call);
       if (err == null) {
         out[k] = EasResult.ok(resp);
       } else {
@@ -68,7 +83,7 @@ final class Batch {
         out[k] = EasResult.failed(ee);
         firstError.compareAndSet(null, ee);
       }
-      pump(c, requests, out, next, firstError, returnErrors, awaitRefresh, worker, done);
+      pump(c, requests, out, next, firstError, returnErrors, awaitRefresh, worker, done, running);
     });
   }
 }

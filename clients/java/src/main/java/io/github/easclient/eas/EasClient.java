@@ -193,14 +193,30 @@ public final class EasClient implements AutoCloseable {
     return join(Batch.run(this, requests, concurrency, true, true));
   }
 
+  /** The async form of {@link #requestMany}. */
+  public CompletableFuture<List<EasResult>> requestManyAsync(List<EasRequest> requests, int concurrency) {
+    return Batch.run(this, requests, concurrency, true, false);
+  }
+
   /** Like requestMany but stops taking inputs after the first failure and throws it (in-flight calls finish). */
   public List<EasResponse> requestAll(List<EasRequest> requests, int concurrency) {
-    List<EasResult> rs = join(Batch.run(this, requests, concurrency, false, true));
-    List<EasResponse> out = new ArrayList<>(rs.size());
-    for (EasResult r : rs) {
-      out.add(r.response());
-    }
-    return out;
+    return join(requestAll(requests, concurrency, true));
+  }
+
+  /** The async form of {@link #requestAll}: completes exceptionally with the first failure. */
+  public CompletableFuture<List<EasResponse>> requestAllAsync(List<EasRequest> requests, int concurrency) {
+    return requestAll(requests, concurrency, false);
+  }
+
+  private CompletableFuture<List<EasResponse>> requestAll(List<EasRequest> requests, int concurrency,
+      boolean awaitRefresh) {
+    return Batch.run(this, requests, concurrency, false, awaitRefresh).thenApply(rs -> {
+      List<EasResponse> out = new ArrayList<>(rs.size());
+      for (EasResult r : rs) {
+        out.add(r.response());
+      }
+      return out;
+    });
   }
 
   private static List<EasRequest> toRequests(List<byte[]> inputs) {

@@ -56,6 +56,6 @@ public class EasException extends RuntimeException {
 
   /** The error kind's name in the shared spec (for example {@code "QueueFullError"}); same in every language. */
   public String kind() {
-    return "EasError";
+    return "EASError";
   }
 }

@@ -18,10 +18,13 @@ import java.util.List;
  * Tensor.of(new String[] {"hello", "日本"});                   // DT_STRING, UTF-8
  * Tensor.ofBytes(new byte[][] {{0, 1}, {2}});                 // DT_STRING, raw bytes
  * Tensor.of(7L);                                              // 0-d DT_INT64
+ * Tensor.of(List.of(List.of(1, 2), List.of(3, 4)));           // untyped: DT_INT64, shape [2, 2]
  * }</pre>
  *
  * <p>Element types map to: float → DT_FLOAT, double → DT_DOUBLE, int → DT_INT32, short → DT_INT16,
- * byte → DT_INT8, char → DT_UINT16, long → DT_INT64, boolean → DT_BOOL, String → DT_STRING.
+ * byte → DT_INT8, char → DT_UINT16, long → DT_INT64, boolean → DT_BOOL, String → DT_STRING. An untyped
+ * (nested) {@code List} infers: all booleans → DT_BOOL, all integers → DT_INT64 (exact), any float →
+ * DT_DOUBLE, all strings → DT_STRING; anything mixed, or an integer beyond int64, is refused.
  * A declared type converts integers within its range and floats to float/double; floats are never
  * rounded into an integer type. Any mismatch is a {@link PayloadException}.
  */
@@ -173,6 +176,9 @@ public final class Tensor {
         float[] out = new float[d.length];
         for (int k = 0; k < d.length; k++) {
           out[k] = (float) d[k];
+          if (Float.isInfinite(out[k]) && Double.isFinite(d[k])) {
+            throw new PayloadException("value " + d[k] + " at index " + k + " is beyond DT_FLOAT's range; send DT_DOUBLE");
+          }
         }
         return new Tensor(dt, shape, out);
       }
@@ -221,7 +227,7 @@ public final class Tensor {
     /** The leaf Java type, for messages and for unsigned reading of byte[]. */
     final Class<?> leaf;
 
-    private Flat(Object values, DataType dtype, long[] shape, Class<?> leaf) {
+    Flat(Object values, DataType dtype, long[] shape, Class<?> leaf) {
       this.values = values;
       this.dtype = dtype;
       this.shape = shape;
@@ -240,6 +246,9 @@ public final class Tensor {
       Object scalar = boxedScalar(v);
       if (scalar != null) {
         return flat1(scalar, new long[0]);
+      }
+      if (v instanceof List) {
+        return Untyped.of((List<?>) v);
       }
       if (!v.getClass().isArray()) {
         throw new PayloadException("cannot make a tensor from a " + v.getClass().getName()
@@ -318,7 +327,7 @@ public final class Tensor {
       }
     }
 
-    private static Object boxedScalar(Object v) {
+    static Object boxedScalar(Object v) {
       if (v instanceof Float) {
         return new float[] {(Float) v};
       } else if (v instanceof Double) {
@@ -342,7 +351,7 @@ public final class Tensor {
     }
 
     /** Normalises a flat primitive/String array to the storage types. */
-    private static Flat flat1(Object a, long[] shape) {
+    static Flat flat1(Object a, long[] shape) {
       Class<?> leaf = a.getClass().getComponentType();
       if (a instanceof float[]) {
         return new Flat(a, DataType.DT_FLOAT, shape, leaf);

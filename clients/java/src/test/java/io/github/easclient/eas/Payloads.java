@@ -18,7 +18,8 @@ import java.util.Set;
  * memory layouts that Java arrays do not have; it is read and ignored, as §payloads allows.
  */
 final class Payloads {
-  private static final Set<String> FEED_KEYS = Set.of("name", "index", "values", "input_dtype", "dtype", "shape", "layout");
+  private static final Set<String> FEED_KEYS = Set.of("name", "index", "values", "input_dtype", "type", "dtype", "shape",
+      "layout");
 
   private Payloads() {}
 
@@ -116,8 +117,11 @@ final class Payloads {
         throw new AssertionError("the Java runner does not understand feed key " + k);
       }
     });
-    String inputDtype = feed.get("input_dtype").asText();
     JsonNode values = feed.get("values");
+    if (!feed.has("input_dtype")) {
+      return typed(feed, values);
+    }
+    String inputDtype = feed.get("input_dtype").asText();
     long[] shape = null;
     if (feed.has("shape")) {
       shape = new long[feed.get("shape").size()];
@@ -143,6 +147,51 @@ final class Payloads {
     return shape == null ? Tensor.of(java) : Tensor.of(java, shape);
   }
 
+  /**
+   * Spec v2 feeds: {@code type} names the caller's typed array per the type table of PAYLOAD-5
+   * (uint8/uint16 → int[] with the declared dtype); no type is an untyped {@code List<Object>}.
+   */
+  private static Tensor typed(JsonNode feed, JsonNode values) {
+    long[] shape = null;
+    if (feed.has("shape")) {
+      shape = new long[feed.get("shape").size()];
+      for (int k = 0; k < shape.length; k++) {
+        shape[k] = feed.get("shape").get(k).asLong();
+      }
+    }
+    DataType declared = feed.has("dtype") ? DataType.valueOf(feed.get("dtype").asText()) : null;
+    Object java;
+    if (!feed.has("type")) {
+      java = SpecTest.JSON.convertValue(values, Object.class);
+    } else {
+      String type = feed.get("type").asText();
+      switch (type) {
+        case "bytes": {
+          List<byte[]> list = new ArrayList<>();
+          values.forEach(v -> list.add(Base64.getDecoder().decode(v.asText())));
+          byte[][] arr = list.toArray(new byte[0][]);
+          return shape == null ? Tensor.ofBytes(arr) : Tensor.ofBytes(arr, shape);
+        }
+        case "uint8":
+        case "uint16":
+          java = toJava(values, int.class);
+          if (declared == null) {
+            declared = type.equals("uint8") ? DataType.DT_UINT8 : DataType.DT_UINT16;
+          }
+          break;
+        case "string":
+          java = toJava(values, String.class);
+          break;
+        default:
+          java = toJava(values, leaf(type, values));
+      }
+    }
+    if (declared != null) {
+      return shape == null ? Tensor.of(declared, java) : Tensor.of(declared, java, shape);
+    }
+    return shape == null ? Tensor.of(java) : Tensor.of(java, shape);
+  }
+
   private static Class<?> leaf(String inputDtype, JsonNode values) {
     switch (inputDtype) {
       case "float32": return float.class;
@@ -160,7 +209,7 @@ final class Payloads {
         return seen[0] ? boolean.class : seen[1] ? String.class : seen[2] ? double.class : long.class;
       }
       default:
-        throw new AssertionError("no Java array type for input_dtype " + inputDtype
+        throw new AssertionError("no Java array type for element type " + inputDtype
             + " (list the case in spec/not-applicable/java.txt)");
     }
   }

@@ -15,15 +15,22 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /** Scenario cases: scripted servers on 127.0.0.1, a client built from input.client with jitter fixed at 0. */
 final class Scenarios {
   private static final Set<String> CLIENT_KEYS = Set.of("token", "service_name", "auth", "backoff_base", "backoff_max",
       "retry_after_cap", "max_retries", "timeout", "connect_timeout", "retry_statuses", "retry_errors", "deadline",
-      "endpoint_type", "discovery_refresh", "eject_for", "endpoint_path", "headers");
+      "endpoint_type", "discovery_refresh", "eject_for", "endpoint_path", "headers", "env", "rand", "clock");
   private static final Set<String> CALL_KEYS = Set.of("data", "path", "params", "headers", "timeout", "max_retries",
-      "batch", "concurrency", "return_exceptions");
-  private static final Set<String> REPLY_KEYS = Set.of("status", "headers", "body", "delay_ms", "reset", "items");
+      "batch", "concurrency", "return_exceptions", "repeat", "pause_ms", "cancel_after_ms");
+  private static final Set<String> REPLY_KEYS = Set.of("status", "headers", "body", "delay_ms", "reset", "items",
+      "echo", "when");
 
   private Scenarios() {}
 
@@ -37,6 +44,10 @@ final class Scenarios {
     }
     out.delayMs = r.path("delay_ms").asInt(0);
     out.reset = r.path("reset").asBoolean(false);
+    out.echo = r.path("echo").asBoolean(false);
+    if (r.has("when")) {
+      out.when = SpecTest.bytes(r.get("when"));
+    }
     return out;
   }
 
@@ -53,11 +64,32 @@ final class Scenarios {
     return r;
   }
 
+  /** Every scenario runs on the blocking and the async API (cancellation cases: async only, RETRY-8). */
   static void run(SpecCase c) {
+    JsonNode call = c.in("call");
+    call.fieldNames().forEachRemaining(k -> assertTrue(CALL_KEYS.contains(k), "unknown call key " + k));
+    List<String> apis = call.has("cancel_after_ms") ? List.of("async") : List.of("sync", "async");
+    for (String api : apis) {
+      try {
+        runOnce(c, api);
+      } catch (AssertionError e) {
+        throw new AssertionError("[" + api + " API] " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /** The outcome of one call. */
+  static final class Outcome {
+    Object value;
+    long elapsedMs;
+  }
+
+  private static void runOnce(SpecCase c, String api) {
     List<ScriptedServer> instances = new ArrayList<>();
     List<Integer> ports = new ArrayList<>();
     ScriptedServer main = null;
     EasClient client = null;
+    LogCapture log = new LogCapture();
     try {
       JsonNode cl = c.in("client");
       cl.fieldNames().forEachRemaining(k -> assertTrue(CLIENT_KEYS.contains(k), "unknown client option " + k));
@@ -93,17 +125,39 @@ final class Scenarios {
           }
           disc.add(rep);
         }
-        main = new ScriptedServer(disc, seen -> text(500, "scripted discovery: no reply left"));
+        main = new ScriptedServer(disc, seen -> text(200, "ok"));
         endpoint = main.origin();
       } else {
-        main = new ScriptedServer(replies(c.in("replies")), seen -> text(599, "scripted server: no reply left"));
+        main = new ScriptedServer(replies(c.in("replies")), seen -> text(200, "ok"));
         endpoint = main.origin() + cl.path("endpoint_path").asText("");
       }
-      client = build(cl, endpoint, direct);
+      String origin = main.origin();
+      String token = Vectors.textOrNull(cl.path("token"));
+      if (token == null && cl.path("env").has("EAS_TOKEN")) {
+        token = cl.path("env").get("EAS_TOKEN").asText();
+      }
+      client = build(cl, endpoint, direct, origin);
       JsonNode call = c.in("call");
-      call.fieldNames().forEachRemaining(k -> assertTrue(CALL_KEYS.contains(k), "unknown call key " + k));
-      Object outcome = perform(client, call);
-      checkOutcome(c, outcome);
+      int repeat = call.path("repeat").asInt(1);
+      List<Outcome> outcomes = new ArrayList<>();
+      log.start();
+      for (int k = 0; k < repeat; k++) {
+        outcomes.add(perform(client, call, api));
+        if (call.has("pause_ms")) {
+          Thread.sleep(call.get("pause_ms").asLong());
+        }
+      }
+      log.stop();
+      for (Outcome o : outcomes) {
+        checkOutcome(c, o.value, origin);
+        checkNoToken(o.value, token);
+        if (c.hasEx("elapsed_ms")) {
+          JsonNode e = c.ex("elapsed_ms");
+          assertTrue(o.elapsedMs >= e.path("min").asLong(0) && o.elapsedMs <= e.path("max").asLong(Long.MAX_VALUE),
+              "call took " + o.elapsedMs + " ms, expected " + e);
+        }
+      }
+      checkLog(c, log.lines(), origin, token);
       List<ScriptedServer.Seen> seen = new ArrayList<>();
       if (direct) {
         for (ScriptedServer s : instances) {
@@ -111,12 +165,23 @@ final class Scenarios {
             seen.addAll(s.seen());
           }
         }
-        seen.sort(Comparator.comparingLong(s -> s.seq));
       } else {
         seen = main.seen();
       }
+      for (ScriptedServer.Seen s : seen) {
+        checkHttp1(s);
+      }
       if (c.hasEx("requests")) {
-        checkRequests(c.ex("requests"), seen, Vectors.textOrNull(cl.path("token")));
+        checkRequests(c.ex("requests"), seen, token, c.ex("unordered_requests").asBoolean(false));
+      } else {
+        c.ex("unordered_requests");
+      }
+      if (c.hasEx("max_in_flight")) {
+        int max = 0;
+        for (ScriptedServer s : direct ? instances : List.of(main)) {
+          max = s == null ? max : Math.max(max, s.maxInFlight());
+        }
+        assertEquals(c.ex("max_in_flight").asInt(), max, "most requests in flight at once");
       }
       if (c.hasEx("instance_requests")) {
         List<Integer> got = new ArrayList<>();
@@ -129,9 +194,13 @@ final class Scenarios {
       }
       if (c.hasEx("discovery_requests")) {
         assertEquals(c.ex("discovery_requests").asInt(), main.seen().size(), "discovery requests");
+      }
+      if (direct) {
         for (ScriptedServer.Seen s : main.seen()) {
           assertEquals("GET", s.method);
-          assertEquals("/api/v1/servicediscovery/upstreams/" + cl.path("service_name").asText(), s.path);
+          String svc = cl.path("service_name").asText();
+          assertEquals("/api/v1/servicediscovery/upstreams/" + svc.split("/")[0], s.path);
+          assertEquals("", s.query, "discovery query");
           assertNull(s.headers.get("authorization"), "discovery must not send Authorization");
           assertTrue(s.headers.getOrDefault("user-agent", "").startsWith("eas-client-"), "discovery User-Agent");
         }
@@ -153,12 +222,79 @@ final class Scenarios {
       }
     } catch (java.io.IOException e) {
       throw new AssertionError(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
     } finally {
+      log.stop();
       if (client != null) {
         client.close();
       }
       closeQuietly(main);
       instances.forEach(Scenarios::closeQuietly);
+    }
+  }
+
+  /** HTTP-1: every POST is HTTP/1.1 with our User-Agent, a Content-Length equal to the body and no chunking. */
+  static void checkHttp1(ScriptedServer.Seen s) {
+    if (!s.method.equals("POST")) {
+      return;
+    }
+    assertEquals("HTTP/1.1", s.version, "HTTP version");
+    assertTrue(s.headers.getOrDefault("user-agent", "").startsWith("eas-client-"), "User-Agent prefix (HDR-1)");
+    assertEquals(Integer.toString(s.body.length), s.headers.get("content-length"), "Content-Length");
+    assertNull(s.headers.get("transfer-encoding"), "no Transfer-Encoding");
+  }
+
+  /** SEC-1 in every scenario: a token of 8+ characters is in no error text or body excerpt. */
+  @SuppressWarnings("unchecked")
+  static void checkNoToken(Object outcome, String token) {
+    if (token == null || token.length() < Redact.MIN_SEARCHED) {
+      return;
+    }
+    List<EasException> errors = new ArrayList<>();
+    if (outcome instanceof EasException) {
+      errors.add((EasException) outcome);
+    } else if (outcome instanceof List) {
+      for (EasResult r : (List<EasResult>) outcome) {
+        if (r.error() != null) {
+          errors.add(r.error());
+        }
+      }
+    }
+    for (EasException e : errors) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        assertTrue(!String.valueOf(t.getMessage()).contains(token) && !t.toString().contains(token),
+            "the token appears in an error: " + t.getClass().getSimpleName());
+        if (t instanceof EasStatusException) {
+          assertTrue(!new String(((EasStatusException) t).body(), StandardCharsets.UTF_8).contains(token),
+              "the token appears in a body excerpt");
+        }
+      }
+    }
+  }
+
+  static void checkLog(SpecCase c, List<String> lines, String origin, String token) {
+    if (token != null && token.length() >= Redact.MIN_SEARCHED) {
+      for (String l : lines) {
+        assertTrue(!l.contains(token), "the token appears in a log line");
+      }
+    }
+    if (!c.hasEx("log")) {
+      return;
+    }
+    JsonNode want = c.ex("log");
+    want.fieldNames().forEachRemaining(k -> assertTrue(Set.of("lines_with_url", "contains", "absent").contains(k),
+        "unknown log key " + k));
+    if (want.has("lines_with_url")) {
+      long n = lines.stream().filter(l -> l.contains(origin)).count();
+      assertEquals(want.get("lines_with_url").asLong(), n, "log lines with the URL: " + lines);
+    }
+    for (JsonNode s : want.path("contains")) {
+      assertTrue(lines.stream().anyMatch(l -> l.contains(s.asText())), "no log line contains " + s + ": " + lines);
+    }
+    for (JsonNode s : want.path("absent")) {
+      assertTrue(lines.stream().noneMatch(l -> l.contains(s.asText())), "a log line contains " + s);
     }
   }
 
@@ -172,10 +308,20 @@ final class Scenarios {
     }
   }
 
-  static EasClient build(JsonNode cl, String endpoint, boolean direct) {
-    EasClient.Builder b = EasClient.builder().endpoint(endpoint).environment(k -> null).jitter(() -> 0.0)
+  static EasClient build(JsonNode cl, String endpoint, boolean direct, String origin) {
+    Map<String, String> env = new java.util.HashMap<>();
+    cl.path("env").fields().forEachRemaining(e -> env.put(e.getKey(), e.getValue().asText().replace("{origin}", origin)));
+    double rand = cl.path("rand").asDouble(0.0);
+    EasClient.Builder b = EasClient.builder().environment(env::get).jitter(() -> rand)
         .token(Vectors.textOrNull(cl.path("token"))).serviceName(Vectors.textOrNull(cl.path("service_name")))
-        .signatureAuth("signature".equals(cl.path("auth").asText("raw"))).directMode(direct);
+        .signatureAuth("signature".equals(cl.path("auth").asText("token"))).directMode(direct);
+    if (!env.containsKey("EAS_ENDPOINT")) {
+      b.endpoint(endpoint);
+    }
+    if (cl.has("clock")) {
+      b.clock(java.time.Clock.fixed(java.time.Instant.ofEpochMilli(Math.round(cl.get("clock").asDouble() * 1000)),
+          java.time.ZoneOffset.UTC));
+    }
     if (cl.has("backoff_base")) {
       b.backoffBase(Vectors.seconds(cl.get("backoff_base")));
     }
@@ -225,8 +371,9 @@ final class Scenarios {
     switch (p.kind) {
       case TEXT: r.text(new String(p.body, StandardCharsets.UTF_8)); break;
       case JSON: r.json(SpecTest.JSON.convertValue(data.get("json"), Object.class)); break;
-      case TF: r.tf(Payloads.tfRequest(data.get("tf_request"))); break;
-      case TORCH: r.torch(Payloads.torchRequest(data.get("torch_request"))); break;
+      case TF: r.tf(Payloads.tfRequest(data.has("tensor") ? data.get("tensor") : data.get("tf_request"))); break;
+      case TORCH: r.torch(Payloads.torchRequest(data.has("tensor") ? data.get("tensor") : data.get("torch_request")));
+        break;
       default: r.body(p.body);
     }
     if (call.has("path")) {
@@ -245,28 +392,71 @@ final class Scenarios {
     return r.build();
   }
 
-  /** Runs the call; returns an EasResponse, a List of EasResult, or the thrown EasException. */
-  static Object perform(EasClient client, JsonNode call) {
+  /** Marks a call the runner cancelled and that ended in the language's cancellation error. */
+  static final Object CANCELLED = new Object();
+
+  /**
+   * Runs the call on one API; the value is an EasResponse, a List of EasResult, the thrown EasException
+   * or {@link #CANCELLED}.
+   */
+  static Outcome perform(EasClient client, JsonNode call, String api) throws InterruptedException {
+    Outcome o = new Outcome();
+    long t0 = System.nanoTime();
     try {
+      CompletableFuture<?> f;
+      List<EasRequest> reqs = new ArrayList<>();
+      int conc = call.path("concurrency").asInt(16);
+      boolean returnErrors = call.path("return_exceptions").asBoolean(true);
       if (call.has("batch")) {
-        List<EasRequest> reqs = new ArrayList<>();
         call.get("batch").forEach(d -> reqs.add(request(call, d)));
-        int conc = call.path("concurrency").asInt(16);
-        if (!call.path("return_exceptions").asBoolean(true)) {
+      }
+      if (api.equals("sync")) {
+        if (!call.has("batch")) {
+          o.value = client.request(request(call, call.get("data")));
+        } else if (returnErrors) {
+          o.value = client.requestMany(reqs, conc);
+        } else {
           client.requestAll(reqs, conc);
           fail("requestAll returned although a call failed");
         }
-        return client.requestMany(reqs, conc);
+      } else {
+        f = !call.has("batch") ? client.requestAsync(request(call, call.get("data")))
+            : returnErrors ? client.requestManyAsync(reqs, conc) : client.requestAllAsync(reqs, conc);
+        if (call.has("cancel_after_ms")) {
+          try {
+            f.get(call.get("cancel_after_ms").asLong(), TimeUnit.MILLISECONDS);
+          } catch (TimeoutException e) {
+            f.cancel(true);
+          } catch (ExecutionException e) {
+            // finished before the cancel: its outcome is checked below
+          }
+        }
+        try {
+          o.value = f.join();
+          assertTrue(!call.has("batch") || returnErrors, "requestAllAsync completed although a call failed");
+        } catch (CancellationException e) {
+          o.value = CANCELLED;
+        } catch (CompletionException e) {
+          throw EasClient.unwrap(e);
+        }
       }
-      return client.request(request(call, call.get("data")));
     } catch (EasException e) {
-      return e;
+      o.value = e;
     }
+    o.elapsedMs = (System.nanoTime() - t0) / 1_000_000;
+    return o;
   }
 
   @SuppressWarnings("unchecked")
-  static void checkOutcome(SpecCase c, Object got) {
+  static void checkOutcome(SpecCase c, Object got, String origin) {
     JsonNode want = c.ex("outcome");
+    want.fieldNames().forEachRemaining(k -> assertTrue(Set.of("body", "attempts", "error", "status", "last_error",
+        "results", "request_id", "service_url", "message_contains", "cancelled").contains(k), "unknown outcome key " + k));
+    if (want.path("cancelled").asBoolean(false)) {
+      assertTrue(got == CANCELLED, "expected the call to be cancelled, got " + got);
+      return;
+    }
+    assertTrue(got != CANCELLED, "the call was cancelled");
     if (want.has("results")) {
       assertTrue(got instanceof List, "expected batch results, got " + got);
       List<EasResult> rs = (List<EasResult>) got;
@@ -299,6 +489,16 @@ final class Scenarios {
       if (want.has("attempts")) {
         assertEquals(want.get("attempts").asInt(), e.attempts(), "attempts");
       }
+      if (want.has("request_id")) {
+        assertTrue(e instanceof EasStatusException, "status error expected");
+        assertEquals(want.get("request_id").asText(), ((EasStatusException) e).requestId(), "request id");
+      }
+      if (want.has("service_url")) {
+        assertEquals(want.get("service_url").asText().replace("{origin}", origin), e.url(), "service URL");
+      }
+      for (JsonNode m : want.path("message_contains")) {
+        assertTrue(e.getMessage().contains(m.asText()), "message lacks " + m + ": " + e.getMessage());
+      }
       return;
     }
     if (got instanceof EasException) {
@@ -311,8 +511,17 @@ final class Scenarios {
     }
   }
 
-  static void checkRequests(JsonNode want, List<ScriptedServer.Seen> seen, String token) {
+  static void checkRequests(JsonNode want, List<ScriptedServer.Seen> seen, String token, boolean unordered) {
     assertEquals(want.size(), seen.size(), "number of requests");
+    if (unordered) {
+      // Pair by body: sort both sides by the body's bytes.
+      List<JsonNode> w = new ArrayList<>();
+      want.forEach(w::add);
+      w.sort(Comparator.comparing(n -> SpecTest.hex(SpecTest.bytes(n.get("body")))));
+      seen = new ArrayList<>(seen);
+      seen.sort(Comparator.comparing(s -> SpecTest.hex(s.body)));
+      want = SpecTest.JSON.valueToTree(w);
+    }
     for (int k = 0; k < want.size(); k++) {
       JsonNode w = want.get(k);
       ScriptedServer.Seen s = seen.get(k);

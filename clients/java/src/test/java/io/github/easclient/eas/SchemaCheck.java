@@ -17,7 +17,7 @@ final class SchemaCheck {
       "type", "required", "properties", "additionalProperties", "items", "$ref", "$defs", "pattern", "enum", "const",
       "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "minItems", "maxItems",
       "minProperties", "maxProperties", "uniqueItems", "$comment", "examples", "default", "oneOf", "anyOf", "allOf",
-      "not", "patternProperties", "propertyNames");
+      "not", "patternProperties", "propertyNames", "prefixItems");
 
   private final JsonNode root;
   private final List<String> errors = new ArrayList<>();
@@ -109,8 +109,15 @@ final class SchemaCheck {
       if (s.has("maxItems") && v.size() > s.get("maxItems").asInt()) {
         errors.add(at + ": more than maxItems");
       }
+      int prefix = 0;
+      if (s.has("prefixItems")) {
+        prefix = s.get("prefixItems").size();
+        for (int k = 0; k < Math.min(prefix, v.size()); k++) {
+          check(s.get("prefixItems").get(k), v.get(k), at + "[" + k + "]");
+        }
+      }
       if (s.has("items")) {
-        for (int k = 0; k < v.size(); k++) {
+        for (int k = prefix; k < v.size(); k++) {
           check(s.get("items"), v.get(k), at + "[" + k + "]");
         }
       }

@@ -32,14 +32,17 @@ final class ScriptedServer implements AutoCloseable {
     final Map<String, String> headers;
     final byte[] body;
     final long seq;
+    final String version;
 
-    Seen(String method, String path, String query, Map<String, String> headers, byte[] body, long seq) {
+    Seen(String method, String path, String query, Map<String, String> headers, byte[] body, long seq,
+        String version) {
       this.method = method;
       this.path = path;
       this.query = query;
       this.headers = headers;
       this.body = body;
       this.seq = seq;
+      this.version = version;
     }
   }
 
@@ -50,6 +53,10 @@ final class ScriptedServer implements AutoCloseable {
     byte[] body = new byte[0];
     int delayMs;
     boolean reset;
+    /** Answer with the request's own body. */
+    boolean echo;
+    /** Answer only a request with exactly this body (null: any). */
+    byte[] when;
   }
 
   static final AtomicLong SEQ = new AtomicLong();
@@ -57,7 +64,9 @@ final class ScriptedServer implements AutoCloseable {
   private final ServerSocket server;
   private final List<Reply> replies;
   private final Function<Seen, Reply> whenOut;
-  private final AtomicInteger next = new AtomicInteger();
+  private final boolean[] used;
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicInteger maxInFlight = new AtomicInteger();
   private final List<Seen> seen = Collections.synchronizedList(new ArrayList<>());
   private final List<Socket> sockets = Collections.synchronizedList(new ArrayList<>());
   private final Thread acceptor;
@@ -65,6 +74,7 @@ final class ScriptedServer implements AutoCloseable {
   ScriptedServer(List<Reply> replies, Function<Seen, Reply> whenOut) throws IOException {
     this.replies = replies;
     this.whenOut = whenOut;
+    this.used = new boolean[replies.size()];
     this.server = new ServerSocket();
     server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
     acceptor = new Thread(this::acceptLoop, "scripted-server-" + port());
@@ -83,6 +93,25 @@ final class ScriptedServer implements AutoCloseable {
   List<Seen> seen() {
     synchronized (seen) {
       return new ArrayList<>(seen);
+    }
+  }
+
+  /** The highest number of requests in flight at once (body read, reply not yet sent). */
+  int maxInFlight() {
+    return maxInFlight.get();
+  }
+
+  /** The first unused reply whose {@code when} is absent or equals the body; null when none is left. */
+  private Reply take(byte[] body) {
+    synchronized (used) {
+      for (int k = 0; k < replies.size(); k++) {
+        Reply r = replies.get(k);
+        if (!used[k] && (r.when == null || java.util.Arrays.equals(r.when, body))) {
+          used[k] = true;
+          return r;
+        }
+      }
+      return null;
     }
   }
 
@@ -118,31 +147,45 @@ final class ScriptedServer implements AutoCloseable {
           return;
         }
         seen.add(req);
-        int k = next.getAndIncrement();
-        Reply r = k < replies.size() ? replies.get(k) : whenOut.apply(req);
-        if (r.delayMs > 0) {
-          Thread.sleep(r.delayMs);
+        maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+        Reply r = take(req.body);
+        if (r == null) {
+          r = whenOut.apply(req);
         }
-        if (r.reset) {
-          return;
+        try {
+          if (r.delayMs > 0) {
+            Thread.sleep(r.delayMs);
+          }
+          if (r.reset) {
+            // An RST and no response byte.
+            s.setSoLinger(true, 0);
+            return;
+          }
+          writeReply(out, r, req);
+        } finally {
+          inFlight.decrementAndGet();
         }
-        StringBuilder head = new StringBuilder("HTTP/1.1 " + r.status + " Scripted\r\n");
-        boolean hasLength = false;
-        for (Map.Entry<String, String> h : r.headers.entrySet()) {
-          head.append(h.getKey()).append(": ").append(h.getValue()).append("\r\n");
-          hasLength |= h.getKey().equalsIgnoreCase("content-length");
-        }
-        if (!hasLength) {
-          head.append("Content-Length: ").append(r.body.length).append("\r\n");
-        }
-        head.append("\r\n");
-        out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
-        out.write(r.body);
-        out.flush();
       }
     } catch (IOException | InterruptedException e) {
       // The client went away (for example after its own timeout): nothing to answer.
     }
+  }
+
+  private static void writeReply(OutputStream out, Reply r, Seen req) throws IOException {
+    byte[] body = r.echo ? req.body : r.body;
+    StringBuilder head = new StringBuilder("HTTP/1.1 " + r.status + " Scripted\r\n");
+    boolean hasLength = false;
+    for (Map.Entry<String, String> h : r.headers.entrySet()) {
+      head.append(h.getKey()).append(": ").append(h.getValue()).append("\r\n");
+      hasLength |= h.getKey().equalsIgnoreCase("content-length");
+    }
+    if (!hasLength) {
+      head.append("Content-Length: ").append(body.length).append("\r\n");
+    }
+    head.append("\r\n");
+    out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+    out.write(body);
+    out.flush();
   }
 
   private static Seen read(InputStream in) throws IOException {
@@ -176,7 +219,8 @@ final class ScriptedServer implements AutoCloseable {
     String target = first[1];
     int q = target.indexOf('?');
     return new Seen(first[0], q < 0 ? target : target.substring(0, q), q < 0 ? "" : target.substring(q + 1), headers,
-        body, SEQ.incrementAndGet());
+        body, SEQ.incrementAndGet(),
+        first.length > 2 ? first[2] : "");
   }
 
   @Override

@@ -50,6 +50,7 @@ class SpecTest {
     HANDLERS.put("vectors/discovery_parse", Vectors::discoveryParse);
     HANDLERS.put("vectors/host_pick", Vectors::hostPick);
     HANDLERS.put("vectors/payloads", Payloads::run);
+    HANDLERS.put("vectors/error_kinds", Vectors::errorKinds);
     HANDLERS.put("scenarios/*", Scenarios::run);
   }
 

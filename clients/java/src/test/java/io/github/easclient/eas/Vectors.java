@@ -80,9 +80,22 @@ final class Vectors {
       m.put("x", Double.NaN);
       return Payload.json(m);
     }
+    if (data.has("invalid_text_hex")) {
+      return Payload.text(wtf8(SpecTest.hex(data.get("invalid_text_hex").asText())));
+    }
+    if (data.has("nonfinite_json")) {
+      String v = data.get("nonfinite_json").asText();
+      double d = v.equals("NaN") ? Double.NaN : v.startsWith("-") ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
+      return Payload.json(new ArrayList<>(List.of(d)));
+    }
     if (data.has("unsupported")) {
-      // The Java counterpart of a Python set: a collection type with no JSON meaning.
-      return Payload.of(new HashSet<>(Set.of(1)));
+      // v1 names a Python set: its Java counterpart is a collection with no JSON meaning here.
+      return Payload.of(data.get("unsupported").asText().equals("set") ? new HashSet<>(Set.of(1)) : new Object());
+    }
+    if (data.has("tensor")) {
+      JsonNode t = data.get("tensor");
+      return t.path("kind").asText().equals("torch_request") ? Payload.torch(Payloads.torchRequest(t))
+          : Payload.tf(Payloads.tfRequest(t));
     }
     if (data.has("tf_request")) {
       return Payload.tf(Payloads.tfRequest(data.get("tf_request")));
@@ -91,6 +104,22 @@ final class Vectors {
       return Payload.torch(Payloads.torchRequest(data.get("torch_request")));
     }
     throw new AssertionError("unknown data form " + data);
+  }
+
+  /** WTF-8 (UTF-8 that may encode lone surrogates) to the UTF-16 string a Java caller would hold. */
+  static String wtf8(byte[] b) {
+    StringBuilder out = new StringBuilder();
+    for (int k = 0; k < b.length;) {
+      int c = b[k] & 0xff;
+      int n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+      int cp = n == 1 ? c : c & (0xff >> (n + 1));
+      for (int j = 1; j < n; j++) {
+        cp = (cp << 6) | (b[k + j] & 0x3f);
+      }
+      out.appendCodePoint(cp);
+      k += n;
+    }
+    return out.toString();
   }
 
   /** Python-style \\uXXXX escapes to chars (so a lone surrogate can be written in JSON). */
@@ -188,6 +217,10 @@ final class Vectors {
     assertEquals(c.ex("concurrency").asInt(), Defaults.CONCURRENCY);
     assertEquals(c.ex("discovery_refresh_s").asDouble(), RetryPolicy.seconds(Defaults.DISCOVERY_REFRESH));
     assertEquals(c.ex("eject_for_s").asDouble(), RetryPolicy.seconds(Defaults.EJECT_FOR));
+    if (c.hasEx("return_exceptions")) {
+      // predictMany returns every outcome (the default); requestAll is the stop-at-first-failure form.
+      assertTrue(c.ex("return_exceptions").asBoolean(), "Java's predictMany returns every outcome");
+    }
     // The builder's defaults are these constants.
     try (EasClient client = client(null).build()) {
       assertEquals(Defaults.TIMEOUT, client.timeout);
@@ -373,6 +406,52 @@ final class Vectors {
       Map<String, Integer> want = new TreeMap<>();
       c.ex("counts").fields().forEachRemaining(e -> want.put(e.getKey(), e.getValue().asInt()));
       assertEquals(want, counts);
+    }
+  }
+
+  /** ERR-4: each kind is a Java class; "is" must be assignable, "is_not" must not. */
+  static final Map<String, Class<?>> KINDS = new LinkedHashMap<>();
+
+  static {
+    KINDS.put("EASError", EasException.class);
+    KINDS.put("ConfigError", EasConfigException.class);
+    KINDS.put("PayloadError", PayloadException.class);
+    KINDS.put("DiscoveryError", DiscoveryException.class);
+    KINDS.put("DeadlineExceededError", DeadlineExceededException.class);
+    KINDS.put("TransportError", EasTransportException.class);
+    KINDS.put("ConnectError", EasConnectException.class);
+    KINDS.put("ReadError", EasReadException.class);
+    KINDS.put("ReadTimeoutError", EasReadTimeoutException.class);
+    KINDS.put("StatusError", EasStatusException.class);
+    KINDS.put("BadRequestError", BadRequestException.class);
+    KINDS.put("AuthenticationError", AuthenticationException.class);
+    KINDS.put("PermissionDeniedError", PermissionDeniedException.class);
+    KINDS.put("NotFoundError", NotFoundException.class);
+    KINDS.put("ServerTimeoutError", ServerTimeoutException.class);
+    KINDS.put("RateLimitError", RateLimitException.class);
+    KINDS.put("QueueFullError", QueueFullException.class);
+    KINDS.put("ServerError", ServerException.class);
+    KINDS.put("InternalServerError", InternalServerException.class);
+    KINDS.put("BadGatewayError", BadGatewayException.class);
+    KINDS.put("ServiceUnavailableError", ServiceUnavailableException.class);
+    KINDS.put("GatewayTimeoutError", GatewayTimeoutException.class);
+  }
+
+  static Class<?> kindClass(String kind) {
+    Class<?> k = KINDS.get(kind);
+    if (k == null) {
+      throw new AssertionError("no Java class for error kind " + kind);
+    }
+    return k;
+  }
+
+  static void errorKinds(SpecCase c) {
+    Class<?> error = kindClass(c.in("error").asText());
+    for (JsonNode is : c.ex("is")) {
+      assertTrue(kindClass(is.asText()).isAssignableFrom(error), error.getSimpleName() + " is a " + is.asText());
+    }
+    for (JsonNode not : c.ex("is_not")) {
+      assertFalse(kindClass(not.asText()).isAssignableFrom(error), error.getSimpleName() + " is not a " + not.asText());
     }
   }
 
