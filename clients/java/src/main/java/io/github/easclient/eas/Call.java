@@ -44,7 +44,7 @@ final class Call {
     this.awaitRefresh = awaitRefresh;
     this.policy = req.maxRetries == null ? c.policy : c.policy.withMaxRetries(req.maxRetries);
     this.timeout = req.timeout == null ? c.timeout : req.timeout;
-    this.callHeaders = Headers.check(req.headers, c.token != null, "call");
+    this.callHeaders = Headers.check(req.headers, c.token() != null, "call");
     this.path = c.endpoint.path(req.path);
     this.query = c.endpoint.queryString(req.params);
   }
@@ -98,11 +98,22 @@ final class Call {
   }
 
   private void send(String origin, String instanceKey) {
+    send(origin, instanceKey, false);
+  }
+
+  /**
+   * One attempt; {@code resend} is CONN-1's single resend of a request whose reused idle connection
+   * was reset before any response byte: it is not an attempt and waits no backoff.
+   */
+  private void send(String origin, String instanceKey, boolean resend) {
     if (result.isDone()) {
       return;
     }
-    attempts++;
+    if (!resend) {
+      attempts++;
+    }
     final int n = attempts;
+    final boolean reused = !resend && c.idle.take(origin);
     Duration t = timeout;
     boolean cappedByDeadline = false;
     if (policy.hasDeadline()) {
@@ -123,20 +134,20 @@ final class Call {
     try {
       rb = HttpRequest.newBuilder(URI.create(target)).timeout(t)
           .POST(HttpRequest.BodyPublishers.ofByteArray(req.payload.body));
-      for (Map.Entry<String, String> h : Headers.build(c.userAgent, c.token, c.signed, req.payload, c.headers,
+      for (Map.Entry<String, String> h : Headers.build(c.userAgent, c.token(), c.signed, req.payload, c.headers,
           callHeaders, path, c.clock.instant())) {
         rb.header(h.getKey(), h.getValue());
       }
     } catch (IllegalArgumentException e) {
-      result.completeExceptionally(new EasConfigException("cannot build the request: " + Redact.text(e.getMessage(), c.token)));
+      result.completeExceptionally(new EasConfigException("cannot build the request: " + Redact.text(e.getMessage(), c.token())));
       return;
     }
     CompletableFuture<HttpResponse<byte[]>> f;
     try {
-      f = c.http.sendAsync(rb.build(), HttpResponse.BodyHandlers.ofByteArray());
+      f = c.http.sendAsync(rb.build(), CappedBody.handler(c.maxResponseBytes));
     } catch (RuntimeException e) {
       result.completeExceptionally(e instanceof IllegalArgumentException
-          ? new EasConfigException("cannot send the request: " + Redact.text(e.getMessage(), c.token)) : e);
+          ? new EasConfigException("cannot send the request: " + Redact.text(e.getMessage(), c.token())) : e);
       return;
     }
     inflight = f;
@@ -144,8 +155,27 @@ final class Call {
       f.cancel(true);
       return;
     }
-    f.whenComplete((resp, err) -> {
+    // TIMEOUT-1: the request timeout only covers the wait for the headers; this bounds the whole
+    // attempt, body included, so a dripping peer cannot hold a call past the timeout.
+    CompletableFuture<HttpResponse<byte[]>> bounded = f.copy().orTimeout(t.toNanos(), TimeUnit.NANOSECONDS);
+    bounded.whenComplete((r, e) -> {
+      if (e != null) {
+        f.cancel(true);
+      }
+    });
+    bounded.whenComplete((resp, err) -> {
       try {
+        if (err == null && !resp.headers().firstValue("Connection").orElse("").equalsIgnoreCase("close")) {
+          c.idle.give(origin);
+        }
+        if (err != null && reused && !result.isDone() && "reset".equals(errorKind(err))) {
+          if (EasClient.LOG.isLoggable(Level.DEBUG)) {
+            EasClient.LOG.log(Level.DEBUG, "attempt " + n + " POST " + Redact.text(target, c.token())
+                + " -> reset on a reused idle connection: sent again on a new connection");
+          }
+          send(origin, instanceKey, true);
+          return;
+        }
         outcome(n, target, instanceKey, resp, err, capped);
       } catch (RuntimeException e) {
         result.completeExceptionally(e);
@@ -160,6 +190,15 @@ final class Call {
     }
     String kind = err == null ? null : errorKind(err);
     int status = resp == null ? 0 : resp.statusCode();
+    byte[] body = null;
+    if (err == null) {
+      try {
+        body = decode(resp);
+      } catch (CappedBody.TooLarge e) {
+        err = e;
+        kind = "too_large";
+      }
+    }
     if (c.directState != null && instanceKey != null) {
       if (err == null) {
         c.directState.succeed(instanceKey);
@@ -172,18 +211,18 @@ final class Call {
     Retry.Decision d = Retry.decide(policy, n, status, kind, retryAfter, elapsed(), c.jitter.getAsDouble(),
         c.clock.millis() / 1000.0);
     if (EasClient.LOG.isLoggable(Level.DEBUG)) {
-      EasClient.LOG.log(Level.DEBUG, "attempt " + n + " POST " + Redact.text(target, c.token) + " -> "
+      EasClient.LOG.log(Level.DEBUG, "attempt " + n + " POST " + Redact.text(target, c.token()) + " -> "
           + (err == null ? "HTTP " + status : kind + " error") + ": " + d.reason);
     }
     switch (d.action) {
       case RETURN:
-        result.complete(new EasResponse(status, resp.headers(), decode(resp), n));
+        result.complete(new EasResponse(status, resp.headers(), body, n));
         return;
       case RETRY:
         schedule(d.delay);
         return;
       default:
-        EasException e = err != null ? transportError(kind, err, n) : statusError(resp, n);
+        EasException e = err != null ? transportError(kind, err, n) : statusError(resp, body, n);
         if (d.deadlineHit || (capped && "timeout".equals(kind))) {
           e = new DeadlineExceededException("deadline of " + policy.deadline + " s reached after " + n
               + " attempt(s); last error: " + e.getMessage(), url(), n, e);
@@ -205,6 +244,7 @@ final class Call {
     }
   }
 
+  /** The body after gzip decoding, under the size cap (LIMIT-1 counts decoded bytes). */
   private byte[] decode(HttpResponse<byte[]> resp) {
     byte[] body = resp.body();
     String enc = resp.headers().firstValue("Content-Encoding").orElse("");
@@ -212,20 +252,32 @@ final class Call {
       return body;
     }
     try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(body))) {
-      return in.readAllBytes();
+      if (c.maxResponseBytes < 1) {
+        return in.readAllBytes();
+      }
+      byte[] out = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, c.maxResponseBytes + 1));
+      if (out.length > c.maxResponseBytes) {
+        throw new CappedBody.TooLarge("the decoded response passed " + c.maxResponseBytes + " bytes");
+      }
+      return out;
     } catch (IOException e) {
       throw new EasReadException("the response says Content-Encoding: gzip but is not valid gzip: " + e.getMessage(),
           url(), attempts, e);
     }
   }
 
-  private EasStatusException statusError(HttpResponse<byte[]> resp, int n) {
-    byte[] body = resp.body() == null ? new byte[0] : resp.body();
-    return Errors.forStatus(resp.statusCode(), body, Errors.requestId(resp.headers()), c.endpoint.service,
-        url(), n, c.token);
+  private EasStatusException statusError(HttpResponse<byte[]> resp, byte[] body, int n) {
+    return Errors.forStatus(resp.statusCode(), body == null ? new byte[0] : body, Errors.requestId(resp.headers()),
+        c.endpoint.service, url(), n, c.token(), resp.headers());
   }
 
   static String errorKind(Throwable err) {
+    if (err instanceof CappedBody.TooLarge || err.getCause() instanceof CappedBody.TooLarge) {
+      return "too_large";
+    }
+    if (err instanceof java.util.concurrent.TimeoutException) {
+      return "timeout";
+    }
     Throwable t = err;
     while (t.getCause() != null && !(t instanceof IOException)) {
       t = t.getCause();
@@ -246,8 +298,12 @@ final class Call {
     while (t.getCause() != null && !(t instanceof IOException)) {
       t = t.getCause();
     }
-    String why = Redact.text(String.valueOf(t.getMessage()), c.token);
+    String why = Redact.text(String.valueOf(t.getMessage()), c.token());
     switch (kind) {
+      case "too_large":
+        return new ResponseTooLargeException("the response from " + url() + " is larger than maxResponseBytes ("
+            + c.maxResponseBytes + " bytes; " + why + "); raise maxResponseBytes(...) or pass null for no limit",
+            url(), n, null);
       case "connect":
         return new EasConnectException("cannot connect to " + url() + " (" + t.getClass().getSimpleName() + ": " + why
             + "); check the endpoint and that the service is reachable", url(), n, t);

@@ -27,6 +27,8 @@ final class Defaults {
   static final Duration DISCOVERY_REFRESH = Duration.ofSeconds(3);
   /** First cool-off of an instance that refused a connection; doubles per failure in a row up to 16x. */
   static final Duration EJECT_FOR = Duration.ofSeconds(5);
+  /** A float32 answer of 64 million values: far above real tensor answers, far below a worker's memory. */
+  static final long MAX_RESPONSE_BYTES = 256L << 20;
   /** Discovery answers are small; anything bigger is not a discovery server. */
   static final int MAX_DISCOVERY_BYTES = 4 << 20;
 

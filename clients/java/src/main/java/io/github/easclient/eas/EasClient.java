@@ -50,7 +50,7 @@ public final class EasClient implements AutoCloseable {
   private static final AtomicInteger IDS = new AtomicInteger();
 
   final Endpoint endpoint;
-  final String token;
+  private final Secret secret;
   final boolean signed;
   final Duration timeout;
   final Duration connectTimeout;
@@ -61,12 +61,15 @@ public final class EasClient implements AutoCloseable {
   final boolean direct;
   final Duration discoveryRefresh;
   final Duration ejectFor;
+  /** Below 1: no limit. */
+  final long maxResponseBytes;
   final DoubleSupplier jitter;
   final Clock clock;
   final HttpClient http;
   final Executor executor;
   final ScheduledExecutorService scheduler;
   final Direct directState;
+  final IdleConnections idle = new IdleConnections();
   private final ExecutorService ownedExecutor;
   private final Builder source;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -74,7 +77,7 @@ public final class EasClient implements AutoCloseable {
   private EasClient(Builder b, Endpoint endpoint, String token) {
     this.source = b.copy();
     this.endpoint = endpoint;
-    this.token = token;
+    this.secret = token == null ? null : new Secret(token);
     this.signed = b.signature;
     this.timeout = b.timeout;
     this.connectTimeout = b.connectTimeout;
@@ -87,6 +90,7 @@ public final class EasClient implements AutoCloseable {
     this.direct = b.direct;
     this.discoveryRefresh = b.discoveryRefresh;
     this.ejectFor = b.ejectFor;
+    this.maxResponseBytes = b.maxResponseBytes == null ? 0 : b.maxResponseBytes;
     this.jitter = b.jitter;
     this.clock = b.clock;
     int id = IDS.incrementAndGet();
@@ -105,6 +109,11 @@ public final class EasClient implements AutoCloseable {
         .executor(executor)
         .build();
     this.directState = direct ? new Direct(this) : null;
+  }
+
+  /** The token, or null; only for building headers and masking text. */
+  String token() {
+    return secret == null ? null : secret.reveal();
   }
 
   private static ThreadFactory daemon(String prefix) {
@@ -287,7 +296,7 @@ public final class EasClient implements AutoCloseable {
   @Override
   public String toString() {
     return "EasClient{url=" + endpoint.base() + (direct ? ", direct" : "") + ", token="
-        + (token == null ? "none" : Redact.MASK) + ", auth=" + (signed ? "signature" : "raw") + ", timeout=" + timeout
+        + (secret == null ? "none" : Redact.MASK) + ", auth=" + (signed ? "signature" : "raw") + ", timeout=" + timeout
         + ", maxRetries=" + policy.maxRetries + "}";
   }
 
@@ -313,6 +322,7 @@ public final class EasClient implements AutoCloseable {
     private boolean direct;
     private Duration discoveryRefresh = Defaults.DISCOVERY_REFRESH;
     private Duration ejectFor = Defaults.EJECT_FOR;
+    private Long maxResponseBytes = Defaults.MAX_RESPONSE_BYTES;
     private Map<String, String> headers = new LinkedHashMap<>();
     private String userAgent;
     private int concurrency = Defaults.CONCURRENCY;
@@ -343,6 +353,7 @@ public final class EasClient implements AutoCloseable {
       c.direct = direct;
       c.discoveryRefresh = discoveryRefresh;
       c.ejectFor = ejectFor;
+      c.maxResponseBytes = maxResponseBytes;
       c.headers = new LinkedHashMap<>(headers);
       c.userAgent = userAgent;
       c.concurrency = concurrency;
@@ -454,6 +465,15 @@ public final class EasClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The largest response body read for one attempt, after gzip decoding (default 256 MiB); null turns
+     * the limit off. A bigger answer is a {@link ResponseTooLargeException}, never retried.
+     */
+    public Builder maxResponseBytes(Long maxBytes) {
+      this.maxResponseBytes = maxBytes;
+      return this;
+    }
+
     /** A header on every call (a call's header of the same name wins). */
     public Builder header(String name, String value) {
       headers.put(name, value);
@@ -539,6 +559,9 @@ public final class EasClient implements AutoCloseable {
       }
       if (maxRetries < 0) {
         throw new EasConfigException("maxRetries must be >= 0, got " + maxRetries);
+      }
+      if (maxResponseBytes != null && maxResponseBytes < 1) {
+        throw new EasConfigException("maxResponseBytes must be >= 1 (or null for no limit), got " + maxResponseBytes);
       }
       if (concurrency < 1) {
         throw new EasConfigException("concurrency must be >= 1, got " + concurrency);

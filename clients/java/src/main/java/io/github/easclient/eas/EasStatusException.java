@@ -15,6 +15,8 @@ public class EasStatusException extends EasException {
   private final int status;
   private final String requestId;
   private final byte[] body;
+  /** Set once by the factory before the exception is raised; secret values masked. */
+  transient java.util.Map<String, java.util.List<String>> headers = java.util.Map.of();
 
   EasStatusException(String message, String url, int attempts, int status, String requestId, byte[] body) {
     super(message, url, attempts, null);
@@ -31,6 +33,11 @@ public class EasStatusException extends EasException {
   /** The request id from X-Request-Id, X-Eas-Request-Id or X-Eas-Queueservice-Request-Id; null if none. */
   public String requestId() {
     return requestId;
+  }
+
+  /** The response headers, with secret values and the token masked (SEC-3). */
+  public java.util.Map<String, java.util.List<String>> headers() {
+    return headers;
   }
 
   /** The first 512 bytes of the response body, with the token masked (a copy). */

@@ -48,8 +48,11 @@ final class Endpoint {
     }
     String e = endpoint.strip();
     for (int k = 0; k < e.length(); k++) {
-      if (Character.isWhitespace(e.charAt(k)) || Character.isISOControl(e.charAt(k))) {
-        throw new EasConfigException("endpoint \"" + e + "\" contains whitespace; remove it");
+      char ch = e.charAt(k);
+      if (Character.isWhitespace(ch) || Character.isISOControl(ch) || ch > 0x7e) {
+        // URL-9: a control or non-ASCII character would fail every attempt; say so once, here.
+        throw new EasConfigException("endpoint contains whitespace, a control or a non-ASCII character at position " + k
+            + "; remove it, percent-encode it, or use the IDNA (xn--) form of the host");
       }
     }
     if (e.indexOf('#') >= 0) {
@@ -158,7 +161,7 @@ final class Endpoint {
     }
     for (int k = 0; k < s.length(); k++) {
       char c = s.charAt(k);
-      if (Character.isWhitespace(c) || Character.isISOControl(c) || c == '?' || c == '#' || c == '%') {
+      if (Character.isWhitespace(c) || Character.isISOControl(c) || c > 0x7e || c == '?' || c == '#' || c == '%') {
         throw new EasConfigException("service name \"" + s + "\" contains '" + (Character.isWhitespace(c) ? "whitespace" : c)
             + "'; use the name shown in the EAS console");
       }

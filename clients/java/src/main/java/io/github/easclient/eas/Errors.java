@@ -4,6 +4,7 @@ import java.net.http.HttpHeaders;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /** Status → error class and message (ERR-1, ERR-3). Pure. */
 final class Errors {
@@ -27,13 +28,29 @@ final class Errors {
 
   static EasStatusException forStatus(int status, byte[] body, String requestId, String service, String url,
       int attempts, String token) {
-    byte[] excerpt = Redact.bytes(Arrays.copyOf(body, Math.min(body.length, BODY_EXCERPT)), token);
+    return forStatus(status, body, requestId, service, url, attempts, token, null);
+  }
+
+  /** SEC-3: the token is masked in the whole body before it is cut, and in headers and the request id. */
+  static EasStatusException forStatus(int status, byte[] rawBody, String rawRequestId, String service, String url,
+      int attempts, String token, HttpHeaders headers) {
+    byte[] body = Redact.bytes(rawBody, token);
+    String requestId = rawRequestId == null ? null : Redact.text(rawRequestId, token);
+    byte[] excerpt = Arrays.copyOf(body, Math.min(body.length, BODY_EXCERPT));
     String shown = new String(body, 0, Math.min(body.length, MESSAGE_EXCERPT), StandardCharsets.UTF_8);
     if (shown.isEmpty()) {
       shown = "(empty body)";
     }
+    Map<String, List<String>> shownHeaders = headers == null ? Map.of() : Redact.headerMap(headers.map(), token);
     String msg = Redact.text("HTTP " + status + " from service " + (service != null ? service : url) + ": " + shown
         + "; " + advice(status), token);
+    EasStatusException e = make(status, msg, url, attempts, requestId, excerpt);
+    e.headers = shownHeaders;
+    return e;
+  }
+
+  private static EasStatusException make(int status, String msg, String url, int attempts, String requestId,
+      byte[] excerpt) {
     switch (status) {
       case 400: return new BadRequestException(msg, url, attempts, status, requestId, excerpt);
       case 401: return new AuthenticationException(msg, url, attempts, status, requestId, excerpt);

@@ -30,8 +30,10 @@ final class Headers {
       if (name == null || name.isEmpty() || !name.chars().allMatch(Headers::tokenChar)) {
         throw new EasConfigException(where + " header name \"" + name + "\" is not a valid HTTP token; use letters, digits and -");
       }
-      if (value == null || value.chars().anyMatch(c -> c == '\r' || c == '\n' || c == 0)) {
-        throw new EasConfigException(where + " header " + name + " has a null value or a line break; remove it");
+      if (value == null || !value.chars().allMatch(c -> c == '\t' || (c >= 0x20 && c <= 0x7e))) {
+        // HDR-4: never echo the value, it may be a credential.
+        throw new EasConfigException(where + " header " + name + " has a null value or a character other than visible "
+            + "ASCII, space and tab; percent-encode or remove it");
       }
       String lower = name.toLowerCase(Locale.ROOT);
       if (TRANSPORT_OWNED.contains(lower)) {

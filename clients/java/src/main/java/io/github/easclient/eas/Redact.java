@@ -55,6 +55,20 @@ final class Redact {
     return out.toByteArray();
   }
 
+  /** Header map copy: secret names' values as ***, the token masked in every other value. */
+  static Map<String, List<String>> headerMap(Map<String, List<String>> headers, String token) {
+    Map<String, List<String>> out = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    for (Map.Entry<String, List<String>> h : headers.entrySet()) {
+      boolean secret = SECRET_HEADERS.contains(h.getKey().toLowerCase(Locale.ROOT));
+      List<String> vs = new ArrayList<>();
+      for (String v : h.getValue()) {
+        vs.add(secret ? MASK : text(v, token));
+      }
+      out.put(h.getKey(), java.util.Collections.unmodifiableList(vs));
+    }
+    return java.util.Collections.unmodifiableMap(out);
+  }
+
   /** A copy of the header pairs with secret values shown as ***. */
   static List<Map.Entry<String, String>> headers(List<Map.Entry<String, String>> headers) {
     List<Map.Entry<String, String>> out = new ArrayList<>(headers.size());

@@ -40,6 +40,10 @@ final class Retry {
     if (errorKind == null && status >= 200 && status < 300) {
       return new Decision(Action.RETURN, 0, false, "success");
     }
+    if ("timeout".equals(errorKind) && p.hasDeadline() && elapsed >= p.deadline) {
+      // TIMEOUT-2: the deadline is what stopped the call, whether or not timeouts are retried.
+      return new Decision(Action.RAISE, 0, true, "timeout at the deadline");
+    }
     boolean retryable = errorKind != null ? p.retryErrors.contains(errorKind) : p.retryStatuses.contains(status);
     String what = errorKind != null ? errorKind + " error" : "status " + status;
     if (!retryable) {

@@ -387,4 +387,56 @@ class EasClientTest {
       assertEquals("1", s.seen().get(0).headers.get("x-a"));
     }
   }
+
+  @Test
+  void bodiesOverTheCapAreRefusedAndNotRetried() throws Exception {
+    ScriptedServer.Reply big = reply(200, "a".repeat(1001));
+    ScriptedServer.Reply exact = reply(200, "a".repeat(1000));
+    try (ScriptedServer s = server(big, exact);
+        EasClient client = builder(s.origin() + "/api/predict/demo").maxResponseBytes(1000L).build()) {
+      ResponseTooLargeException e = assertThrows(ResponseTooLargeException.class, () -> client.predict("x"));
+      assertEquals(1, e.attempts());
+      assertEquals("too_large", e.errorKind());
+      assertEquals(1000, client.predict(new byte[1]).length);
+    }
+    assertThrows(EasConfigException.class, () -> builder("http://h/api/predict/x").maxResponseBytes(0L).build());
+  }
+
+  @Test
+  void aDrippingBodyIsBoundedByTheTimeout() throws Exception {
+    ScriptedServer.Reply drip = reply(200, "0123456789ab");
+    drip.dripMs = 250;
+    try (ScriptedServer s = server(drip);
+        EasClient client = builder(s.origin() + "/api/predict/demo").timeout(Duration.ofSeconds(1)).maxRetries(0)
+            .build()) {
+      long t0 = System.nanoTime();
+      assertThrows(EasReadTimeoutException.class, () -> client.predict("x"));
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      assertTrue(ms >= 900 && ms < 2000, "took " + ms + " ms");
+    }
+  }
+
+  @Test
+  void aResetOnAReusedConnectionIsSentAgainOnce() throws Exception {
+    ScriptedServer.Reply reset = new ScriptedServer.Reply();
+    reset.reset = true;
+    try (ScriptedServer s = server(reply(200, "warm"), reset, reply(200, "ok"));
+        EasClient client = builder(s.origin() + "/api/predict/demo").maxRetries(0).build()) {
+      assertEquals("warm", client.predict("x"));
+      EasResponse r = client.request(EasRequest.builder().text("x").build());
+      assertEquals("ok", r.text());
+      assertEquals(1, r.attempts(), "the resend is not an attempt");
+      assertEquals(3, s.seen().size());
+    }
+  }
+
+  @Test
+  void headerValuesMustBeVisibleAscii() {
+    assertThrows(EasConfigException.class, () -> builder("http://h/api/predict/x").header("X-A", "caf\u00e9").build());
+    assertThrows(EasConfigException.class, () -> builder("http://h/api/predict/x").header("X A", "v").build());
+    assertThrows(EasConfigException.class, () -> builder("http://h/api/predict/d\u00e9mo").build());
+    try (EasClient ok = builder("http://h/api/predict/x").header("X-a!#$%&'*+.^_`|~9", "v 1\t!~").build()) {
+      assertTrue(ok.headers.size() == 1);
+    }
+  }
 }

@@ -26,11 +26,12 @@ import java.util.concurrent.TimeoutException;
 final class Scenarios {
   private static final Set<String> CLIENT_KEYS = Set.of("token", "service_name", "auth", "backoff_base", "backoff_max",
       "retry_after_cap", "max_retries", "timeout", "connect_timeout", "retry_statuses", "retry_errors", "deadline",
-      "endpoint_type", "discovery_refresh", "eject_for", "endpoint_path", "headers", "env", "rand", "clock");
+      "endpoint_type", "discovery_refresh", "eject_for", "endpoint_path", "headers", "env", "rand", "clock",
+      "max_response_bytes");
   private static final Set<String> CALL_KEYS = Set.of("data", "path", "params", "headers", "timeout", "max_retries",
       "batch", "concurrency", "return_exceptions", "repeat", "pause_ms", "cancel_after_ms");
   private static final Set<String> REPLY_KEYS = Set.of("status", "headers", "body", "delay_ms", "reset", "items",
-      "echo", "when");
+      "echo", "when", "drip_ms", "body_repeat", "close_after", "omit_length");
 
   private Scenarios() {}
 
@@ -45,6 +46,13 @@ final class Scenarios {
     out.delayMs = r.path("delay_ms").asInt(0);
     out.reset = r.path("reset").asBoolean(false);
     out.echo = r.path("echo").asBoolean(false);
+    out.dripMs = r.path("drip_ms").asInt(0);
+    out.closeAfter = r.path("close_after").asBoolean(false);
+    out.omitLength = r.path("omit_length").asBoolean(false);
+    if (r.has("body_repeat")) {
+      out.body = new byte[r.get("body_repeat").get("count").asInt()];
+      java.util.Arrays.fill(out.body, (byte) Integer.parseInt(r.get("body_repeat").get("byte").asText(), 16));
+    }
     if (r.has("when")) {
       out.when = SpecTest.bytes(r.get("when"));
     }
@@ -140,6 +148,10 @@ final class Scenarios {
       JsonNode call = c.in("call");
       int repeat = call.path("repeat").asInt(1);
       List<Outcome> outcomes = new ArrayList<>();
+      for (JsonNode w : c.in("warmup")) {
+        Outcome o = perform(client, w, api);
+        assertTrue(o.value instanceof EasResponse, "warm-up call failed: " + o.value);
+      }
       log.start();
       for (int k = 0; k < repeat; k++) {
         outcomes.add(perform(client, call, api));
@@ -150,6 +162,10 @@ final class Scenarios {
       log.stop();
       for (Outcome o : outcomes) {
         checkOutcome(c, o.value, origin);
+        JsonNode want = c.ex("outcome");
+        double s = o.elapsedMs / 1000.0;
+        assertTrue(s >= want.path("min_elapsed_s").asDouble(0) && s <= want.path("max_elapsed_s").asDouble(1e9),
+            "call took " + s + " s, expected " + want.path("min_elapsed_s") + ".." + want.path("max_elapsed_s"));
         checkNoToken(o.value, token);
         if (c.hasEx("elapsed_ms")) {
           JsonNode e = c.ex("elapsed_ms");
@@ -362,6 +378,9 @@ final class Scenarios {
     if (cl.has("headers")) {
       b.headers(Vectors.stringMap(cl.get("headers")));
     }
+    if (cl.has("max_response_bytes")) {
+      b.maxResponseBytes(cl.get("max_response_bytes").isNull() ? null : cl.get("max_response_bytes").asLong());
+    }
     return b.build();
   }
 
@@ -451,7 +470,8 @@ final class Scenarios {
   static void checkOutcome(SpecCase c, Object got, String origin) {
     JsonNode want = c.ex("outcome");
     want.fieldNames().forEachRemaining(k -> assertTrue(Set.of("body", "attempts", "error", "status", "last_error",
-        "results", "request_id", "service_url", "message_contains", "cancelled").contains(k), "unknown outcome key " + k));
+        "results", "request_id", "service_url", "message_contains", "cancelled", "min_elapsed_s", "max_elapsed_s")
+        .contains(k), "unknown outcome key " + k));
     if (want.path("cancelled").asBoolean(false)) {
       assertTrue(got == CANCELLED, "expected the call to be cancelled, got " + got);
       return;

@@ -57,6 +57,12 @@ final class ScriptedServer implements AutoCloseable {
     boolean echo;
     /** Answer only a request with exactly this body (null: any). */
     byte[] when;
+    /** Send the body one byte at a time with this pause before each byte. */
+    int dripMs;
+    /** Close the connection right after this reply. */
+    boolean closeAfter;
+    /** No Content-Length: the body ends when the connection closes. */
+    boolean omitLength;
   }
 
   static final AtomicLong SEQ = new AtomicLong();
@@ -165,13 +171,16 @@ final class ScriptedServer implements AutoCloseable {
         } finally {
           inFlight.decrementAndGet();
         }
+        if (r.closeAfter || r.omitLength) {
+          return;
+        }
       }
     } catch (IOException | InterruptedException e) {
       // The client went away (for example after its own timeout): nothing to answer.
     }
   }
 
-  private static void writeReply(OutputStream out, Reply r, Seen req) throws IOException {
+  private static void writeReply(OutputStream out, Reply r, Seen req) throws IOException, InterruptedException {
     byte[] body = r.echo ? req.body : r.body;
     StringBuilder head = new StringBuilder("HTTP/1.1 " + r.status + " Scripted\r\n");
     boolean hasLength = false;
@@ -179,11 +188,20 @@ final class ScriptedServer implements AutoCloseable {
       head.append(h.getKey()).append(": ").append(h.getValue()).append("\r\n");
       hasLength |= h.getKey().equalsIgnoreCase("content-length");
     }
-    if (!hasLength) {
+    if (!hasLength && !r.omitLength) {
       head.append("Content-Length: ").append(body.length).append("\r\n");
     }
     head.append("\r\n");
     out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+    out.flush();
+    if (r.dripMs > 0) {
+      for (byte b : body) {
+        Thread.sleep(r.dripMs);
+        out.write(b);
+        out.flush();
+      }
+      return;
+    }
     out.write(body);
     out.flush();
   }

@@ -51,6 +51,9 @@ class SpecTest {
     HANDLERS.put("vectors/host_pick", Vectors::hostPick);
     HANDLERS.put("vectors/payloads", Payloads::run);
     HANDLERS.put("vectors/error_kinds", Vectors::errorKinds);
+    HANDLERS.put("vectors/attempt_bounds", Vectors::attemptBounds);
+    HANDLERS.put("vectors/header_checks", Vectors::headerChecks);
+    HANDLERS.put("vectors/redaction_order", Vectors::redactionOrder);
     HANDLERS.put("scenarios/*", Scenarios::run);
   }
 

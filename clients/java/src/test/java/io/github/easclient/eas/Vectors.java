@@ -154,8 +154,8 @@ final class Vectors {
     run[0] = () -> {
       try (EasClient client = client(token).signatureAuth(signed).headers(clientHeaders).build()) {
         p[0] = payload(data);
-        sent[0] = Headers.build(client.userAgent, client.token, client.signed, p[0], client.headers,
-            Headers.check(callHeaders, client.token != null, "call"), client.endpoint.path, Instant.EPOCH);
+        sent[0] = Headers.build(client.userAgent, client.token(), client.signed, p[0], client.headers,
+            Headers.check(callHeaders, client.token() != null, "call"), client.endpoint.path, Instant.EPOCH);
       }
     };
     if (c.hasEx("error")) {
@@ -217,6 +217,9 @@ final class Vectors {
     assertEquals(c.ex("concurrency").asInt(), Defaults.CONCURRENCY);
     assertEquals(c.ex("discovery_refresh_s").asDouble(), RetryPolicy.seconds(Defaults.DISCOVERY_REFRESH));
     assertEquals(c.ex("eject_for_s").asDouble(), RetryPolicy.seconds(Defaults.EJECT_FOR));
+    if (c.hasEx("max_response_bytes")) {
+      assertEquals(c.ex("max_response_bytes").asLong(), Defaults.MAX_RESPONSE_BYTES);
+    }
     if (c.hasEx("return_exceptions")) {
       // predictMany returns every outcome (the default); requestAll is the stop-at-first-failure form.
       assertTrue(c.ex("return_exceptions").asBoolean(), "Java's predictMany returns every outcome");
@@ -271,7 +274,7 @@ final class Vectors {
         Map<String, String> mine = new LinkedHashMap<>(stringMap(c.in("headers")));
         Map<String, String> before = new LinkedHashMap<>(mine);
         try (EasClient client = client(token).headers(mine).build()) {
-          Headers.build(client.userAgent, client.token, false, Payload.bytes(new byte[1]), client.headers,
+          Headers.build(client.userAgent, client.token(), false, Payload.bytes(new byte[1]), client.headers,
               Headers.check(mine, true, "call"), "/api/predict/demo", Instant.EPOCH);
         }
         assertEquals(before, mine);
@@ -435,6 +438,7 @@ final class Vectors {
     KINDS.put("BadGatewayError", BadGatewayException.class);
     KINDS.put("ServiceUnavailableError", ServiceUnavailableException.class);
     KINDS.put("GatewayTimeoutError", GatewayTimeoutException.class);
+    KINDS.put("ResponseTooLargeError", ResponseTooLargeException.class);
   }
 
   static Class<?> kindClass(String kind) {
@@ -452,6 +456,93 @@ final class Vectors {
     }
     for (JsonNode not : c.ex("is_not")) {
       assertFalse(kindClass(not.asText()).isAssignableFrom(error), error.getSimpleName() + " is not a " + not.asText());
+    }
+  }
+
+  /** attempt_bounds.json: decision cases as retry_decision.json; option cases build a client. */
+  static void attemptBounds(SpecCase c) {
+    if (!c.hasIn("max_response_bytes")) {
+      retryDecision(c);
+      return;
+    }
+    JsonNode v = c.in("max_response_bytes");
+    if (!v.isNull() && !v.isIntegralNumber()) {
+      throw new AssertionError("maxResponseBytes(Long) cannot take " + v + " in Java (list the case as not applicable)");
+    }
+    Long cap = v.isNull() ? null : v.asLong();
+    if (c.hasEx("error")) {
+      SpecTest.expectKind(c.ex("error").asText(), () -> client(null).maxResponseBytes(cap).build());
+      return;
+    }
+    try (EasClient client = client(null).maxResponseBytes(cap).build()) {
+      JsonNode want = c.ex("max_response_bytes");
+      assertEquals(want.isNull() ? 0L : want.asLong(), client.maxResponseBytes, "maxResponseBytes (0: no limit)");
+    }
+  }
+
+  /** header_checks.json: endpoint-shaped inputs as endpoint.json, the others as headers.json. */
+  static void headerChecks(SpecCase c) {
+    if (c.hasIn("endpoint")) {
+      String ep = textOrNull(c.in("endpoint"));
+      String svc = textOrNull(c.in("service_name"));
+      if (c.hasEx("error")) {
+        SpecTest.expectKind(c.ex("error").asText(), () -> client(null).endpoint(ep).serviceName(svc).build().close());
+        return;
+      }
+      try (EasClient client = client(null).endpoint(ep).serviceName(svc).build()) {
+        assertEquals(c.ex("url").asText(), client.endpoint.url(null, List.of()));
+      }
+      return;
+    }
+    headers(c);
+  }
+
+  /** redaction_order.json (SEC-3, SEC-4). */
+  static void redactionOrder(SpecCase c) {
+    String token = c.in("token").asText();
+    if ("client_vars".equals(textOrNull(c.in("what")))) {
+      boolean signed = "signature".equals(c.in("auth").asText());
+      try (EasClient client = client(token).signatureAuth(signed).build()) {
+        StringBuilder all = new StringBuilder(client.toString());
+        for (java.lang.reflect.Field f : EasClient.class.getDeclaredFields()) {
+          if (java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
+            continue;
+          }
+          try {
+            f.setAccessible(true);
+            all.append('\n').append(f.getName()).append('=').append(f.get(client));
+          } catch (IllegalAccessException e) {
+            throw new AssertionError(e);
+          }
+        }
+        for (JsonNode a : c.ex("absent")) {
+          assertFalse(all.toString().contains(a.asText()), "the client's fields show " + a);
+        }
+      }
+      return;
+    }
+    Map<String, List<String>> h = new LinkedHashMap<>();
+    c.in("headers").fields().forEachRemaining(e -> h.put(e.getKey(), List.of(e.getValue().asText())));
+    HttpHeaders hh = HttpHeaders.of(h, (a, b) -> true);
+    EasStatusException e = Errors.forStatus(c.in("status").asInt(), SpecTest.bytes(c.in("body")), Errors.requestId(hh),
+        "demo", "http://127.0.0.1:9/api/predict/demo", 1, token, hh);
+    String body = new String(e.body(), StandardCharsets.UTF_8);
+    String all = e.getMessage() + "\n" + e + "\n" + body + "\n" + e.headers() + "\n" + e.requestId();
+    for (JsonNode a : c.ex("absent")) {
+      assertFalse(all.contains(a.asText()), "the error shows " + a + ": " + all);
+    }
+    if (c.hasEx("message_contains")) {
+      assertTrue(e.getMessage().contains(c.ex("message_contains").asText()), e.getMessage());
+    }
+    if (c.hasEx("body")) {
+      SpecTest.assertBytes(SpecTest.bytes(c.ex("body")), e.body(), "body excerpt");
+    }
+    if (c.hasEx("headers")) {
+      c.ex("headers").fields().forEachRemaining(w -> assertEquals(List.of(w.getValue().asText()),
+          e.headers().get(w.getKey()), "header " + w.getKey()));
+    }
+    if (c.hasEx("request_id")) {
+      assertEquals(textOrNull(c.ex("request_id")), e.requestId());
     }
   }
 
