@@ -60,6 +60,67 @@ final class Call {
     return result;
   }
 
+  /**
+   * The blocking form: every attempt runs {@code HttpClient.send} in the caller's thread (no hand-off
+   * to another thread, which costs more than half the throughput of a sequential loop) and waits out
+   * backoffs with a plain sleep. The decisions are the same as the async form's.
+   */
+  EasResponse run() {
+    String exclude = null;
+    boolean resend = false;
+    String origin = null;
+    String key = null;
+    while (true) {
+      if (!resend) {
+        origin = c.endpoint.origin();
+        key = null;
+      }
+      if (c.directState != null && !resend) {
+        Discovery.Instance inst = EasClient.join(c.directState.pick(exclude, true));
+        origin = "http://" + hostPort(inst);
+        key = inst.key();
+      }
+      Attempt a = prepare(origin, key, resend);
+      if (a.failure != null) {
+        throw a.failure;
+      }
+      HttpResponse<byte[]> resp = null;
+      Throwable err = null;
+      try {
+        resp = c.http.send(a.request, a.body);
+      } catch (IOException e) {
+        err = e;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new EasReadException("interrupted while waiting for " + url(), url(), a.n, e);
+      } finally {
+        a.body.disarm();
+      }
+      Step step = step(a, resp, err);
+      exclude = lastInstance;
+      resend = step.resend;
+      if (step.resend) {
+        continue;
+      }
+      if (step.error != null) {
+        throw step.error;
+      }
+      if (step.response != null) {
+        return step.response;
+      }
+      sleep(step.delay, a.n);
+    }
+  }
+
+  private void sleep(double seconds, int n) {
+    try {
+      Thread.sleep((long) (seconds * 1000), (int) ((seconds * 1e9) % 1_000_000));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new EasReadException("interrupted while waiting to retry " + url(), url(), n, e);
+    }
+  }
+
   private String url() {
     return c.endpoint.origin() + path;
   }
@@ -73,7 +134,7 @@ final class Call {
       return;
     }
     if (c.directState == null) {
-      send(c.endpoint.origin(), null);
+      send(c.endpoint.origin(), null, false);
       return;
     }
     CompletableFuture<Discovery.Instance> pick;
@@ -88,7 +149,7 @@ final class Call {
       if (err != null) {
         result.completeExceptionally(EasClient.unwrap(err));
       } else {
-        send("http://" + hostPort(inst), inst.key());
+        send("http://" + hostPort(inst), inst.key(), false);
       }
     });
   }
@@ -97,54 +158,84 @@ final class Call {
     return (i.ip.indexOf(':') >= 0 && !i.ip.startsWith("[") ? "[" + i.ip + "]" : i.ip) + ":" + i.port;
   }
 
-  private void send(String origin, String instanceKey) {
-    send(origin, instanceKey, false);
+  /** One attempt ready to send, or the reason it cannot be. */
+  private static final class Attempt {
+    int n;
+    String target;
+    String origin;
+    String instanceKey;
+    boolean capped;
+    boolean reused;
+    HttpRequest request;
+    CappedBody.Handler body;
+    EasException failure;
+  }
+
+  /** What to do after an attempt: return, raise, resend (CONN-1) or retry after {@code delay} seconds. */
+  private static final class Step {
+    EasResponse response;
+    EasException error;
+    boolean resend;
+    double delay;
   }
 
   /**
-   * One attempt; {@code resend} is CONN-1's single resend of a request whose reused idle connection
-   * was reset before any response byte: it is not an attempt and waits no backoff.
+   * Builds one attempt; {@code resend} is CONN-1's single resend of a request whose reused idle
+   * connection was reset before any response byte: it is not an attempt and waits no backoff.
    */
-  private void send(String origin, String instanceKey, boolean resend) {
-    if (result.isDone()) {
-      return;
-    }
+  private Attempt prepare(String origin, String instanceKey, boolean resend) {
+    Attempt a = new Attempt();
     if (!resend) {
       attempts++;
     }
-    final int n = attempts;
-    final boolean reused = !resend && c.idle.take(origin);
+    a.n = attempts;
+    a.origin = origin;
+    a.instanceKey = instanceKey;
+    a.reused = !resend && c.idle.take(origin);
     Duration t = timeout;
-    boolean cappedByDeadline = false;
     if (policy.hasDeadline()) {
       double left = policy.deadline - elapsed();
       if (left <= 0) {
-        result.completeExceptionally(new DeadlineExceededException("deadline of " + policy.deadline
-            + " s passed before attempt " + n, url(), n - 1, null));
-        return;
+        a.failure = new DeadlineExceededException("deadline of " + policy.deadline + " s passed before attempt " + a.n,
+            url(), a.n - 1, null);
+        return a;
       }
       if (left < t.toNanos() / 1e9) {
         t = Duration.ofNanos((long) (left * 1e9));
-        cappedByDeadline = true;
+        a.capped = true;
       }
     }
-    final boolean capped = cappedByDeadline;
-    String target = origin + path + query;
-    HttpRequest.Builder rb;
+    a.target = origin + path + query;
     try {
-      rb = HttpRequest.newBuilder(URI.create(target)).timeout(t)
+      HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(a.target)).timeout(t)
           .POST(HttpRequest.BodyPublishers.ofByteArray(req.payload.body));
       for (Map.Entry<String, String> h : Headers.build(c.userAgent, c.token(), c.signed, req.payload, c.headers,
           callHeaders, path, c.clock.instant())) {
         rb.header(h.getKey(), h.getValue());
       }
+      a.request = rb.build();
     } catch (IllegalArgumentException e) {
-      result.completeExceptionally(new EasConfigException("cannot build the request: " + Redact.text(e.getMessage(), c.token())));
+      a.failure = new EasConfigException("cannot build the request: " + Redact.text(e.getMessage(), c.token()));
+      return a;
+    }
+    // TIMEOUT-1: the request timeout stops at the headers; the body handler's watchdog bounds the rest
+    // of the attempt, so a dripping peer cannot hold a call past the timeout.
+    a.body = CappedBody.handler(c.maxResponseBytes, System.nanoTime() + t.toNanos(), c.scheduler);
+    return a;
+  }
+
+  private void send(String origin, String instanceKey, boolean resend) {
+    if (result.isDone()) {
+      return;
+    }
+    Attempt a = prepare(origin, instanceKey, resend);
+    if (a.failure != null) {
+      result.completeExceptionally(a.failure);
       return;
     }
     CompletableFuture<HttpResponse<byte[]>> f;
     try {
-      f = c.http.sendAsync(rb.build(), CappedBody.handler(c.maxResponseBytes));
+      f = c.http.sendAsync(a.request, a.body);
     } catch (RuntimeException e) {
       result.completeExceptionally(e instanceof IllegalArgumentException
           ? new EasConfigException("cannot send the request: " + Redact.text(e.getMessage(), c.token())) : e);
@@ -155,40 +246,43 @@ final class Call {
       f.cancel(true);
       return;
     }
-    // TIMEOUT-1: the request timeout only covers the wait for the headers; this bounds the whole
-    // attempt, body included, so a dripping peer cannot hold a call past the timeout.
-    CompletableFuture<HttpResponse<byte[]>> bounded = f.copy().orTimeout(t.toNanos(), TimeUnit.NANOSECONDS);
-    bounded.whenComplete((r, e) -> {
-      if (e != null) {
-        f.cancel(true);
+    f.whenComplete((resp, err) -> {
+      a.body.disarm();
+      if (result.isDone()) {
+        return;
       }
-    });
-    bounded.whenComplete((resp, err) -> {
       try {
-        if (err == null && !resp.headers().firstValue("Connection").orElse("").equalsIgnoreCase("close")) {
-          c.idle.give(origin);
+        Step step = step(a, resp, err);
+        if (step.resend) {
+          send(a.origin, a.instanceKey, true);
+        } else if (step.error != null) {
+          result.completeExceptionally(step.error);
+        } else if (step.response != null) {
+          result.complete(step.response);
+        } else {
+          schedule(step.delay);
         }
-        if (err != null && reused && !result.isDone() && "reset".equals(errorKind(err))) {
-          if (EasClient.LOG.isLoggable(Level.DEBUG)) {
-            EasClient.LOG.log(Level.DEBUG, "attempt " + n + " POST " + Redact.text(target, c.token())
-                + " -> reset on a reused idle connection: sent again on a new connection");
-          }
-          send(origin, instanceKey, true);
-          return;
-        }
-        outcome(n, target, instanceKey, resp, err, capped);
       } catch (RuntimeException e) {
         result.completeExceptionally(e);
       }
     });
   }
 
-  private void outcome(int n, String target, String instanceKey, HttpResponse<byte[]> resp, Throwable err,
-      boolean capped) {
-    if (result.isDone()) {
-      return;
+  /** Classifies an attempt's outcome and decides the next step (the same for both forms). */
+  private Step step(Attempt a, HttpResponse<byte[]> resp, Throwable err) {
+    Step step = new Step();
+    if (err == null && !resp.headers().firstValue("Connection").orElse("").equalsIgnoreCase("close")) {
+      c.idle.give(a.origin);
     }
     String kind = err == null ? null : errorKind(err);
+    if (err != null && a.reused && "reset".equals(kind)) {
+      if (EasClient.LOG.isLoggable(Level.DEBUG)) {
+        EasClient.LOG.log(Level.DEBUG, "attempt " + a.n + " POST " + Redact.text(a.target, c.token())
+            + " -> reset on a reused idle connection: sent again on a new connection");
+      }
+      step.resend = true;
+      return step;
+    }
     int status = resp == null ? 0 : resp.statusCode();
     byte[] body = null;
     if (err == null) {
@@ -199,35 +293,37 @@ final class Call {
         kind = "too_large";
       }
     }
-    if (c.directState != null && instanceKey != null) {
-      if (err == null) {
-        c.directState.succeed(instanceKey);
-      } else if (!"timeout".equals(kind)) {
-        c.directState.eject(instanceKey);
+    if (c.directState != null && a.instanceKey != null) {
+      // DISC-5: only a connection failure cools an instance off; any HTTP answer ends its streak.
+      if ("connect".equals(kind) || "reset".equals(kind)) {
+        c.directState.eject(a.instanceKey);
+      } else if (resp != null) {
+        c.directState.succeed(a.instanceKey);
       }
-      lastInstance = instanceKey;
+      lastInstance = a.instanceKey;
     }
     String retryAfter = resp == null ? null : resp.headers().firstValue("Retry-After").orElse(null);
-    Retry.Decision d = Retry.decide(policy, n, status, kind, retryAfter, elapsed(), c.jitter.getAsDouble(),
+    Retry.Decision d = Retry.decide(policy, a.n, status, kind, retryAfter, elapsed(), c.jitter.getAsDouble(),
         c.clock.millis() / 1000.0);
     if (EasClient.LOG.isLoggable(Level.DEBUG)) {
-      EasClient.LOG.log(Level.DEBUG, "attempt " + n + " POST " + Redact.text(target, c.token()) + " -> "
+      EasClient.LOG.log(Level.DEBUG, "attempt " + a.n + " POST " + Redact.text(a.target, c.token()) + " -> "
           + (err == null ? "HTTP " + status : kind + " error") + ": " + d.reason);
     }
     switch (d.action) {
       case RETURN:
-        result.complete(new EasResponse(status, resp.headers(), body, n));
-        return;
+        step.response = new EasResponse(status, resp.headers(), body, a.n);
+        return step;
       case RETRY:
-        schedule(d.delay);
-        return;
+        step.delay = d.delay;
+        return step;
       default:
-        EasException e = err != null ? transportError(kind, err, n) : statusError(resp, body, n);
-        if (d.deadlineHit || (capped && "timeout".equals(kind))) {
-          e = new DeadlineExceededException("deadline of " + policy.deadline + " s reached after " + n
-              + " attempt(s); last error: " + e.getMessage(), url(), n, e);
+        EasException e = err != null ? transportError(kind, err, a.n) : statusError(resp, body, a.n);
+        if (d.deadlineHit || (a.capped && "timeout".equals(kind))) {
+          e = new DeadlineExceededException("deadline of " + policy.deadline + " s reached after " + a.n
+              + " attempt(s); last error: " + e.getMessage(), url(), a.n, e);
         }
-        result.completeExceptionally(e);
+        step.error = e;
+        return step;
     }
   }
 
@@ -272,11 +368,13 @@ final class Call {
   }
 
   static String errorKind(Throwable err) {
-    if (err instanceof CappedBody.TooLarge || err.getCause() instanceof CappedBody.TooLarge) {
-      return "too_large";
-    }
-    if (err instanceof java.util.concurrent.TimeoutException) {
-      return "timeout";
+    for (Throwable x = err; x != null; x = x.getCause()) {
+      if (x instanceof CappedBody.TooLarge) {
+        return "too_large";
+      }
+      if (x instanceof java.util.concurrent.TimeoutException) {
+        return "timeout";
+      }
     }
     Throwable t = err;
     while (t.getCause() != null && !(t instanceof IOException)) {

@@ -7,9 +7,14 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * Reads a response body into memory, but never more than {@code cap} bytes (LIMIT-1): a declared
+ * Reads a response body into memory within the attempt's time (TIMEOUT-1) and never more than
+ * {@code cap} bytes (LIMIT-1): a declared
  * Content-Length above the cap fails before any body byte is read, otherwise reading stops as soon as
  * the total would pass it. Cancelling the subscription makes the HTTP client drop the connection.
  */
@@ -28,19 +33,62 @@ final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
   private final CompletableFuture<byte[]> result = new CompletableFuture<>();
   private final List<ByteBuffer> parts = new ArrayList<>();
   private long total;
-  private Flow.Subscription subscription;
+  private volatile Flow.Subscription subscription;
 
   private CappedBody(long cap, long declared) {
     this.cap = cap;
     this.declared = declared;
   }
 
-  /** A handler with this cap; a cap below 1 means no limit. */
-  static HttpResponse.BodyHandler<byte[]> handler(long cap) {
-    if (cap < 1) {
-      return HttpResponse.BodyHandlers.ofByteArray();
+  /** A handler with this cap (below 1: none) whose body fails with a TimeoutException at {@code deadlineNanos}. */
+  static Handler handler(long cap, long deadlineNanos, ScheduledExecutorService timer) {
+    return new Handler(cap < 1 ? Long.MAX_VALUE : cap, deadlineNanos, timer);
+  }
+
+  /** Makes one body subscriber per response and arms its watchdog; {@link #disarm} once the attempt ended. */
+  static final class Handler implements HttpResponse.BodyHandler<byte[]> {
+    private final long cap;
+    private final long deadlineNanos;
+    private final ScheduledExecutorService timer;
+    private volatile ScheduledFuture<?> watchdog;
+    private volatile boolean done;
+
+    Handler(long cap, long deadlineNanos, ScheduledExecutorService timer) {
+      this.cap = cap;
+      this.deadlineNanos = deadlineNanos;
+      this.timer = timer;
     }
-    return info -> new CappedBody(cap, info.headers().firstValueAsLong("Content-Length").orElse(-1));
+
+    @Override
+    public HttpResponse.BodySubscriber<byte[]> apply(HttpResponse.ResponseInfo info) {
+      CappedBody b = new CappedBody(cap, info.headers().firstValueAsLong("Content-Length").orElse(-1));
+      long left = deadlineNanos - System.nanoTime();
+      if (left <= 0) {
+        b.expire();
+      } else if (!done) {
+        watchdog = timer.schedule(b::expire, left, TimeUnit.NANOSECONDS);
+      }
+      return b;
+    }
+
+    void disarm() {
+      done = true;
+      ScheduledFuture<?> w = watchdog;
+      if (w != null) {
+        w.cancel(false);
+      }
+    }
+  }
+
+  /** The attempt's time is up while the body is still arriving. */
+  void expire() {
+    if (!result.isDone()) {
+      Flow.Subscription s = subscription;
+      if (s != null) {
+        s.cancel();
+      }
+      result.completeExceptionally(new TimeoutException("the response body did not arrive within the timeout"));
+    }
   }
 
   @Override
@@ -51,6 +99,10 @@ final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
   @Override
   public void onSubscribe(Flow.Subscription s) {
     subscription = s;
+    if (result.isDone()) {
+      s.cancel();
+      return;
+    }
     if (declared > cap) {
       s.cancel();
       result.completeExceptionally(new TooLarge("the response declares " + declared + " bytes"));
@@ -82,6 +134,9 @@ final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
 
   @Override
   public void onComplete() {
+    if (result.isDone()) {
+      return;
+    }
     byte[] out = new byte[(int) total];
     int pos = 0;
     for (ByteBuffer b : parts) {

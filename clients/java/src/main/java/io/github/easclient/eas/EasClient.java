@@ -162,7 +162,13 @@ public final class EasClient implements AutoCloseable {
 
   /** Sends one request with retries; throws an {@link EasException} subclass on failure. */
   public EasResponse request(EasRequest request) {
-    return join(call(request, true));
+    if (closed.get()) {
+      throw new IllegalStateException("EasClient is closed");
+    }
+    if (request == null) {
+      throw new PayloadException("request is null");
+    }
+    return new Call(this, request, true).run();
   }
 
   /** The async form of {@link #request}: {@code cancel(true)} stops further attempts. */

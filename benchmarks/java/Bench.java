@@ -1,0 +1,214 @@
+// Java section of the benchmarks: eas-client against a raw java.net.http loop sending the same
+// headers, both against one nginx worker answering "True" (pinned to another core when taskset is
+// available). Also predictMany at concurrency 32 against a raw sendAsync pool, and the TF encode and
+// decode of 1M float32 against System.arraycopy. Run by `make bench-java`:
+//
+//   java -cp clients/java/target/eas-client-0.1.0-SNAPSHOT.jar benchmarks/java/Bench.java [seconds per row]
+//
+// Prints a Markdown table; the figures are per run on the machine at hand, not a test.
+
+import io.github.easclient.eas.EasClient;
+import io.github.easclient.eas.EasResult;
+import io.github.easclient.eas.TFRequest;
+import io.github.easclient.eas.TFResponse;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.function.IntSupplier;
+
+public class Bench {
+  static final String TOKEN = "bench-token-123";
+  static final byte[] BODY = "2 105".getBytes(StandardCharsets.UTF_8);
+
+  public static void main(String[] args) throws Exception {
+    double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 3.0;
+    Path work = Files.createTempDirectory("eas-java-bench");
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Process nginx = startNginx(work, port);
+    try {
+      String url = "http://127.0.0.1:" + port + "/api/predict/demo";
+      waitUp(url);
+      List<String[]> rows = new ArrayList<>();
+      rows.addAll(sequential(url, seconds));
+      rows.addAll(concurrent(url, seconds));
+      rows.addAll(tensors());
+      System.out.println("| case | req/s (or MB/s) | client CPU µs/req | ratio |");
+      System.out.println("|---|---:|---:|---:|");
+      for (String[] r : rows) {
+        System.out.println("| " + String.join(" | ", r) + " |");
+      }
+    } finally {
+      nginx.destroy();
+      nginx.waitFor();
+    }
+  }
+
+  static Process startNginx(Path work, int port) throws IOException {
+    Files.createDirectories(work.resolve("tmp"));
+    String conf = String.join("\n",
+        "daemon off;", "master_process off;", "worker_processes 1;", "pid " + work + "/nginx.pid;",
+        "error_log " + work + "/error.log warn;", "events { worker_connections 1024; }", "http {",
+        "  access_log off; keepalive_requests 100000000; keepalive_timeout 300s;",
+        "  client_body_buffer_size 64k; client_body_temp_path " + work + "/tmp/body;",
+        "  proxy_temp_path " + work + "/tmp/p; fastcgi_temp_path " + work + "/tmp/f;",
+        "  uwsgi_temp_path " + work + "/tmp/u; scgi_temp_path " + work + "/tmp/s;",
+        "  server { listen 127.0.0.1:" + port + "; location /api/predict/ { default_type text/plain; return 200 'True'; } }",
+        "}", "");
+    Path file = work.resolve("nginx.conf");
+    Files.writeString(file, conf);
+    List<String> cmd = new ArrayList<>();
+    if (Files.isExecutable(Path.of("/usr/bin/taskset")) && Runtime.getRuntime().availableProcessors() > 1) {
+      cmd.addAll(List.of("/usr/bin/taskset", "-c", "0"));
+    }
+    cmd.addAll(List.of("/usr/sbin/nginx", "-p", work.toString(), "-c", file.toString(), "-e", work + "/error.log"));
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(work.resolve("out.log").toFile()).start();
+  }
+
+  static void waitUp(String url) throws Exception {
+    HttpClient c = HttpClient.newHttpClient();
+    for (int k = 0; k < 100; k++) {
+      try {
+        c.send(HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.ofByteArray(BODY)).build(),
+            HttpResponse.BodyHandlers.discarding());
+        return;
+      } catch (IOException e) {
+        Thread.sleep(50);
+      }
+    }
+    throw new IllegalStateException("nginx did not start");
+  }
+
+  static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+  }
+
+  /** Runs {@code step} (which returns how many requests it made) for about {@code seconds}; {req/s, cpu µs/req}. */
+  static double[] measure(double seconds, IntSupplier step) {
+    long warm = System.nanoTime() + (long) (Math.min(2.0, seconds) * 1e9);
+    while (System.nanoTime() < warm) {
+      step.getAsInt();
+    }
+    long n = 0;
+    long cpu0 = cpuNanos();
+    long t0 = System.nanoTime();
+    long end = t0 + (long) (seconds * 1e9);
+    while (System.nanoTime() < end) {
+      n += step.getAsInt();
+    }
+    double wall = (System.nanoTime() - t0) / 1e9;
+    double cpu = (cpuNanos() - cpu0) / 1e3;
+    return new double[] {n / wall, cpu / n};
+  }
+
+  static List<String[]> sequential(String url, double seconds) throws Exception {
+    HttpClient raw = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        .followRedirects(HttpClient.Redirect.NEVER).build();
+    HttpRequest req = HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.ofByteArray(BODY))
+        .header("Authorization", TOKEN).header("Content-Type", "application/octet-stream")
+        .header("User-Agent", "raw-java-net-http").build();
+    double[] r = measure(seconds, () -> {
+      try {
+        raw.send(req, HttpResponse.BodyHandlers.ofByteArray());
+        return 1;
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    double[] e;
+    try (EasClient client = EasClient.create(url, TOKEN)) {
+      e = measure(seconds, () -> {
+        client.predict(BODY);
+        return 1;
+      });
+    }
+    return List.of(
+        new String[] {"raw java.net.http send() loop", fmt(r[0]), fmt(r[1]), "1.00"},
+        new String[] {"eas-client predict(byte[])", fmt(e[0]), fmt(e[1]),
+            String.format("%.2fx req/s, %.2fx CPU", e[0] / r[0], e[1] / r[1])});
+  }
+
+  static List<String[]> concurrent(String url, double seconds) throws Exception {
+    int batch = 320;
+    int conc = 32;
+    HttpClient raw = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    HttpRequest req = HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.ofByteArray(BODY))
+        .header("Authorization", TOKEN).header("Content-Type", "application/octet-stream").build();
+    double[] r = measure(seconds, () -> {
+      Semaphore permits = new Semaphore(conc);
+      List<CompletableFuture<HttpResponse<byte[]>>> all = new ArrayList<>(batch);
+      for (int k = 0; k < batch; k++) {
+        permits.acquireUninterruptibly();
+        CompletableFuture<HttpResponse<byte[]>> f = raw.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray());
+        f.whenComplete((x, y) -> permits.release());
+        all.add(f);
+      }
+      CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).join();
+      return batch;
+    });
+    List<byte[]> inputs = new ArrayList<>();
+    for (int k = 0; k < batch; k++) {
+      inputs.add(BODY);
+    }
+    double[] e;
+    try (EasClient client = EasClient.create(url, TOKEN)) {
+      e = measure(seconds, () -> {
+        List<EasResult> rs = client.predictMany(inputs, conc);
+        return rs.size();
+      });
+    }
+    return List.of(
+        new String[] {"raw sendAsync pool, 32 in flight", fmt(r[0]), fmt(r[1]), "1.00"},
+        new String[] {"eas-client predictMany(…, 32)", fmt(e[0]), fmt(e[1]),
+            String.format("%.2fx req/s, %.2fx CPU", e[0] / r[0], e[1] / r[1])});
+  }
+
+  static List<String[]> tensors() {
+    float[] v = new float[1_000_000];
+    for (int k = 0; k < v.length; k++) {
+      v[k] = k * 0.25f;
+    }
+    double mb = v.length * 4 / 1e6;
+    float[] copy = new float[v.length];
+    double copyRate = rate(mb, () -> System.arraycopy(v, 0, copy, 0, v.length));
+    double enc = rate(mb, () -> TFRequest.builder().feed("x", new long[] {1000, 1000}, v).build().toByteArray());
+    byte[] req = TFRequest.builder().feed("x", new long[] {1000, 1000}, v).build().toByteArray();
+    byte[] resp = req.clone();
+    resp[0] = 0x0a; // field 2 (inputs) of a request has the layout of field 1 (outputs) of a response
+    double dec = rate(mb, () -> TFResponse.parse(resp).get("x").floats());
+    return List.of(
+        new String[] {"System.arraycopy of 1M float32 (MB/s)", fmt(copyRate), "", "1.00"},
+        new String[] {"TF encode 1M float32 (MB/s)", fmt(enc), "", String.format("%.2fx", enc / copyRate)},
+        new String[] {"TF decode 1M float32 (MB/s)", fmt(dec), "", String.format("%.2fx", dec / copyRate)});
+  }
+
+  static double rate(double mb, Runnable r) {
+    for (int k = 0; k < 5; k++) {
+      r.run();
+    }
+    int n = 0;
+    long t0 = System.nanoTime();
+    while (System.nanoTime() - t0 < 1_000_000_000L || n < 5) {
+      r.run();
+      n++;
+    }
+    return mb * n / ((System.nanoTime() - t0) / 1e9);
+  }
+
+  static String fmt(double d) {
+    return d >= 100 ? String.format("%,.0f", d) : String.format("%.1f", d);
+  }
+}
