@@ -12,12 +12,12 @@ final class Proto {
     private int len;
 
     Writer(int capacity) {
-      buf = new byte[Math.max(16, capacity)];
+      buf = new byte[Math.max(0, capacity)];
     }
 
     private void ensure(int extra) {
       if (len + extra > buf.length) {
-        buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + extra));
+        buf = Arrays.copyOf(buf, Math.max(Math.max(16, buf.length * 2), len + extra));
       }
     }
 
@@ -26,7 +26,8 @@ final class Proto {
     }
 
     byte[] toByteArray() {
-      return Arrays.copyOf(buf, len);
+      // A writer sized exactly up front hands over its buffer without a copy.
+      return len == buf.length ? buf : Arrays.copyOf(buf, len);
     }
 
     void varint(long v) {
@@ -55,6 +56,20 @@ final class Proto {
       for (int k = 0; k < 8; k++) {
         buf[len++] = (byte) (v >> (8 * k));
       }
+    }
+
+    /** Little-endian float32 values in one block (the packed field's payload). */
+    void floats(float[] v) {
+      ensure(v.length * 4);
+      java.nio.ByteBuffer.wrap(buf, len, v.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(v);
+      len += v.length * 4;
+    }
+
+    /** Little-endian float64 values in one block. */
+    void doubles(double[] v) {
+      ensure(v.length * 8);
+      java.nio.ByteBuffer.wrap(buf, len, v.length * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().put(v);
+      len += v.length * 8;
     }
 
     void bytes(int field, byte[] b) {

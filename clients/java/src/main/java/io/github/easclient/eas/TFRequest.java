@@ -53,15 +53,33 @@ public final class TFRequest {
 
   /** The protobuf body: signature_name (1), inputs (2, insertion order), output_filter (3). */
   public byte[] toByteArray() {
-    Proto.Writer w = new Proto.Writer(64);
-    if (signature != null && !signature.isEmpty()) {
-      w.bytes(1, Payload.utf8(signature, "signature name"));
-    }
+    byte[] sig = signature == null || signature.isEmpty() ? null : Payload.utf8(signature, "signature name");
+    List<byte[]> names = new ArrayList<>(feeds.size());
+    List<byte[]> outs = new ArrayList<>(fetches.size());
+    long size = sig == null ? 0 : 1 + Proto.varintSize(sig.length) + sig.length;
     for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
-      TensorCodec.mapEntry(w, 2, e.getKey(), e.getValue());
+      byte[] key = Payload.utf8(e.getKey(), "feed name \"" + e.getKey() + "\"");
+      names.add(key);
+      size += TensorCodec.entrySize(key, e.getValue());
     }
     for (String f : fetches) {
-      w.bytes(3, Payload.utf8(f, "fetch name"));
+      byte[] b = Payload.utf8(f, "fetch name");
+      outs.add(b);
+      size += 1 + Proto.varintSize(b.length) + b.length;
+    }
+    if (size > Integer.MAX_VALUE - 8) {
+      throw new PayloadException("request would be " + size + " bytes; the limit is 2 GiB");
+    }
+    Proto.Writer w = new Proto.Writer((int) size);
+    if (sig != null) {
+      w.bytes(1, sig);
+    }
+    int k = 0;
+    for (Tensor t : feeds.values()) {
+      TensorCodec.mapEntry(w, 2, names.get(k++), t);
+    }
+    for (byte[] b : outs) {
+      w.bytes(3, b);
     }
     return w.toByteArray();
   }

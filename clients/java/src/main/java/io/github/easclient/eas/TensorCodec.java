@@ -8,74 +8,131 @@ import java.util.Map;
 final class TensorCodec {
   private TensorCodec() {}
 
-  /** ArrayProto: dtype (1), array_shape (2, omitted for 0-d), then the packed value field. */
+  /** ArrayProto as its own buffer (exact size, no copy). */
   static Proto.Writer encode(Tensor t) {
+    Proto.Writer w = new Proto.Writer((int) size(t));
+    write(w, t);
+    return w;
+  }
+
+  private static long dimsSize(long[] shape) {
+    long n = 0;
+    for (long d : shape) {
+      n += Proto.varintSize(d);
+    }
+    return n;
+  }
+
+  /** Payload bytes of the packed value field (0 when there are no values or for strings). */
+  private static long packedSize(Object v) {
+    if (v instanceof float[]) {
+      return 4L * ((float[]) v).length;
+    } else if (v instanceof double[]) {
+      return 8L * ((double[]) v).length;
+    } else if (v instanceof int[]) {
+      long n = 0;
+      for (int x : (int[]) v) {
+        n += Proto.varintSize(x);
+      }
+      return n;
+    } else if (v instanceof long[]) {
+      long n = 0;
+      for (long x : (long[]) v) {
+        n += Proto.varintSize(x);
+      }
+      return n;
+    } else if (v instanceof boolean[]) {
+      return ((boolean[]) v).length;
+    }
+    return 0;
+  }
+
+  private static long field(long payload) {
+    return 1 + Proto.varintSize(payload) + payload;
+  }
+
+  /** Encoded size of an ArrayProto, so a message is written once into a buffer of its exact size. */
+  static long size(Tensor t) {
+    long n = 1 + Proto.varintSize(t.dtype().number());
+    long[] shape = t.shape();
+    if (shape.length > 0) {
+      n += field(field(dimsSize(shape)));
+    }
+    if (t.size() > 0) {
+      if (t.values instanceof byte[][]) {
+        for (byte[] b : (byte[][]) t.values) {
+          n += field(b.length);
+        }
+      } else {
+        n += field(packedSize(t.values));
+      }
+    }
+    return n;
+  }
+
+  /** ArrayProto fields: dtype (1), array_shape (2, omitted for 0-d), then the value field. */
+  static void write(Proto.Writer w, Tensor t) {
     Object v = t.values;
-    Proto.Writer w = new Proto.Writer(16 + t.size() * 5);
     w.tag(1, 0);
     w.varint(t.dtype().number());
     long[] shape = t.shape();
     if (shape.length > 0) {
-      Proto.Writer dims = new Proto.Writer(shape.length * 3);
+      long dims = dimsSize(shape);
+      w.tag(2, 2);
+      w.varint(field(dims));
+      w.tag(1, 2);
+      w.varint(dims);
       for (long d : shape) {
-        dims.varint(d);
+        w.varint(d);
       }
-      Proto.Writer s = new Proto.Writer(dims.size() + 4);
-      s.message(1, dims);
-      w.message(2, s);
     }
     if (t.size() == 0) {
-      return w;
+      return;
     }
-    if (v instanceof float[]) {
-      float[] f = (float[]) v;
-      w.tag(3, 2);
-      w.varint(4L * f.length);
-      for (float x : f) {
-        w.fixed32(Float.floatToRawIntBits(x));
-      }
-    } else if (v instanceof double[]) {
-      double[] d = (double[]) v;
-      w.tag(4, 2);
-      w.varint(8L * d.length);
-      for (double x : d) {
-        w.fixed64(Double.doubleToRawLongBits(x));
-      }
-    } else if (v instanceof int[]) {
-      int[] a = (int[]) v;
-      long n = 0;
-      for (int x : a) {
-        n += Proto.varintSize(x);
-      }
-      w.tag(5, 2);
-      w.varint(n);
-      for (int x : a) {
-        w.varint(x);
-      }
-    } else if (v instanceof long[]) {
-      long[] a = (long[]) v;
-      long n = 0;
-      for (long x : a) {
-        n += Proto.varintSize(x);
-      }
-      w.tag(7, 2);
-      w.varint(n);
-      for (long x : a) {
-        w.varint(x);
-      }
-    } else if (v instanceof boolean[]) {
-      boolean[] a = (boolean[]) v;
-      w.tag(8, 2);
-      w.varint(a.length);
-      for (boolean x : a) {
-        w.varint(x ? 1 : 0);
-      }
-    } else {
+    if (v instanceof byte[][]) {
       for (byte[] s : (byte[][]) v) {
         w.bytes(6, s);
       }
+      return;
     }
-    return w;
+    int fieldNumber = v instanceof float[] ? 3 : v instanceof double[] ? 4 : v instanceof int[] ? 5
+        : v instanceof long[] ? 7 : 8;
+    w.tag(fieldNumber, 2);
+    w.varint(packedSize(v));
+    if (v instanceof float[]) {
+      w.floats((float[]) v);
+    } else if (v instanceof double[]) {
+      w.doubles((double[]) v);
+    } else if (v instanceof int[]) {
+      for (int x : (int[]) v) {
+        w.varint(x);
+      }
+    } else if (v instanceof long[]) {
+      for (long x : (long[]) v) {
+        w.varint(x);
+      }
+    } else {
+      for (boolean x : (boolean[]) v) {
+        w.varint(x ? 1 : 0);
+      }
+    }
+  }
+
+  /** Size of a map entry field {1: key, 2: ArrayProto}, tag and length included. */
+  static long entrySize(byte[] key, Tensor t) {
+    return field(field(key.length) + field(size(t)));
+  }
+
+  /** Size of a repeated ArrayProto field, tag and length included. */
+  static long messageSize(Tensor t) {
+    return field(size(t));
+  }
+
+  /** A repeated ArrayProto field. */
+  static void message(Proto.Writer out, int fieldNumber, Tensor t) {
+    out.tag(fieldNumber, 2);
+    out.varint(size(t));
+    write(out, t);
   }
 
   /** Growable primitive buffers for one ArrayProto's fields. */
@@ -163,9 +220,8 @@ final class TensorCodec {
       throw Proto.bad("float_val length " + n + " is not a multiple of 4");
     }
     a.f = Arrays.copyOf(a.f, a.nf + n / 4);
-    while (!p.done()) {
-      a.f[a.nf++] = Float.intBitsToFloat(p.fixed32());
-    }
+    java.nio.ByteBuffer.wrap(p.buf, p.pos, n).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(a.f, a.nf, n / 4);
+    a.nf += n / 4;
   }
 
   private static void readDoubles(Proto.Reader r, int wt, Acc a) {
@@ -182,9 +238,8 @@ final class TensorCodec {
       throw Proto.bad("double_val length " + n + " is not a multiple of 8");
     }
     a.d = Arrays.copyOf(a.d, a.nd + n / 8);
-    while (!p.done()) {
-      a.d[a.nd++] = Double.longBitsToDouble(p.fixed64());
-    }
+    java.nio.ByteBuffer.wrap(p.buf, p.pos, n).order(java.nio.ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(a.d, a.nd, n / 8);
+    a.nd += n / 8;
   }
 
   private static long[] shape(Proto.Reader r) {
@@ -228,8 +283,8 @@ final class TensorCodec {
     }
     Object values;
     switch (dt) {
-      case DT_FLOAT: values = Arrays.copyOf(a.f, a.nf); break;
-      case DT_DOUBLE: values = Arrays.copyOf(a.d, a.nd); break;
+      case DT_FLOAT: values = a.f.length == a.nf ? a.f : Arrays.copyOf(a.f, a.nf); break;
+      case DT_DOUBLE: values = a.d.length == a.nd ? a.d : Arrays.copyOf(a.d, a.nd); break;
       case DT_INT64: values = Arrays.copyOf(a.l, a.nl); break;
       case DT_BOOL: values = Arrays.copyOf(a.b, a.nb); break;
       case DT_STRING: values = Arrays.copyOf(a.s, a.ns); break;
@@ -259,12 +314,12 @@ final class TensorCodec {
     return new Tensor(dt, shape, values);
   }
 
-  /** A map entry message {1: key, 2: value}. */
-  static void mapEntry(Proto.Writer out, int field, String key, Tensor t) {
-    Proto.Writer e = new Proto.Writer(0);
-    e.bytes(1, Payload.utf8(key, "name \"" + key + "\""));
-    e.message(2, encode(t));
-    out.message(field, e);
+  /** A map entry message {1: key, 2: value}, written in place. */
+  static void mapEntry(Proto.Writer out, int fieldNumber, byte[] key, Tensor t) {
+    out.tag(fieldNumber, 2);
+    out.varint(field(key.length) + field(size(t)));
+    out.bytes(1, key);
+    message(out, 2, t);
   }
 
   /** Reads one map entry into {@code into}. */

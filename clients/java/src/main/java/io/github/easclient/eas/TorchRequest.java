@@ -37,13 +37,17 @@ public final class TorchRequest {
 
   /** inputs (1), output_filter (2, packed), map_inputs (3), debug_level (100). */
   public byte[] toByteArray() {
-    Proto.Writer w = new Proto.Writer(64);
+    long size = 0;
+    for (Tensor t : inputs.values()) {
+      size += TensorCodec.messageSize(t);
+    }
+    Proto.Writer w = new Proto.Writer((int) Math.min(Integer.MAX_VALUE - 8, size + 64));
     int next = 0;
     for (Map.Entry<Integer, Tensor> e : inputs.entrySet()) {
       for (; next < e.getKey(); next++) {
         w.message(1, new Proto.Writer(0));
       }
-      w.message(1, TensorCodec.encode(e.getValue()));
+      TensorCodec.message(w, 1, e.getValue());
       next = e.getKey() + 1;
     }
     if (!fetches.isEmpty()) {
@@ -54,7 +58,7 @@ public final class TorchRequest {
       w.message(2, f);
     }
     for (Map.Entry<String, Tensor> e : mapInputs.entrySet()) {
-      TensorCodec.mapEntry(w, 3, e.getKey(), e.getValue());
+      TensorCodec.mapEntry(w, 3, Payload.utf8(e.getKey(), "input name \"" + e.getKey() + "\""), e.getValue());
     }
     if (debugLevel != 0) {
       w.tag(100, 0);
