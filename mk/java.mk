@@ -3,7 +3,7 @@ MVN ?= mvn
 JAVA_DIR := clients/java
 JAVA_JAR := $(JAVA_DIR)/target/eas-client-0.1.0-SNAPSHOT.jar
 
-.PHONY: test-java demo-java java-jar
+.PHONY: test-java demo-java java-jar bench-java
 
 # -q keeps Maven quiet; the Surefire summary (tests run per class, failures) stays visible.
 # eas.require.runtime makes the eas-serve tests fail instead of skipping when .venv is missing.
@@ -18,3 +18,7 @@ java-jar:
 
 demo-java: $(STAMP) java-jar ## the Java example (one-liner, batch of 1,000, async, TF request, direct mode) against eas serve
 	bash examples/java/run.sh
+
+bench-java: java-jar ## Java section: eas-client vs a raw java.net.http loop against one nginx worker -> benchmarks/results/java.md
+	@mkdir -p benchmarks/results
+	java -cp $(JAVA_JAR) benchmarks/java/Bench.java 5 | tee benchmarks/results/java.md

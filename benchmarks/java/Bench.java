@@ -43,9 +43,19 @@ public class Bench {
       String url = "http://127.0.0.1:" + port + "/api/predict/demo";
       waitUp(url);
       List<String[]> rows = new ArrayList<>();
+      // A first round warms the JIT for both sides; only the second round is reported.
+      sequential(url, Math.min(2.0, seconds));
+      concurrent(url, Math.min(2.0, seconds));
       rows.addAll(sequential(url, seconds));
       rows.addAll(concurrent(url, seconds));
       rows.addAll(tensors());
+      System.out.println("# Java client benchmark");
+      System.out.println();
+      System.out.printf("Java %s, %d cores, load average %.2f, %.0f s per row after a warm-up round; target: one nginx"
+          + " worker answering \"True\"%s. Client CPU is the JVM's process CPU time per request.%n%n",
+          System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(),
+          ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), seconds,
+          Files.isExecutable(Path.of("/usr/bin/taskset")) ? " pinned to core 0" : "");
       System.out.println("| case | req/s (or MB/s) | client CPU µs/req | ratio |");
       System.out.println("|---|---:|---:|---:|");
       for (String[] r : rows) {

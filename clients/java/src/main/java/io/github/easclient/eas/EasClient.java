@@ -15,6 +15,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -101,7 +102,11 @@ public final class EasClient implements AutoCloseable {
       this.ownedExecutor = Executors.newCachedThreadPool(daemon("eas-client-" + id + "-worker-"));
       this.executor = ownedExecutor;
     }
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("eas-client-" + id + "-scheduler-"));
+    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("eas-client-" + id + "-scheduler-"));
+    // Every attempt arms a watchdog and cancels it when the answer is in: drop cancelled ones at once,
+    // or a busy client would keep a timeout's worth of dead tasks in the queue.
+    timer.setRemoveOnCancelPolicy(true);
+    this.scheduler = timer;
     this.http = b.httpClient != null ? b.httpClient : HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
         .followRedirects(HttpClient.Redirect.NEVER)
