@@ -145,10 +145,49 @@ public class Bench {
         return 1;
       });
     }
-    return List.of(
+    List<String[]> rows = new ArrayList<>(List.of(
         new String[] {"raw java.net.http send() loop", fmt(r[0]), fmt(r[1]), "1.00"},
         new String[] {"eas-client predict(byte[])", fmt(e[0]), fmt(e[1]),
-            String.format("%.2fx req/s, %.2fx CPU", e[0] / r[0], e[1] / r[1])});
+            String.format("%.2fx req/s, %.2fx CPU", e[0] / r[0], e[1] / r[1])}));
+    double[] o = official(url, seconds);
+    if (o != null) {
+      rows.add(new String[] {"official eas-sdk 2.0.3 predict(byte[])", fmt(o[0]), fmt(o[1]),
+          String.format("%.2fx req/s, %.2fx CPU (eas-client: %.2fx its req/s)", o[0] / r[0], o[1] / r[1], e[0] / o[0])});
+    }
+    return rows;
+  }
+
+  /**
+   * The official SDK, when its jars are on the classpath (make bench-java resolves them in this
+   * directory's pom, apart from the client). Reflection keeps this file compilable without them.
+   */
+  static double[] official(String url, double seconds) throws Exception {
+    Class<?> pc;
+    try {
+      pc = Class.forName("com.aliyun.openservices.eas.predict.http.PredictClient");
+    } catch (ClassNotFoundException e) {
+      return null;
+    }
+    Class<?> hc = Class.forName("com.aliyun.openservices.eas.predict.http.HttpConfig");
+    Object client = pc.getConstructor(hc).newInstance(hc.getConstructor().newInstance());
+    // The official SDK wants host:port (a scheme would be doubled) and the model name apart.
+    String hostPort = url.substring("http://".length(), url.indexOf("/api/predict/"));
+    pc.getMethod("setEndpoint", String.class).invoke(client, hostPort);
+    pc.getMethod("setModelName", String.class).invoke(client, "demo");
+    pc.getMethod("setToken", String.class).invoke(client, TOKEN);
+    java.lang.reflect.Method predict = pc.getMethod("predict", byte[].class);
+    try {
+      return measure(seconds, () -> {
+        try {
+          predict.invoke(client, (Object) BODY);
+          return 1;
+        } catch (ReflectiveOperationException ex) {
+          throw new IllegalStateException(ex);
+        }
+      });
+    } finally {
+      pc.getMethod("shutdown").invoke(client);
+    }
   }
 
   static List<String[]> concurrent(String url, double seconds) throws Exception {

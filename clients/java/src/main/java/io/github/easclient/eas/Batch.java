@@ -38,7 +38,7 @@ final class Batch {
       workers.add(worker);
       pump(c, requests, out, next, firstError, returnErrors, awaitRefresh, worker, done, running);
     }
-    CompletableFuture.allOf(workers.toArray(new CompletableFuture[0])).whenComplete((v, e) -> {
+    CompletableFuture.allOf(workers.toArray(new CompletableFuture<?>[0])).whenComplete((v, e) -> {
       if (!returnErrors && firstError.get() != null) {
         done.completeExceptionally(firstError.get());
       } else {

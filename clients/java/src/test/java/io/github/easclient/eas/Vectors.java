@@ -179,7 +179,7 @@ final class Vectors {
     }
   }
 
-  @SuppressWarnings("unchecked")
+  @SuppressWarnings({"unchecked", "rawtypes"})
   private static List<Map.Entry<String, String>>[] newList() {
     return new List[1];
   }
