@@ -1,0 +1,496 @@
+package eas
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// DType is an EAS ArrayDataType (spec/proto).
+type DType int32
+
+// The data types. Only FLOAT, DOUBLE, INT32, UINT8, INT16, INT8, UINT16, INT64, STRING and
+// BOOL (TensorFlow only) can be sent or received; the others exist in the proto but have no
+// value field.
+const (
+	DTInvalid    DType = 0
+	DTFloat      DType = 1
+	DTDouble     DType = 2
+	DTInt32      DType = 3
+	DTUint8      DType = 4
+	DTInt16      DType = 5
+	DTInt8       DType = 6
+	DTString     DType = 7
+	DTComplex64  DType = 8
+	DTInt64      DType = 9
+	DTBool       DType = 10
+	DTQint8      DType = 11
+	DTQuint8     DType = 12
+	DTQint32     DType = 13
+	DTBfloat16   DType = 14
+	DTQint16     DType = 15
+	DTQuint16    DType = 16
+	DTUint16     DType = 17
+	DTComplex128 DType = 18
+	DTHalf       DType = 19
+	DTResource   DType = 20
+	DTVariant    DType = 21
+)
+
+var dtypeNames = []string{"DT_INVALID", "DT_FLOAT", "DT_DOUBLE", "DT_INT32", "DT_UINT8", "DT_INT16",
+	"DT_INT8", "DT_STRING", "DT_COMPLEX64", "DT_INT64", "DT_BOOL", "DT_QINT8", "DT_QUINT8", "DT_QINT32",
+	"DT_BFLOAT16", "DT_QINT16", "DT_QUINT16", "DT_UINT16", "DT_COMPLEX128", "DT_HALF", "DT_RESOURCE", "DT_VARIANT"}
+
+// String returns the proto name, e.g. "DT_FLOAT".
+func (d DType) String() string {
+	if d >= 0 && int(d) < len(dtypeNames) {
+		return dtypeNames[d]
+	}
+	return "DType(" + strconv.Itoa(int(d)) + ")"
+}
+
+// ParseDType is the inverse of String.
+func ParseDType(name string) (DType, bool) {
+	for i, n := range dtypeNames {
+		if n == name {
+			return DType(i), true
+		}
+	}
+	return 0, false
+}
+
+// ArrayProto field numbers.
+const (
+	fieldDType   protowire.Number = 1
+	fieldShape   protowire.Number = 2
+	fieldFloat   protowire.Number = 3
+	fieldDouble  protowire.Number = 4
+	fieldInt     protowire.Number = 5
+	fieldString  protowire.Number = 6
+	fieldInt64   protowire.Number = 7
+	fieldBool    protowire.Number = 8
+	fieldShapeDm protowire.Number = 1
+)
+
+// valueField is the ArrayProto field that carries values of a dtype; 0 when none does.
+func valueField(d DType) protowire.Number {
+	switch d {
+	case DTFloat:
+		return fieldFloat
+	case DTDouble:
+		return fieldDouble
+	case DTInt32, DTUint8, DTInt16, DTInt8, DTUint16:
+		return fieldInt
+	case DTString:
+		return fieldString
+	case DTInt64:
+		return fieldInt64
+	case DTBool:
+		return fieldBool
+	}
+	return 0
+}
+
+var intRange = map[DType][2]int64{
+	DTInt32: {math.MinInt32, math.MaxInt32}, DTUint8: {0, math.MaxUint8}, DTInt16: {math.MinInt16, math.MaxInt16},
+	DTInt8: {math.MinInt8, math.MaxInt8}, DTUint16: {0, math.MaxUint16}, DTInt64: {math.MinInt64, math.MaxInt64},
+}
+
+// column is a caller's values normalised to one of the wire representations.
+type column struct {
+	dtype   DType // the natural dtype of the Go slice
+	floats  []float32
+	doubles []float64
+	ints    []int64 // every integer type
+	strs    [][]byte
+	bools   []bool
+	n       int
+}
+
+// toColumn accepts the typed slices a feed may hold.
+func toColumn(values any) (column, error) {
+	switch v := values.(type) {
+	case []float32:
+		return column{dtype: DTFloat, floats: v, n: len(v)}, nil
+	case []float64:
+		return column{dtype: DTDouble, doubles: v, n: len(v)}, nil
+	case []int32:
+		return intColumn(DTInt32, v), nil
+	case []int16:
+		return intColumn(DTInt16, v), nil
+	case []int8:
+		return intColumn(DTInt8, v), nil
+	case []uint8:
+		return intColumn(DTUint8, v), nil
+	case []uint16:
+		return intColumn(DTUint16, v), nil
+	case []int64:
+		return column{dtype: DTInt64, ints: v, n: len(v)}, nil
+	case []int:
+		return intColumn(DTInt64, v), nil
+	case []bool:
+		return column{dtype: DTBool, bools: v, n: len(v)}, nil
+	case []string:
+		s := make([][]byte, len(v))
+		for i, x := range v {
+			s[i] = []byte(x)
+		}
+		return column{dtype: DTString, strs: s, n: len(v)}, nil
+	case [][]byte:
+		return column{dtype: DTString, strs: v, n: len(v)}, nil
+	case nil:
+		return column{}, payloadError("the values are nil; pass a typed slice such as []float32")
+	}
+	return column{}, payloadError("values of type %T cannot be sent; use []float32, []float64, []int32, []int16, []int8, []uint8, []uint16, []int64, []int, []bool, []string or [][]byte", values)
+}
+
+func intColumn[T int | int8 | int16 | int32 | uint8 | uint16](dt DType, v []T) column {
+	out := make([]int64, len(v))
+	for i, x := range v {
+		out[i] = int64(x)
+	}
+	return column{dtype: dt, ints: out, n: len(v)}
+}
+
+// cast converts a column to the declared dtype, refusing lossy conversions.
+func (c column) cast(to DType, where string) (column, error) {
+	if to == c.dtype {
+		return c, nil
+	}
+	if valueField(to) == 0 {
+		return c, payloadError("%s: dtype %s cannot be sent (no value field carries it); use one of DT_FLOAT, DT_DOUBLE, DT_INT32, DT_INT64, DT_INT16, DT_INT8, DT_UINT8, DT_UINT16, DT_STRING, DT_BOOL", where, to)
+	}
+	out := column{dtype: to, n: c.n}
+	switch {
+	case to == DTFloat && (c.doubles != nil || c.ints != nil):
+		out.floats = make([]float32, c.n)
+		for i := range c.n {
+			if c.doubles != nil {
+				out.floats[i] = float32(c.doubles[i])
+			} else {
+				out.floats[i] = float32(c.ints[i])
+			}
+		}
+	case to == DTDouble && (c.floats != nil || c.ints != nil):
+		out.doubles = make([]float64, c.n)
+		for i := range c.n {
+			if c.floats != nil {
+				out.doubles[i] = float64(c.floats[i])
+			} else {
+				out.doubles[i] = float64(c.ints[i])
+			}
+		}
+	case intRange[to] != [2]int64{} && c.ints != nil:
+		r := intRange[to]
+		for _, x := range c.ints {
+			if x < r[0] || x > r[1] {
+				return c, payloadError("%s: value %d is out of range for %s; pick a wider dtype", where, x, to)
+			}
+		}
+		out.ints = c.ints
+	default:
+		return c, payloadError("%s: %s values cannot be sent as %s without losing data; convert them first", where, c.dtype, to)
+	}
+	return out, nil
+}
+
+// feed is one named or positional input, encoded lazily.
+type feed struct {
+	name  string
+	index int
+	dtype DType
+	shape []int64
+	col   column
+}
+
+func makeFeed(where string, dtype DType, shape []int64, values any, allowBool bool) (feed, error) {
+	col, err := toColumn(values)
+	if err != nil {
+		return feed{}, payloadError("%s: %s", where, err.(*Error).Message)
+	}
+	if dtype == DTInvalid {
+		dtype = col.dtype
+	}
+	if col, err = col.cast(dtype, where); err != nil {
+		return feed{}, err
+	}
+	if dtype == DTBool && !allowBool {
+		return feed{}, payloadError("%s: PyTorch requests cannot carry DT_BOOL; send the values as []uint8 or []int32", where)
+	}
+	want := int64(1)
+	for _, d := range shape {
+		if d < 0 {
+			return feed{}, payloadError("%s: shape %v has a negative dimension", where, shape)
+		}
+		if d != 0 && want > math.MaxInt64/d {
+			return feed{}, payloadError("%s: shape %v is too large", where, shape)
+		}
+		want *= d
+	}
+	if want != int64(col.n) {
+		return feed{}, payloadError("%s: shape %v holds %d values but %d were given; fix the shape or the values", where, shape, want, col.n)
+	}
+	return feed{dtype: dtype, shape: append([]int64(nil), shape...), col: col}, nil
+}
+
+// appendArray appends an ArrayProto message body.
+func appendArray(b []byte, f *feed) []byte {
+	b = protowire.AppendTag(b, fieldDType, protowire.VarintType)
+	b = protowire.AppendVarint(b, uint64(f.dtype))
+	if len(f.shape) > 0 {
+		var dims []byte
+		for _, d := range f.shape {
+			dims = protowire.AppendVarint(dims, uint64(d))
+		}
+		inner := protowire.AppendTag(nil, fieldShapeDm, protowire.BytesType)
+		inner = protowire.AppendBytes(inner, dims)
+		b = protowire.AppendTag(b, fieldShape, protowire.BytesType)
+		b = protowire.AppendBytes(b, inner)
+	}
+	if f.col.n == 0 {
+		return b
+	}
+	field := valueField(f.dtype)
+	if field == fieldString {
+		for _, s := range f.col.strs {
+			b = protowire.AppendTag(b, fieldString, protowire.BytesType)
+			b = protowire.AppendBytes(b, s)
+		}
+		return b
+	}
+	b = protowire.AppendTag(b, field, protowire.BytesType)
+	switch field {
+	case fieldFloat:
+		b = protowire.AppendVarint(b, uint64(4*len(f.col.floats)))
+		for _, x := range f.col.floats {
+			b = protowire.AppendFixed32(b, math.Float32bits(x))
+		}
+	case fieldDouble:
+		b = protowire.AppendVarint(b, uint64(8*len(f.col.doubles)))
+		for _, x := range f.col.doubles {
+			b = protowire.AppendFixed64(b, math.Float64bits(x))
+		}
+	case fieldInt, fieldInt64:
+		size := 0
+		for _, x := range f.col.ints {
+			size += protowire.SizeVarint(uint64(x))
+		}
+		b = protowire.AppendVarint(b, uint64(size))
+		for _, x := range f.col.ints {
+			b = protowire.AppendVarint(b, uint64(x))
+		}
+	case fieldBool:
+		b = protowire.AppendVarint(b, uint64(len(f.col.bools)))
+		for _, x := range f.col.bools {
+			b = protowire.AppendVarint(b, protowire.EncodeBool(x))
+		}
+	}
+	return b
+}
+
+func appendMessage(b []byte, num protowire.Number, msg []byte) []byte {
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	return protowire.AppendBytes(b, msg)
+}
+
+func appendMapEntry(b []byte, num protowire.Number, key string, f *feed) []byte {
+	entry := protowire.AppendTag(nil, 1, protowire.BytesType)
+	entry = protowire.AppendString(entry, key)
+	entry = appendMessage(entry, 2, appendArray(nil, f))
+	return appendMessage(b, num, entry)
+}
+
+// TFRequest is a TensorFlow predict request, built with AddFeed and AddFetch and sent with
+// (*Client).PredictTF. Mistakes are kept and returned by Marshal (and so by PredictTF).
+//
+//	req := eas.NewTFRequest("serving_default").
+//		AddFeed("x", []int64{2, 3}, []float32{1, 2, 3, 4, 5, 6}).
+//		AddFetch("y")
+type TFRequest struct {
+	signature string
+	feeds     []feed
+	fetches   []string
+	err       error
+}
+
+// NewTFRequest starts a request for a signature ("" for the model's default).
+func NewTFRequest(signature string) *TFRequest { return &TFRequest{signature: signature} }
+
+// AddFeed adds the input name with row-major values of the given shape. The dtype follows the
+// slice type: []float32 DT_FLOAT, []float64 DT_DOUBLE, []int32 DT_INT32, []int16 DT_INT16,
+// []int8 DT_INT8, []uint8 DT_UINT8, []uint16 DT_UINT16, []int64 and []int DT_INT64, []bool
+// DT_BOOL, []string and [][]byte DT_STRING. A nil or empty shape is a scalar (one value).
+func (r *TFRequest) AddFeed(name string, shape []int64, values any) *TFRequest {
+	return r.AddFeedAs(name, DTInvalid, shape, values)
+}
+
+// AddFeedAs is AddFeed with a declared dtype; values are converted to it when no data is lost
+// (float64 → DT_FLOAT, ints into a narrower range they fit).
+func (r *TFRequest) AddFeedAs(name string, dtype DType, shape []int64, values any) *TFRequest {
+	if r.err != nil {
+		return r
+	}
+	for _, f := range r.feeds {
+		if f.name == name {
+			r.err = payloadError("feed %q is added twice; use one AddFeed per input", name)
+			return r
+		}
+	}
+	f, err := makeFeed(fmt.Sprintf("feed %q", name), dtype, shape, values, true)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	f.name = name
+	r.feeds = append(r.feeds, f)
+	return r
+}
+
+// AddFetch asks for outputs by name (output_filter); none means all outputs.
+func (r *TFRequest) AddFetch(names ...string) *TFRequest {
+	r.fetches = append(r.fetches, names...)
+	return r
+}
+
+// Marshal returns the protobuf bytes, or the first mistake made while building.
+func (r *TFRequest) Marshal() ([]byte, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	var b []byte
+	if r.signature != "" {
+		b = protowire.AppendTag(b, 1, protowire.BytesType)
+		b = protowire.AppendString(b, r.signature)
+	}
+	for i := range r.feeds {
+		b = appendMapEntry(b, 2, r.feeds[i].name, &r.feeds[i])
+	}
+	for _, name := range r.fetches {
+		b = protowire.AppendTag(b, 3, protowire.BytesType)
+		b = protowire.AppendString(b, name)
+	}
+	return b, nil
+}
+
+// TorchRequest is a PyTorch predict request: positional inputs (AddInput), named inputs
+// (AddNamedInput) and output indexes (AddFetch). DT_BOOL is not part of the PyTorch proto.
+//
+//	req := eas.NewTorchRequest().AddInput(0, []int64{1, 3}, []float32{1, 2, 3})
+type TorchRequest struct {
+	inputs     []feed // by index
+	named      []feed
+	fetches    []int32
+	debugLevel int32
+	err        error
+}
+
+// NewTorchRequest starts an empty PyTorch request.
+func NewTorchRequest() *TorchRequest { return &TorchRequest{} }
+
+// AddInput sets positional input index; gaps before it are sent as empty arrays.
+func (r *TorchRequest) AddInput(index int, shape []int64, values any) *TorchRequest {
+	return r.AddInputAs(index, DTInvalid, shape, values)
+}
+
+// AddInputAs is AddInput with a declared dtype (see TFRequest.AddFeedAs).
+func (r *TorchRequest) AddInputAs(index int, dtype DType, shape []int64, values any) *TorchRequest {
+	if r.err != nil {
+		return r
+	}
+	if index < 0 || index > 1<<20 {
+		r.err = payloadError("input index %d is out of range; use 0 … 1048576", index)
+		return r
+	}
+	for _, f := range r.inputs {
+		if f.index == index {
+			r.err = payloadError("input %d is added twice; use one AddInput per index", index)
+			return r
+		}
+	}
+	f, err := makeFeed(fmt.Sprintf("input %d", index), dtype, shape, values, false)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	f.index = index
+	r.inputs = append(r.inputs, f)
+	return r
+}
+
+// AddNamedInput adds a named input (map_inputs).
+func (r *TorchRequest) AddNamedInput(name string, shape []int64, values any) *TorchRequest {
+	return r.AddNamedInputAs(name, DTInvalid, shape, values)
+}
+
+// AddNamedInputAs is AddNamedInput with a declared dtype.
+func (r *TorchRequest) AddNamedInputAs(name string, dtype DType, shape []int64, values any) *TorchRequest {
+	if r.err != nil {
+		return r
+	}
+	for _, f := range r.named {
+		if f.name == name {
+			r.err = payloadError("input %q is added twice", name)
+			return r
+		}
+	}
+	f, err := makeFeed(fmt.Sprintf("input %q", name), dtype, shape, values, false)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	f.name = name
+	r.named = append(r.named, f)
+	return r
+}
+
+// AddFetch asks for outputs by index (negative counts from the end).
+func (r *TorchRequest) AddFetch(indexes ...int32) *TorchRequest {
+	r.fetches = append(r.fetches, indexes...)
+	return r
+}
+
+// SetDebugLevel sets the request's debug_level.
+func (r *TorchRequest) SetDebugLevel(level int32) *TorchRequest {
+	r.debugLevel = level
+	return r
+}
+
+// Marshal returns the protobuf bytes, or the first mistake made while building.
+func (r *TorchRequest) Marshal() ([]byte, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	var b []byte
+	count := 0
+	for _, f := range r.inputs {
+		count = max(count, f.index+1)
+	}
+	byIndex := make([]*feed, count)
+	for i := range r.inputs {
+		byIndex[r.inputs[i].index] = &r.inputs[i]
+	}
+	for _, f := range byIndex {
+		var msg []byte
+		if f != nil {
+			msg = appendArray(nil, f)
+		}
+		b = appendMessage(b, 1, msg)
+	}
+	if len(r.fetches) > 0 {
+		var packed []byte
+		for _, x := range r.fetches {
+			packed = protowire.AppendVarint(packed, uint64(int64(x)))
+		}
+		b = appendMessage(b, 2, packed)
+	}
+	for i := range r.named {
+		b = appendMapEntry(b, 3, r.named[i].name, &r.named[i])
+	}
+	if r.debugLevel != 0 {
+		b = protowire.AppendTag(b, 100, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(int64(r.debugLevel)))
+	}
+	return b, nil
+}
