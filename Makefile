@@ -50,3 +50,4 @@ checkgenerate: $(STAMP) ## fail if the checked-in generated code differs from a 
 
 test-protobuf-range: $(STAMP) ## payload tests at the lowest and the newest supported protobuf
 	bash scripts/test_protobuf_range.sh
+include mk/go.mk
