@@ -3,6 +3,7 @@ package eas
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -235,19 +236,63 @@ func makeFeed(where string, dtype DType, shape []int64, values any, allowBool bo
 	return feed{dtype: dtype, shape: append([]int64(nil), shape...), col: col}, nil
 }
 
+// arraySize is the encoded size of an ArrayProto, so big tensors are written into one
+// allocation instead of a growing slice.
+func arraySize(f *feed) int {
+	n := 1 + protowire.SizeVarint(uint64(f.dtype))
+	if len(f.shape) > 0 {
+		dims := 0
+		for _, d := range f.shape {
+			dims += protowire.SizeVarint(uint64(d))
+		}
+		inner := 1 + protowire.SizeBytes(dims)
+		n += 1 + protowire.SizeBytes(inner)
+	}
+	if f.col.n == 0 {
+		return n
+	}
+	switch valueField(f.dtype) {
+	case fieldString:
+		for _, s := range f.col.strs {
+			n += 1 + protowire.SizeBytes(len(s))
+		}
+		return n
+	case fieldFloat:
+		return n + 1 + protowire.SizeBytes(4*len(f.col.floats))
+	case fieldDouble:
+		return n + 1 + protowire.SizeBytes(8*len(f.col.doubles))
+	case fieldBool:
+		return n + 1 + protowire.SizeBytes(len(f.col.bools))
+	default:
+		return n + 1 + protowire.SizeBytes(varintsSize(f.col.ints))
+	}
+}
+
+func varintsSize(xs []int64) int {
+	size := 0
+	for _, x := range xs {
+		size += protowire.SizeVarint(uint64(x))
+	}
+	return size
+}
+
 // appendArray appends an ArrayProto message body.
 func appendArray(b []byte, f *feed) []byte {
+	b = slices.Grow(b, arraySize(f))
 	b = protowire.AppendTag(b, fieldDType, protowire.VarintType)
 	b = protowire.AppendVarint(b, uint64(f.dtype))
 	if len(f.shape) > 0 {
-		var dims []byte
+		dims := 0
 		for _, d := range f.shape {
-			dims = protowire.AppendVarint(dims, uint64(d))
+			dims += protowire.SizeVarint(uint64(d))
 		}
-		inner := protowire.AppendTag(nil, fieldShapeDm, protowire.BytesType)
-		inner = protowire.AppendBytes(inner, dims)
 		b = protowire.AppendTag(b, fieldShape, protowire.BytesType)
-		b = protowire.AppendBytes(b, inner)
+		b = protowire.AppendVarint(b, uint64(1+protowire.SizeBytes(dims)))
+		b = protowire.AppendTag(b, fieldShapeDm, protowire.BytesType)
+		b = protowire.AppendVarint(b, uint64(dims))
+		for _, d := range f.shape {
+			b = protowire.AppendVarint(b, uint64(d))
+		}
 	}
 	if f.col.n == 0 {
 		return b
@@ -264,20 +309,16 @@ func appendArray(b []byte, f *feed) []byte {
 	switch field {
 	case fieldFloat:
 		b = protowire.AppendVarint(b, uint64(4*len(f.col.floats)))
-		for _, x := range f.col.floats {
-			b = protowire.AppendFixed32(b, math.Float32bits(x))
-		}
+		at := len(b)
+		b = b[:at+4*len(f.col.floats)]
+		putFloat32s(b[at:], f.col.floats)
 	case fieldDouble:
 		b = protowire.AppendVarint(b, uint64(8*len(f.col.doubles)))
-		for _, x := range f.col.doubles {
-			b = protowire.AppendFixed64(b, math.Float64bits(x))
-		}
+		at := len(b)
+		b = b[:at+8*len(f.col.doubles)]
+		putFloat64s(b[at:], f.col.doubles)
 	case fieldInt, fieldInt64:
-		size := 0
-		for _, x := range f.col.ints {
-			size += protowire.SizeVarint(uint64(x))
-		}
-		b = protowire.AppendVarint(b, uint64(size))
+		b = protowire.AppendVarint(b, uint64(varintsSize(f.col.ints)))
 		for _, x := range f.col.ints {
 			b = protowire.AppendVarint(b, uint64(x))
 		}
@@ -296,10 +337,16 @@ func appendMessage(b []byte, num protowire.Number, msg []byte) []byte {
 }
 
 func appendMapEntry(b []byte, num protowire.Number, key string, f *feed) []byte {
-	entry := protowire.AppendTag(nil, 1, protowire.BytesType)
-	entry = protowire.AppendString(entry, key)
-	entry = appendMessage(entry, 2, appendArray(nil, f))
-	return appendMessage(b, num, entry)
+	value := arraySize(f)
+	entry := 1 + protowire.SizeBytes(len(key)) + 1 + protowire.SizeBytes(value)
+	b = slices.Grow(b, 1+protowire.SizeBytes(entry))
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(entry))
+	b = protowire.AppendTag(b, 1, protowire.BytesType)
+	b = protowire.AppendString(b, key)
+	b = protowire.AppendTag(b, 2, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(value))
+	return appendArray(b, f)
 }
 
 // TFRequest is a TensorFlow predict request, built with AddFeed and AddFetch and sent with
@@ -322,6 +369,7 @@ func NewTFRequest(signature string) *TFRequest { return &TFRequest{signature: si
 // slice type: []float32 DT_FLOAT, []float64 DT_DOUBLE, []int32 DT_INT32, []int16 DT_INT16,
 // []int8 DT_INT8, []uint8 DT_UINT8, []uint16 DT_UINT16, []int64 and []int DT_INT64, []bool
 // DT_BOOL, []string and [][]byte DT_STRING. A nil or empty shape is a scalar (one value).
+// The slice is read when the request is marshalled; do not change it before the call returns.
 func (r *TFRequest) AddFeed(name string, shape []int64, values any) *TFRequest {
 	return r.AddFeedAs(name, DTInvalid, shape, values)
 }

@@ -154,10 +154,7 @@ func decodeArray(where string, b []byte, allowBool bool) (*Tensor, error) {
 				if len(v)%4 != 0 {
 					return wireError(where, "float_val has %d bytes, not a multiple of 4", len(v))
 				}
-				for i := 0; i < len(v); i += 4 {
-					x, _ := protowire.ConsumeFixed32(v[i:])
-					r.floats = append(r.floats, math.Float32frombits(x))
-				}
+				r.floats = appendFloat32s(r.floats, v)
 			default:
 				return wireError(where, "float_val has wire type %d", typ)
 			}
@@ -171,10 +168,7 @@ func decodeArray(where string, b []byte, allowBool bool) (*Tensor, error) {
 				if len(v)%8 != 0 {
 					return wireError(where, "double_val has %d bytes, not a multiple of 8", len(v))
 				}
-				for i := 0; i < len(v); i += 8 {
-					x, _ := protowire.ConsumeFixed64(v[i:])
-					r.doubles = append(r.doubles, math.Float64frombits(x))
-				}
+				r.doubles = appendFloat64s(r.doubles, v)
 			default:
 				return wireError(where, "double_val has wire type %d", typ)
 			}
