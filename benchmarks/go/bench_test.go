@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -72,6 +73,18 @@ func fixedReplyServer(b *testing.B) string {
 
 var body = []byte("2 105")
 
+// processCPU is the user+system CPU time of this process (client and in-process server).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds the process CPU µs per call; the server's share is the same in every row.
+func reportCPU(b *testing.B, start time.Duration, calls int) {
+	b.ReportMetric(float64((processCPU()-start).Microseconds())/float64(calls), "cpu-us/call")
+}
+
 func newClient(b *testing.B, origin string) *eas.Client {
 	c, err := eas.NewClient(origin, "bench-token-0123456789", eas.WithServiceName("demo"))
 	if err != nil {
@@ -113,11 +126,13 @@ func BenchmarkPredict(b *testing.B) {
 	c := newClient(b, fixedReplyServer(b))
 	ctx := context.Background()
 	b.ReportAllocs()
+	cpu := processCPU()
 	for b.Loop() {
 		if _, err := c.Predict(ctx, body); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu, b.N)
 }
 
 func BenchmarkRawNetHTTP(b *testing.B) {
@@ -125,11 +140,13 @@ func BenchmarkRawNetHTTP(b *testing.B) {
 	hc := rawClient()
 	ctx := context.Background()
 	b.ReportAllocs()
+	cpu := processCPU()
 	for b.Loop() {
 		if _, err := rawCall(ctx, hc, url); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu, b.N)
 }
 
 const batchConcurrency = 32
@@ -142,6 +159,7 @@ func BenchmarkPredictMany32(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := processCPU()
 	for b.Loop() {
 		for _, r := range c.PredictMany(context.Background(), inputs, batchConcurrency) {
 			if r.Err != nil {
@@ -150,6 +168,7 @@ func BenchmarkPredictMany32(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*len(inputs))/b.Elapsed().Seconds(), "calls/s")
+	reportCPU(b, cpu, b.N*1024)
 }
 
 func BenchmarkRawPool32(b *testing.B) {
@@ -158,6 +177,7 @@ func BenchmarkRawPool32(b *testing.B) {
 	const n = 1024
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := processCPU()
 	for b.Loop() {
 		var wg sync.WaitGroup
 		next := make(chan int, n)
@@ -180,6 +200,7 @@ func BenchmarkRawPool32(b *testing.B) {
 		wg.Wait()
 	}
 	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "calls/s")
+	reportCPU(b, cpu, b.N*1024)
 }
 
 const million = 1 << 20

@@ -86,6 +86,10 @@ type Client struct {
 	created time.Time
 	logger  *slog.Logger
 
+	// octetHeader is the header of a call with a bytes body and no call headers, built once:
+	// the transport never writes to a request's header, so calls share it.
+	octetHeader http.Header
+
 	mu     sync.Mutex
 	closed bool
 }
@@ -159,6 +163,7 @@ func NewClient(endpoint, token string, opts ...Option) (*Client, error) {
 	if cfg.direct {
 		c.disc = newDiscoverer(c)
 	}
+	c.octetHeader = c.buildHeader("application/octet-stream", nil)
 	return c, nil
 }
 
@@ -289,24 +294,35 @@ func (c *Client) prepare(req *Request) (*prepared, error) {
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	h := http.Header{}
-	h.Set("User-Agent", c.cfg.userAgent)
-	h.Set("Content-Type", ct)
-	if c.token != "" && !c.cfg.signature {
-		h.Set("Authorization", c.token)
-	}
-	for _, layer := range []map[string]string{c.cfg.headers, req.Header} {
-		for name, value := range layer {
-			h.Set(name, value) // canonical keys: replaces any letter case (HDR-3)
-		}
+	h := c.octetHeader
+	if len(req.Header) > 0 || ct != "application/octet-stream" {
+		h = c.buildHeader(ct, req.Header)
 	}
 	return &prepared{path: path, query: query, body: req.Body.data, header: h, contentType: h.Get("Content-Type")}, nil
 }
 
+// buildHeader layers the defaults, the client's headers and the call's (HDR-1 … 3, AUTH-1).
+func (c *Client) buildHeader(contentType string, call map[string]string) http.Header {
+	h := http.Header{}
+	h.Set("User-Agent", c.cfg.userAgent)
+	h.Set("Content-Type", contentType)
+	if c.token != "" && !c.cfg.signature {
+		h.Set("Authorization", c.token)
+	}
+	for _, layer := range []map[string]string{c.cfg.headers, call} {
+		for name, value := range layer {
+			h.Set(name, value) // canonical keys: replaces any letter case (HDR-3)
+		}
+	}
+	return h
+}
+
 // attemptHeader is the header for one attempt: a fresh signature in signed mode (AUTH-3).
+// In raw mode it is the shared, read-only prepared header.
 func (c *Client) attemptHeader(p *prepared) http.Header {
-	h := p.header.Clone()
+	h := p.header
 	if c.cfg.signature {
+		h = h.Clone()
 		s := sign(c.token, p.body, p.contentType, c.now(), p.path)
 		h.Set("Content-MD5", s.contentMD5)
 		h.Set("Date", s.date)
@@ -390,7 +406,12 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 			c.disc.report(key, kind, resp != nil)
 			exclude = key
 		}
-		d := pol.decide(o, attempt, time.Since(start), c.cfg.rand(), c.now())
+		var d decision
+		if o.errKind == "" && o.status >= 200 && o.status <= 299 {
+			d = decision{action: actionReturn, reason: "success"} // skips the clock and jitter reads
+		} else {
+			d = pol.decide(o, attempt, time.Since(start), c.cfg.rand(), c.now())
+		}
 		if resp != nil {
 			c.log(ctx, "eas attempt", "url", url, "attempt", attempt, "status", resp.Status, "decision", d.reason)
 		} else {
