@@ -374,9 +374,13 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 		base, key := c.ep.origin(), ""
 		if c.disc != nil {
 			if err := c.disc.ready(ctx); err != nil {
-				e, _ := asError(err)
-				e.Attempts = attempt - 1
-				return nil, e
+				if ctxErr := ctx.Err(); ctxErr != nil {
+					return nil, c.contextError(ctxErr, attempt-1, err, last)
+				}
+				if e, ok := asError(err); ok {
+					e.Attempts = attempt - 1
+				}
+				return nil, err
 			}
 			inst, err := c.disc.pick(exclude)
 			if err != nil {
