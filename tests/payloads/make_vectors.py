@@ -106,7 +106,11 @@ ENCODE = [
         "a tensor with no elements: the value field is omitted, the shape kept",
         [feed("x", [], "float32", shape=[0, 3])],
     ),
-    tf("tf-scalar", "an untyped scalar with a declared dtype: 0-d, so no array_shape", [feed("x", 7, None, dtype="DT_INT64")]),
+    tf(
+        "tf-scalar",
+        "an untyped scalar with a declared dtype: 0-d, so no array_shape",
+        [feed("x", 7, None, dtype="DT_INT64")],
+    ),
     tf("tf-0d-array", "a typed scalar: a 0-d float32 tensor", [feed("x", 2.5, "float32")]),
     tf(
         "tf-nan-inf",
