@@ -188,6 +188,11 @@ ENCODE = [
         [feed("x", [1, -1], "int32", dtype="DT_INT64")],
     ),
     tf(
+        "tf-declared-int-as-float",
+        "integers declared DT_FLOAT are converted to float32",
+        [feed("x", [1, -3], "int64", dtype="DT_FLOAT")],
+    ),
+    tf(
         "tf-declared-string",
         "strings with a declared DT_STRING",
         [feed("x", ["x"], "string", dtype="DT_STRING")],
@@ -240,6 +245,7 @@ BAD_ENCODE = [
     tf("bad-int-beyond-int64", "an untyped integer beyond int64", [feed("x", [9223372036854775808], None)]),
     tf("bad-mixed-list", "an untyped list of strings and numbers", [feed("x", [1, "a"], None)]),
     tf("bad-string-as-float", "strings declared DT_FLOAT", [feed("x", ["a"], "string", dtype="DT_FLOAT")]),
+    tf("bad-declared-quantised", "DT_QINT8 cannot be sent", [feed("x", [1], "int8", dtype="DT_QINT8")]),
     tf("bad-int-as-bool", "integers declared DT_BOOL", [feed("x", [7], "int64", dtype="DT_BOOL")]),
 ]  # fmt: skip
 
