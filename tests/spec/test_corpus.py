@@ -105,3 +105,21 @@ def test_every_file_is_named_in_protocol_md() -> None:
         for stem in stems(kind):
             assert f"{kind}/{stem}.json" in text, f"protocol.md does not mention {kind}/{stem}.json"
     assert Path(ROOT / "tests" / "spec" / "test_corpus.py").exists() and "tests/spec/test_corpus.py" in text
+
+
+def test_every_scenario_key_is_explained_in_protocol_md() -> None:
+    """A port reads §10/§11, not the schema's source: each client, call, reply and expect key is there."""
+    text = (SPEC / "protocol.md").read_text()
+    defs = _schema_for("scenarios", "basic")["$defs"]
+    assert isinstance(defs, dict)
+    case = defs["case"]["properties"]
+    groups = [
+        case["input"]["properties"]["client"]["properties"],
+        case["input"]["properties"]["call"]["properties"],
+        defs["reply"]["properties"],
+        defs["discovery_reply"]["properties"],
+        defs["data"]["properties"],
+        case["expect"]["properties"],
+    ]
+    missing = sorted({key for group in groups for key in group if f"`{key}`" not in text})
+    assert missing == []
