@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import resource
 import time
 from typing import Any
 
@@ -49,11 +50,43 @@ class ConditionLog:
 CONDITIONS = ConditionLog()
 
 
-def guarded_protocol(settings: RuntimeSettings) -> type[HttpToolsProtocol]:
-    """The httptools protocol class with this runtime's limits."""
+class _AcceptErrorFilter(logging.Filter):
+    """asyncio logs a traceback for every failed accept() at the fd limit; keep one line per
+    ``LOG_EVERY_S`` instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "socket.accept() out of system resource" not in record.getMessage():
+            return True
+        CONDITIONS.note("accept", "accept() failed: the process is out of file descriptors (ulimit -n)")
+        return False
+
+
+# One shared instance: addFilter() ignores a filter already present.
+ACCEPT_FILTER = _AcceptErrorFilter()
+
+
+def connection_budget(ports: int) -> int:
+    """Connections per port that fit under the process's fd limit, leaving room for files,
+    listening sockets and the client sockets of tests in the same process."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 1 << 30
+    return max(16, (soft // 2) // max(ports, 1))
+
+
+def guarded_protocol(settings: RuntimeSettings, budget: int | None = None) -> type[HttpToolsProtocol]:
+    """The httptools protocol class with this runtime's limits (the connection limit lowered to
+    ``budget`` when the fd limit cannot hold it on every port)."""
+    limit = settings.max_connections if budget is None else min(settings.max_connections, budget)
+    if limit < settings.max_connections:
+        logger.info(
+            "--max-connections %d lowered to %d per port to stay under the open-file limit (ulimit -n)",
+            settings.max_connections,
+            limit,
+        )
 
     class Guarded(GuardedProtocol):
-        max_connections = settings.max_connections
+        max_connections = limit
         header_timeout_s = settings.header_timeout_s
         max_header_bytes = settings.max_header_bytes
 
@@ -136,7 +169,7 @@ class GuardedProtocol(HttpToolsProtocol):
             super().on_message_complete()
 
     def _check_head_size(self) -> None:
-        if self._head_bytes <= self.max_header_bytes or self._refused:
+        if self._head_bytes <= self.max_header_bytes or self._refused or self.transport.is_closing():
             return
         self._refused = True
         self._cancel_head_timer()

@@ -386,6 +386,8 @@ def _close_unless_small(headers: dict[str, str]) -> list[tuple[bytes, bytes]] | 
     """A refusal leaves the body unread. A small one (most likely in the socket buffer already) is
     skipped so the connection stays usable; anything bigger or of unknown size closes it."""
     length = _content_length(headers)
+    if length is None and "transfer-encoding" not in headers:
+        return None  # no body at all
     if length is not None and length <= SMALL_UNREAD_BODY:
         return None
     return CLOSE

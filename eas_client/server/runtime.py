@@ -20,7 +20,7 @@ from typing import Any, TypeGuard
 import uvicorn
 
 from .allspark import ENV_MODEL_PATH, BaseProcessor, default_properties
-from .connections import IDLE_TIMEOUT_S, guarded_protocol
+from .connections import ACCEPT_FILTER, IDLE_TIMEOUT_S, connection_budget, guarded_protocol
 from .faults import FaultSpec
 from .gateway import ADMIN_ROUTES, DroppedConnection, Instance
 from .processor import ProcessorHost, load_processor
@@ -112,6 +112,7 @@ class Runtime:
         self.instances = [Instance(f"instance-{i}", self.host, settings) for i in range(count)]
         self.gateway.control = self._control
         logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
+        logging.getLogger("asyncio").addFilter(ACCEPT_FILTER)
 
     def bind(self) -> None:
         """Open every listening socket (port 0 picks a free one) before serving starts."""
@@ -135,7 +136,7 @@ class Runtime:
                 lifespan="off",
                 timeout_graceful_shutdown=math.ceil(self.settings.shutdown_grace_s),
                 timeout_keep_alive=IDLE_TIMEOUT_S,
-                http=guarded_protocol(self.settings),
+                http=guarded_protocol(self.settings, connection_budget(len(ports))),
             )
             ready = threading.Event()
             self._servers.append(_Server(config, ready))

@@ -371,3 +371,35 @@ def test_oversized_heads_get_431_and_stalled_bodies_408() -> None:
         assert data.endswith(b"request body not received within 1 s (--body-timeout)")
         assert time.monotonic() - started < 5
         assert _call("POST", rt.endpoint, b"ok") == (200, b"ok")
+
+
+def test_accept_failures_at_the_fd_limit_are_one_line_not_a_traceback_each(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from eas_client.server.connections import ACCEPT_FILTER, CONDITIONS
+
+    CONDITIONS._last.pop("accept", None)
+    log = logging.getLogger("asyncio")
+    log.addFilter(ACCEPT_FILTER)
+    try:
+        with caplog.at_level(logging.WARNING):
+            for _ in range(500):
+                try:
+                    raise OSError(24, "Too many open files")
+                except OSError as exc:
+                    log.error("socket.accept() out of system resource", exc_info=exc)
+    finally:
+        log.removeFilter(ACCEPT_FILTER)
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == ["accept() failed: the process is out of file descriptors (ulimit -n)"]
+
+
+def test_the_connection_limit_fits_under_the_fd_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    import resource
+
+    from eas_client.server.connections import connection_budget, guarded_protocol
+
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (1024, 4096))
+    assert connection_budget(1) == 512 and connection_budget(4) == 128
+    assert guarded_protocol(RuntimeSettings(), connection_budget(4)).max_connections == 128
+    assert guarded_protocol(RuntimeSettings(), connection_budget(1)).max_connections == 256
