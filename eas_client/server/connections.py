@@ -87,6 +87,7 @@ def guarded_protocol(settings: RuntimeSettings, budget: int | None = None) -> ty
 
     class Guarded(GuardedProtocol):
         max_connections = limit
+        waiting = {}  # this port's connections without a request in progress, oldest first
         header_timeout_s = settings.header_timeout_s
         max_header_bytes = settings.max_header_bytes
 
@@ -97,6 +98,10 @@ class GuardedProtocol(HttpToolsProtocol):
     max_connections = 256
     header_timeout_s = 10.0
     max_header_bytes = 64 * 1024
+    # At the limit, a new connection closes the one that has waited longest without sending a
+    # request (stalled, or idle keep-alive), so stalled sockets cannot lock real callers out. Only
+    # when every connection has a request in progress is the newcomer refused with 503.
+    waiting: dict[GuardedProtocol, None] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -106,7 +111,7 @@ class GuardedProtocol(HttpToolsProtocol):
         self._head_bytes = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        if len(self.connections) >= self.max_connections:
+        if len(self.connections) >= self.max_connections and not self._evict_one(transport):
             self._refused = True
             port = _port(transport)
             CONDITIONS.note(
@@ -118,11 +123,29 @@ class GuardedProtocol(HttpToolsProtocol):
             _refuse(transport, 503, msg)
             return
         super().connection_made(transport)
+        self.waiting[self] = None
         self._arm_head_timer()
+
+    def _evict_one(self, transport: asyncio.Transport) -> bool:
+        victim = next(iter(self.waiting), None)
+        if victim is None:
+            return False
+        del self.waiting[victim]
+        victim._refused = True
+        victim._cancel_head_timer()
+        victim.transport.close()
+        port = _port(transport)
+        CONDITIONS.note(
+            f"evict:{port}",
+            f"port {port}: {self.max_connections} connections open (--max-connections); closing the "
+            "longest-waiting ones that sent no request to make room",
+        )
+        return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._refused and self.transport is None:
             return  # refused in connection_made: uvicorn never saw it
+        self.waiting.pop(self, None)
         self._cancel_head_timer()
         super().connection_lost(exc)
 
@@ -154,11 +177,17 @@ class GuardedProtocol(HttpToolsProtocol):
         self._check_head_size()
 
     def on_headers_complete(self) -> None:
+        self.waiting.pop(self, None)
         self._cancel_head_timer()
         self._awaiting_head = False
         if self._refused:
             return
         super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self._refused and not self.transport.is_closing() and not self.pipeline:
+            self.waiting[self] = None  # idle keep-alive until the next request
 
     def on_body(self, body: bytes) -> None:
         if not self._refused:

@@ -21,7 +21,7 @@ from eas_client.server.runtime import exposure
 from eas_client.server.settings import RuntimeSettings
 from eas_client.testing import LocalRuntime
 
-from .processors import Echo, Shapes
+from .processors import Blocking, Echo, Shapes
 
 TOKEN = "hardening-token-123456"
 ADMIN = "admin-token-654321"
@@ -291,7 +291,7 @@ def test_204_and_304_never_carry_a_body_so_keep_alive_stays_in_sync() -> None:
 # -- stalled connections -------------------------------------------------------------------------
 
 
-def test_stalled_sockets_are_closed_refused_beyond_the_limit_and_logged_once(
+def test_stalled_sockets_make_room_for_real_calls_and_are_logged_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     stalled_count, limit = 300, 100
@@ -307,9 +307,11 @@ def test_stalled_sockets_are_closed_refused_beyond_the_limit_and_logged_once(
                 if i % 2:
                     sock.sendall(b"POST /api/predict/demo HTTP/1.1\r\nHost: t\r\nX-Slow: ")
                 socks.append(sock)
+            # At the limit, the longest-waiting stalled connection makes room: a real call gets in
+            # at once, without a retry.
+            with EASClient(rt.endpoint, max_retries=0, timeout=5) as client:
+                assert client.predict(b"real call") == b"real call"
             started = time.monotonic()
-            # Every stalled socket gets an answer and is closed: 503 beyond the limit at once, 408
-            # (or a plain close for one that sent nothing) once the head deadline passes.
             answers = []
             for sock in socks:
                 data = b""
@@ -320,20 +322,43 @@ def test_stalled_sockets_are_closed_refused_beyond_the_limit_and_logged_once(
                     pass
                 answers.append(data)
             waited = time.monotonic() - started
-            refused = sum(1 for a in answers if a.startswith(b"HTTP/1.1 503 "))
-            timed_out = sum(1 for a in answers if a.startswith(b"HTTP/1.1 408 "))
-            assert refused >= stalled_count - limit - 5, (refused, timed_out)
-            assert refused + timed_out == stalled_count, (refused, timed_out)
-            assert waited < 5, waited
-            with EASClient(rt.endpoint, max_retries=0, timeout=5) as client:
-                assert client.predict(b"real call") == b"real call"
         finally:
             for sock in socks:
                 sock.close()
+    # Every stalled socket was closed: made room for a newer one (no bytes), or got 408 once the
+    # head deadline passed.
+    evicted = sum(1 for a in answers if a == b"")
+    timed_out = sum(1 for a in answers if a.startswith(b"HTTP/1.1 408 "))
+    assert evicted + timed_out == stalled_count, (evicted, timed_out)
+    assert evicted >= stalled_count - limit, (evicted, timed_out)
+    assert waited < 5, waited
     lines = [r.getMessage() for r in caplog.records if r.name == "eas_client.server"]
     assert len(lines) <= 4, lines
     assert any("--max-connections" in line for line in lines), lines
     assert any("--header-timeout" in line for line in lines), lines
+
+
+def test_a_new_connection_gets_503_when_every_connection_is_busy() -> None:
+    proc = Blocking(worker_threads=3)
+    with LocalRuntime(proc, service="demo", max_connections=3) as rt:
+        port = _port(rt.base_url)
+        threads = [threading.Thread(target=_call, args=("POST", rt.endpoint, b"busy")) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        try:
+            for _ in range(3):
+                assert proc.entered.acquire(timeout=10)
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                data = b""
+                while chunk := sock.recv(4096):
+                    data += chunk
+            assert data.startswith(b"HTTP/1.1 503 "), data[:80]
+            assert data.endswith(b"too many connections: this port serves 3 at a time")
+        finally:
+            proc.release.set()
+            for thread in threads:
+                thread.join(10)
+        assert _call("POST", rt.endpoint, b"after") == (200, b"done:after")
 
 
 def test_a_real_call_succeeds_while_hundreds_of_sockets_stall() -> None:
