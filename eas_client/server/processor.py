@@ -100,7 +100,7 @@ def to_answer(result: Any) -> Answer:
             return _bad_return(
                 f"a {len(result)}-tuple {_kinds(result)}; return (body, status) or a bare body"
             )
-        body, status = result
+        body, status = result[0], int(result[1])
     else:
         body, status = result, 200
     if status in OK_STATUSES:
@@ -133,7 +133,8 @@ def _bad_return(what: str) -> Answer:
 
 
 def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    """An int, or a numpy integer; not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _kinds(items: tuple[Any, ...]) -> str:

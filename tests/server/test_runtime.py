@@ -76,6 +76,7 @@ def test_both_twins_and_every_engine_call_the_runtime(make_client: ClientFactory
         ("bare", 200, b"bare value", "text/plain; charset=utf-8"),
         ("custom", 462, b"custom error", "application/octet-stream"),
         ("bad-status", 500, BAD_RETURN % b"invalid status 1234", "text/plain"),
+        ("numpy-status", 201, b"np", "application/octet-stream"),
         ("informational", 500, BAD_RETURN % b"invalid status 101", "text/plain"),
         ("set", 500, BAD_RETURN % b"a body of type set", "text/plain"),
         (
