@@ -11,8 +11,8 @@ type Result struct {
 	Err  error
 }
 
-// PredictMany predicts every input with at most concurrency calls in flight (0: the client's
-// default, 16) and returns one Result per input in input order (BATCH-1). Failures stay in
+// PredictMany predicts every input with at most concurrency calls in flight (at least 1;
+// DefaultConcurrency is 16) and returns one Result per input in input order (BATCH-1). Failures stay in
 // their Result; inputs not started when ctx ends get ctx's error.
 //
 //	for i, r := range c.PredictMany(ctx, inputs, 32) {
@@ -56,10 +56,7 @@ func (c *Client) batch(ctx context.Context, payloads []Payload, concurrency int,
 		}
 		return results, err
 	}
-	if concurrency == 0 {
-		concurrency = c.cfg.concurrency
-	}
-	if concurrency < 0 {
+	if concurrency < 1 {
 		err := configError("the concurrency %d must be at least 1", concurrency)
 		for i := range results {
 			results[i].Err = err

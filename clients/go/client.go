@@ -508,17 +508,15 @@ func (c *Client) transportError(kind ErrorKind, cause error, attempts int) *Erro
 		Message: fmt.Sprintf("%s %s%s", transportHints[kind], c.ep.url(), detail)}
 }
 
-// contextError reports the caller's context ending the call.
-func (c *Client) contextError(ctxErr error, attempts int, cause error, last *Error) *Error {
-	kind := KindCanceled
-	msg := "the call was canceled by its context"
-	if errors.Is(ctxErr, context.DeadlineExceeded) {
-		kind, msg = KindDeadlineExceeded, "the context's deadline ended the call"
-	}
+// contextError reports the caller's context ending the call (RETRY-8): the context's own
+// error, wrapped so errors.Is finds context.Canceled or context.DeadlineExceeded; it is not an
+// *Error because the client did not fail.
+func (c *Client) contextError(ctxErr error, attempts int, cause error, last *Error) error {
+	msg := fmt.Sprintf("eas: the call to %s was stopped by its context after %d attempt(s)", c.ep.url(), attempts)
 	if last != nil {
 		msg += "; last error: " + last.Message
 	}
-	return &Error{Kind: kind, Attempts: attempts, Endpoint: c.ep.url(), Err: ctxErr, Message: msg}
+	return fmt.Errorf("%s: %w", msg, ctxErr)
 }
 
 // sleep waits d or until ctx ends; it returns at once when ctx's deadline comes first.

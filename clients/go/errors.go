@@ -16,7 +16,7 @@ type Kind int
 
 // The error kinds. Their String values are the spec's error class names.
 const (
-	KindUnknown Kind = iota
+	KindEAS Kind = iota // the root: every error the client returns
 	KindConfig
 	KindPayload
 	KindDiscovery
@@ -25,7 +25,6 @@ const (
 	KindRead
 	KindReadTimeout
 	KindDeadlineExceeded
-	KindCanceled
 	KindStatus
 	KindBadRequest
 	KindAuthentication
@@ -43,6 +42,7 @@ const (
 
 // Sentinels for errors.Is; each is the Kind of the same name.
 var (
+	ErrEAS                error = KindEAS
 	ErrConfig             error = KindConfig
 	ErrPayload            error = KindPayload
 	ErrDiscovery          error = KindDiscovery
@@ -51,7 +51,6 @@ var (
 	ErrRead               error = KindRead
 	ErrReadTimeout        error = KindReadTimeout
 	ErrDeadlineExceeded   error = KindDeadlineExceeded
-	ErrCanceled           error = KindCanceled
 	ErrStatus             error = KindStatus
 	ErrBadRequest         error = KindBadRequest
 	ErrAuthentication     error = KindAuthentication
@@ -68,7 +67,7 @@ var (
 )
 
 var kindNames = map[Kind]string{
-	KindUnknown:            "Error",
+	KindEAS:                "EASError",
 	KindConfig:             "ConfigError",
 	KindPayload:            "PayloadError",
 	KindDiscovery:          "DiscoveryError",
@@ -77,7 +76,6 @@ var kindNames = map[Kind]string{
 	KindRead:               "ReadError",
 	KindReadTimeout:        "ReadTimeoutError",
 	KindDeadlineExceeded:   "DeadlineExceededError",
-	KindCanceled:           "CanceledError",
 	KindStatus:             "StatusError",
 	KindBadRequest:         "BadRequestError",
 	KindAuthentication:     "AuthenticationError",
@@ -122,8 +120,11 @@ func (k Kind) String() string {
 // Error makes a Kind usable as a sentinel error.
 func (k Kind) Error() string { return "eas: " + k.String() }
 
-// IsA reports whether k is parent or one of its descendants.
+// IsA reports whether k is parent or one of its descendants (ERR-4).
 func (k Kind) IsA(parent Kind) bool {
+	if parent == KindEAS {
+		return true
+	}
 	for cur, ok := k, true; ok; cur, ok = kindParent[cur] {
 		if cur == parent {
 			return true

@@ -6,6 +6,9 @@ import (
 	"time"
 )
 
+// DefaultConcurrency is PredictMany's concurrency unless WithConcurrency says otherwise.
+const DefaultConcurrency = 16
+
 // Option configures a Client; invalid values make NewClient return a ConfigError.
 type Option func(*config)
 
@@ -38,7 +41,7 @@ func defaultConfig() config {
 		userAgent:        defaultUserAgent(),
 		discoveryRefresh: 3 * time.Second,
 		ejectFor:         5 * time.Second,
-		concurrency:      16,
+		concurrency:      DefaultConcurrency,
 	}
 }
 

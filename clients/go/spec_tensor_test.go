@@ -209,7 +209,7 @@ type specFeed struct {
 
 func parseFeed(v any) (specFeed, error) {
 	o := toObj(v)
-	if err := o.only("feed", "name", "index", "values", "input_dtype", "dtype", "shape", "layout"); err != nil {
+	if err := o.only("feed", "name", "index", "values", "type", "dtype", "shape"); err != nil {
 		return specFeed{}, err
 	}
 	var f specFeed
@@ -217,27 +217,15 @@ func parseFeed(v any) (specFeed, error) {
 	if o.has("index") {
 		f.index, f.hasIndex = o.int("index"), true
 	}
-	flat, shape, err := flatten(o["values"])
-	if err != nil {
-		return f, err
-	}
-	if l, ok := o["values"].([]any); ok && len(l) == 0 {
-		flat, shape = nil, []int64{0}
-	}
 	if o.has("shape") {
-		shape = nil
+		f.shape = []int64{}
 		for _, d := range o.list("shape") {
 			x, err := specInt(d)
 			if err != nil {
 				return f, err
 			}
-			shape = append(shape, x)
+			f.shape = append(f.shape, x)
 		}
-	}
-	f.shape = shape
-	inputDType, _ := o.str("input_dtype")
-	if f.values, err = typedValues(flat, inputDType); err != nil {
-		return f, err
 	}
 	if o.has("dtype") {
 		name, _ := o.str("dtype")
@@ -247,7 +235,29 @@ func parseFeed(v any) (specFeed, error) {
 		}
 		f.dtype = dt
 	}
-	return f, nil
+	typ, typed := o.str("type")
+	if !typed { // an untyped list or scalar: passed as decoded, []any of json.Number/bool/string
+		f.values = o["values"]
+		return f, nil
+	}
+	if typ == "float16" {
+		return f, fmt.Errorf("not applicable: Go has no float16 type")
+	}
+	flat, shape, err := flatten(o["values"])
+	if err != nil {
+		return f, err
+	}
+	if l, ok := o["values"].([]any); ok && len(l) == 0 {
+		flat, shape = nil, []int64{0}
+	}
+	if f.shape == nil {
+		f.shape = shape
+	}
+	if typ == "string" {
+		typ = "str"
+	}
+	f.values, err = typedValues(flat, typ)
+	return f, err
 }
 
 // buildTensorRequest builds a TF or PyTorch request from a payloads.json encode input.

@@ -1,10 +1,12 @@
 package eas
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -110,41 +112,215 @@ type column struct {
 	n       int
 }
 
-// toColumn accepts the typed slices a feed may hold.
-func toColumn(values any) (column, error) {
+// toColumn accepts the values a feed may hold: a typed slice (shape [len]), a scalar of one of
+// those element types (shape []), or an untyped, possibly nested []any (shape from the nesting;
+// element types inferred as PAYLOAD-7 says).
+func toColumn(values any) (column, []int64, error) {
+	vec := func(c column) (column, []int64, error) { return c, []int64{int64(c.n)}, nil }
 	switch v := values.(type) {
 	case []float32:
-		return column{dtype: DTFloat, floats: v, n: len(v)}, nil
+		return vec(column{dtype: DTFloat, floats: v, n: len(v)})
 	case []float64:
-		return column{dtype: DTDouble, doubles: v, n: len(v)}, nil
+		return vec(column{dtype: DTDouble, doubles: v, n: len(v)})
 	case []int32:
-		return intColumn(DTInt32, v), nil
+		return vec(intColumn(DTInt32, v))
 	case []int16:
-		return intColumn(DTInt16, v), nil
+		return vec(intColumn(DTInt16, v))
 	case []int8:
-		return intColumn(DTInt8, v), nil
+		return vec(intColumn(DTInt8, v))
 	case []uint8:
-		return intColumn(DTUint8, v), nil
+		return vec(intColumn(DTUint8, v))
 	case []uint16:
-		return intColumn(DTUint16, v), nil
+		return vec(intColumn(DTUint16, v))
 	case []int64:
-		return column{dtype: DTInt64, ints: v, n: len(v)}, nil
+		return vec(column{dtype: DTInt64, ints: v, n: len(v)})
 	case []int:
-		return intColumn(DTInt64, v), nil
+		return vec(intColumn(DTInt64, v))
 	case []bool:
-		return column{dtype: DTBool, bools: v, n: len(v)}, nil
+		return vec(column{dtype: DTBool, bools: v, n: len(v)})
 	case []string:
 		s := make([][]byte, len(v))
 		for i, x := range v {
 			s[i] = []byte(x)
 		}
-		return column{dtype: DTString, strs: s, n: len(v)}, nil
+		return vec(column{dtype: DTString, strs: s, n: len(v)})
 	case [][]byte:
-		return column{dtype: DTString, strs: v, n: len(v)}, nil
+		return vec(column{dtype: DTString, strs: v, n: len(v)})
+	case []any:
+		return untypedColumn(v)
 	case nil:
-		return column{}, payloadError("the values are nil; pass a typed slice such as []float32")
+		return column{}, nil, payloadError("the values are nil; pass a typed slice such as []float32")
 	}
-	return column{}, payloadError("values of type %T cannot be sent; use []float32, []float64, []int32, []int16, []int8, []uint8, []uint16, []int64, []int, []bool, []string or [][]byte", values)
+	if isScalar(values) {
+		c, _, err := untypedColumn([]any{values})
+		if err == nil {
+			c.dtype = scalarDType(values, c.dtype)
+		}
+		return c, []int64{}, err
+	}
+	return column{}, nil, payloadError("values of type %T cannot be sent; use []float32, []float64, []int32, []int16, []int8, []uint8, []uint16, []int64, []int, []bool, []string, [][]byte or an untyped []any", values)
+}
+
+func isScalar(v any) bool {
+	switch v.(type) {
+	case float32, float64, int, int8, int16, int32, int64, uint8, uint16, bool, string, json.Number:
+		return true
+	}
+	return false
+}
+
+// scalarDType keeps a typed scalar's own dtype (a float32 scalar is DT_FLOAT, not DT_DOUBLE).
+func scalarDType(v any, inferred DType) DType {
+	switch v.(type) {
+	case float32:
+		return DTFloat
+	case int32:
+		return DTInt32
+	case int16:
+		return DTInt16
+	case int8:
+		return DTInt8
+	case uint8:
+		return DTUint8
+	case uint16:
+		return DTUint16
+	}
+	return inferred
+}
+
+// flattenAny walks nested []any in row-major order; ragged nesting is a PayloadError.
+func flattenAny(v any, flat []any) ([]any, []int64, error) {
+	l, ok := v.([]any)
+	if !ok {
+		return append(flat, v), []int64{}, nil
+	}
+	var inner []int64
+	for i, x := range l {
+		var s []int64
+		var err error
+		if flat, s, err = flattenAny(x, flat); err != nil {
+			return nil, nil, err
+		}
+		if i == 0 {
+			inner = s
+		} else if !slices.Equal(s, inner) {
+			return nil, nil, payloadError("the nested values are ragged (rows of different shapes); make every row the same length")
+		}
+	}
+	if len(l) == 0 {
+		inner = nil
+	}
+	return flat, append([]int64{int64(len(l))}, inner...), nil
+}
+
+// untypedColumn infers the dtype of plain values (PAYLOAD-7): all booleans DT_BOOL, all
+// integers DT_INT64 (exact), any float DT_DOUBLE, all strings DT_STRING.
+func untypedColumn(v []any) (column, []int64, error) {
+	flat, shape, err := flattenAny(v, nil)
+	if err != nil {
+		return column{}, nil, err
+	}
+	var nBool, nStr, nFloat int
+	for _, x := range flat {
+		switch y := x.(type) {
+		case bool:
+			nBool++
+		case string, []byte:
+			nStr++
+		case float32, float64:
+			nFloat++
+		case json.Number:
+			if strings.ContainsAny(string(y), ".eE") {
+				nFloat++
+			}
+		case int, int8, int16, int32, int64, uint8, uint16:
+		default:
+			return column{}, nil, payloadError("a value of type %T cannot be sent in an untyped list", x)
+		}
+	}
+	n := len(flat)
+	switch {
+	case n > 0 && nBool == n:
+		c := column{dtype: DTBool, bools: make([]bool, n), n: n}
+		for i, x := range flat {
+			c.bools[i] = x.(bool)
+		}
+		return c, shape, nil
+	case n > 0 && nStr == n:
+		c := column{dtype: DTString, strs: make([][]byte, n), n: n}
+		for i, x := range flat {
+			if b, ok := x.([]byte); ok {
+				c.strs[i] = b
+			} else {
+				c.strs[i] = []byte(x.(string))
+			}
+		}
+		return c, shape, nil
+	case nBool > 0 || nStr > 0:
+		return column{}, nil, payloadError("the list mixes booleans, strings and numbers; use one kind of value per feed")
+	case nFloat > 0 || n == 0:
+		c := column{dtype: DTDouble, doubles: make([]float64, n), n: n}
+		for i, x := range flat {
+			f, err := anyFloat(x)
+			if err != nil {
+				return column{}, nil, err
+			}
+			c.doubles[i] = f
+		}
+		return c, shape, nil
+	}
+	c := column{dtype: DTInt64, ints: make([]int64, n), n: n}
+	for i, x := range flat {
+		k, err := anyInt(x)
+		if err != nil {
+			return column{}, nil, err
+		}
+		c.ints[i] = k
+	}
+	return c, shape, nil
+}
+
+func anyFloat(x any) (float64, error) {
+	switch y := x.(type) {
+	case float64:
+		return y, nil
+	case float32:
+		return float64(y), nil
+	case json.Number:
+		f, err := strconv.ParseFloat(string(y), 64)
+		if err != nil {
+			return 0, payloadError("%s is not a float64 value", y)
+		}
+		return f, nil
+	}
+	k, err := anyInt(x)
+	return float64(k), err
+}
+
+func anyInt(x any) (int64, error) {
+	switch y := x.(type) {
+	case json.Number:
+		k, err := strconv.ParseInt(string(y), 10, 64)
+		if err != nil {
+			return 0, payloadError("the integer %s does not fit int64", y)
+		}
+		return k, nil
+	case int:
+		return int64(y), nil
+	case int8:
+		return int64(y), nil
+	case int16:
+		return int64(y), nil
+	case int32:
+		return int64(y), nil
+	case int64:
+		return y, nil
+	case uint8:
+		return int64(y), nil
+	case uint16:
+		return int64(y), nil
+	}
+	return 0, payloadError("a value of type %T is not an integer", x)
 }
 
 func intColumn[T int | int8 | int16 | int32 | uint8 | uint16](dt DType, v []T) column {
@@ -169,7 +345,11 @@ func (c column) cast(to DType, where string) (column, error) {
 		out.floats = make([]float32, c.n)
 		for i := range c.n {
 			if c.doubles != nil {
-				out.floats[i] = float32(c.doubles[i])
+				x := c.doubles[i]
+				if !math.IsInf(x, 0) && !math.IsNaN(x) && math.Abs(x) > math.MaxFloat32 {
+					return c, payloadError("%s: %g is beyond the range of DT_FLOAT; declare DT_DOUBLE", where, x)
+				}
+				out.floats[i] = float32(x)
 			} else {
 				out.floats[i] = float32(c.ints[i])
 			}
@@ -207,9 +387,12 @@ type feed struct {
 }
 
 func makeFeed(where string, dtype DType, shape []int64, values any, allowBool bool) (feed, error) {
-	col, err := toColumn(values)
+	col, inferred, err := toColumn(values)
 	if err != nil {
 		return feed{}, payloadError("%s: %s", where, err.(*Error).Message)
+	}
+	if shape == nil {
+		shape = inferred
 	}
 	if dtype == DTInvalid {
 		dtype = col.dtype
@@ -368,7 +551,9 @@ func NewTFRequest(signature string) *TFRequest { return &TFRequest{signature: si
 // AddFeed adds the input name with row-major values of the given shape. The dtype follows the
 // slice type: []float32 DT_FLOAT, []float64 DT_DOUBLE, []int32 DT_INT32, []int16 DT_INT16,
 // []int8 DT_INT8, []uint8 DT_UINT8, []uint16 DT_UINT16, []int64 and []int DT_INT64, []bool
-// DT_BOOL, []string and [][]byte DT_STRING. A nil or empty shape is a scalar (one value).
+// DT_BOOL, []string and [][]byte DT_STRING; an untyped, possibly nested []any (numbers as int,
+// float64 or json.Number, bools, strings) infers its dtype and shape. A nil shape takes the
+// values' own (a flat slice is a vector, a scalar value 0-d); []int64{} is a 0-d tensor.
 // The slice is read when the request is marshalled; do not change it before the call returns.
 func (r *TFRequest) AddFeed(name string, shape []int64, values any) *TFRequest {
 	return r.AddFeedAs(name, DTInvalid, shape, values)

@@ -11,23 +11,47 @@ import (
 // converted value by value.
 var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
+// Quiet NaNs without payload bits, as PAYLOAD-6 fixes them.
+const (
+	nan32 = 0x7fc00000
+	nan64 = 0x7ff8000000000000
+)
+
 func putFloat32s(dst []byte, src []float32) {
 	if littleEndian && len(src) > 0 {
 		copy(dst, unsafe.Slice((*byte)(unsafe.Pointer(&src[0])), 4*len(src)))
+		for i, x := range src {
+			if x != x {
+				binary.LittleEndian.PutUint32(dst[4*i:], nan32)
+			}
+		}
 		return
 	}
 	for i, x := range src {
-		binary.LittleEndian.PutUint32(dst[4*i:], math.Float32bits(x))
+		bits := math.Float32bits(x)
+		if x != x {
+			bits = nan32
+		}
+		binary.LittleEndian.PutUint32(dst[4*i:], bits)
 	}
 }
 
 func putFloat64s(dst []byte, src []float64) {
 	if littleEndian && len(src) > 0 {
 		copy(dst, unsafe.Slice((*byte)(unsafe.Pointer(&src[0])), 8*len(src)))
+		for i, x := range src {
+			if x != x {
+				binary.LittleEndian.PutUint64(dst[8*i:], nan64)
+			}
+		}
 		return
 	}
 	for i, x := range src {
-		binary.LittleEndian.PutUint64(dst[8*i:], math.Float64bits(x))
+		bits := math.Float64bits(x)
+		if x != x {
+			bits = nan64
+		}
+		binary.LittleEndian.PutUint64(dst[8*i:], bits)
 	}
 }
 
