@@ -205,19 +205,22 @@ func specPayload(raw json.RawMessage) (Payload, error) {
 	case d.has("text"):
 		s, _ := d.str("text")
 		return Text(s), nil
-	case d.has("text_escaped"):
-		s, _ := d.str("text_escaped")
-		return Text(string(escapedToWTF8(s))), nil
+	case d.has("invalid_text_hex"):
+		h, _ := d.str("invalid_text_hex")
+		b, err := hex.DecodeString(h)
+		return Text(string(b)), err
 	case d.has("json"):
 		v, _ := rawField(raw, "json")
 		return JSON(v), nil
-	case d.has("json_nan"):
-		return JSON(math.NaN()), nil
+	case d.has("nonfinite_json"):
+		s, _ := d.str("nonfinite_json")
+		f, err := specFloat(s)
+		return JSON([]any{f}), err
 	case d.has("unsupported"):
-		// The Python case passes a set; the Go equivalent is a value encoding/json refuses.
+		// A value of a type the client does not send: for Go a chan (protocol.md §10).
 		return JSON(make(chan int)), nil
-	case d.has("tf_request"):
-		r, err := buildTensorRequest(toObj(d["tf_request"]))
+	case d.has("tensor"):
+		r, err := buildTensorRequest(toObj(d["tensor"]))
 		if err != nil {
 			return Payload{}, err
 		}
@@ -228,6 +231,73 @@ func specPayload(raw json.RawMessage) (Payload, error) {
 		return Bytes(b), nil
 	}
 	return Payload{}, fmt.Errorf("the Go runner does not understand data %s", raw)
+}
+
+// bytesMatch compares got with a bytes spec: hex and text byte for byte, json structurally
+// (equal as JSON, no whitespace between tokens), protocol.md §10.
+func bytesMatch(spec any, got []byte) error {
+	o := toObj(spec)
+	if o.has("json") && len(o) == 1 {
+		var g any
+		dec := json.NewDecoder(bytes.NewReader(got))
+		dec.UseNumber()
+		if err := dec.Decode(&g); err != nil {
+			return fmt.Errorf("body %q is not JSON: %v", got, err)
+		}
+		var compact bytes.Buffer
+		_ = json.Compact(&compact, got)
+		if compact.Len() != len(got) {
+			return fmt.Errorf("body %q has whitespace between tokens", got)
+		}
+		if !jsonEqual(g, o["json"]) {
+			return fmt.Errorf("body %s, want %v", got, o["json"])
+		}
+		return nil
+	}
+	want, err := specBytes(spec)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(want, got) {
+		return fmt.Errorf("body %q, want %q", got, want)
+	}
+	return nil
+}
+
+func jsonEqual(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			if w, ok := y[k]; !ok || !jsonEqual(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !jsonEqual(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case json.Number:
+		y, ok := b.(json.Number)
+		if !ok {
+			return false
+		}
+		fx, _ := x.Float64()
+		fy, _ := y.Float64()
+		return fx == fy
+	}
+	return a == b
 }
 
 // errorKindIs checks an error against a spec class name.
@@ -293,10 +363,17 @@ type scriptedReply struct {
 	body    []byte
 	delay   time.Duration
 	reset   bool
+	echo    bool
+	when    []byte // answers only a request with exactly this body
+	hasWhen bool
+	used    bool
 }
 
 type seenRequest struct {
 	seq    int64
+	proto  string
+	length int64
+	te     []string
 	method string
 	path   string
 	query  string
@@ -311,11 +388,13 @@ var seenSeq struct {
 
 // scriptedServer answers with its replies in order, then with fallback, and records requests.
 type scriptedServer struct {
-	srv      *httptest.Server
-	mu       sync.Mutex
-	replies  []scriptedReply
-	seen     []seenRequest
-	fallback *scriptedReply
+	srv         *httptest.Server
+	mu          sync.Mutex
+	replies     []scriptedReply
+	seen        []seenRequest
+	fallback    *scriptedReply
+	inFlight    int
+	maxInFlight int
 }
 
 func newScriptedServer(replies []scriptedReply, fallback *scriptedReply) *scriptedServer {
@@ -332,6 +411,12 @@ func (s *scriptedServer) port() int {
 	return n
 }
 
+func (s *scriptedServer) peak() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxInFlight
+}
+
 func (s *scriptedServer) requests() []seenRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -345,17 +430,33 @@ func (s *scriptedServer) serve(w http.ResponseWriter, r *http.Request) {
 	seq := seenSeq.n
 	seenSeq.Unlock()
 	s.mu.Lock()
-	s.seen = append(s.seen, seenRequest{seq: seq, method: r.Method, path: r.URL.EscapedPath(), query: r.URL.RawQuery, header: r.Header.Clone(), body: body})
-	var reply scriptedReply
-	switch {
-	case len(s.replies) > 0:
-		reply, s.replies = s.replies[0], s.replies[1:]
-	case s.fallback != nil:
+	s.seen = append(s.seen, seenRequest{seq: seq, proto: r.Proto, length: r.ContentLength, te: r.TransferEncoding,
+		method: r.Method, path: r.RequestURI, query: "", header: r.Header.Clone(), body: body})
+	if i := strings.IndexByte(r.RequestURI, '?'); i >= 0 {
+		s.seen[len(s.seen)-1].path, s.seen[len(s.seen)-1].query = r.RequestURI[:i], r.RequestURI[i+1:]
+	}
+	s.inFlight++
+	s.maxInFlight = max(s.maxInFlight, s.inFlight)
+	reply := scriptedReply{status: 200, body: []byte("ok")}
+	if s.fallback != nil {
 		reply = *s.fallback
-	default:
-		reply = scriptedReply{status: 599, body: []byte("the script has no reply left")}
+	}
+	for i := range s.replies {
+		if r := &s.replies[i]; !r.used && (!r.hasWhen || bytes.Equal(r.when, body)) {
+			r.used = true
+			reply = *r
+			break
+		}
 	}
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.inFlight--
+		s.mu.Unlock()
+	}()
+	if reply.echo {
+		reply.body = body
+	}
 	if reply.delay > 0 {
 		select {
 		case <-time.After(reply.delay):
@@ -383,7 +484,7 @@ func (s *scriptedServer) serve(w http.ResponseWriter, r *http.Request) {
 
 func parseReply(v any) (scriptedReply, error) {
 	o := toObj(v)
-	if err := o.only("reply", "status", "headers", "body", "reset", "delay_ms"); err != nil {
+	if err := o.only("reply", "status", "headers", "body", "reset", "delay_ms", "echo", "when"); err != nil {
 		return scriptedReply{}, err
 	}
 	r := scriptedReply{status: 200, headers: o.strMap("headers")}
@@ -398,6 +499,14 @@ func parseReply(v any) (scriptedReply, error) {
 		r.body = b
 	}
 	r.reset, _ = o["reset"].(bool)
+	r.echo, _ = o["echo"].(bool)
+	if o.has("when") {
+		w, err := specBytes(o["when"])
+		if err != nil {
+			return r, err
+		}
+		r.when, r.hasWhen = w, true
+	}
 	if o.has("delay_ms") {
 		r.delay = time.Duration(o.num("delay_ms") * float64(time.Millisecond))
 	}
