@@ -855,14 +855,11 @@ func runScenario(in, want obj, c specCase) error {
 				return fmt.Errorf("final instance %d, want %d", last, want.int("final_instance"))
 			}
 		}
-		if want.has("requests") {
-			var all []seenRequest
-			for _, s := range servers {
-				all = append(all, s.requests()...)
-			}
-			return checkRequests(all, want, token)
+		var all []seenRequest
+		for _, s := range servers {
+			all = append(all, s.requests()...)
 		}
-		return nil
+		return checkRequests(all, want, token)
 	}
 	var replies []scriptedReply
 	for _, r := range in.list("replies") {
