@@ -318,9 +318,13 @@ func (c *Client) buildHeader(contentType string, call map[string]string) http.He
 }
 
 // attemptHeader is the header for one attempt: a fresh signature in signed mode (AUTH-3).
-// In raw mode it is the shared, read-only prepared header.
+// In raw mode over the client's own transport it is the shared, read-only prepared header; a
+// caller's http.Client may hold a RoundTripper that edits headers, so it gets a copy.
 func (c *Client) attemptHeader(p *prepared) http.Header {
 	h := p.header
+	if c.owned == nil && !c.cfg.signature {
+		h = h.Clone()
+	}
 	if c.cfg.signature {
 		h = h.Clone()
 		s := sign(c.token, p.body, p.contentType, c.now(), p.path)
