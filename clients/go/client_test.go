@@ -393,3 +393,48 @@ func TestCallerHeaderMapsAreNotModified(t *testing.T) {
 		t.Fatalf("caller map changed: %v", h)
 	}
 }
+
+func TestWithHTTPClientIsUsedAndLeftOpen(t *testing.T) {
+	var seen atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer srv.Close()
+	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		seen.Add(1)
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+	c := newTestClient(t, srv.URL, WithHTTPClient(hc))
+	if out, err := c.Predict(context.Background(), nil); err != nil || string(out) != "ok" || seen.Load() != 1 {
+		t.Fatalf("%q %v seen=%d", out, err, seen.Load())
+	}
+	c.Close()
+	if resp, err := hc.Get(srv.URL); err != nil {
+		t.Fatalf("the caller's client was closed: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestPredictManyCancelledContext(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	c := newTestClient(t, srv.URL)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	res := c.PredictMany(ctx, make([][]byte, 20), 2)
+	for i, r := range res {
+		if !errors.Is(r.Err, context.Canceled) || errors.Is(r.Err, ErrEAS) {
+			t.Fatalf("result %d: %v, want the context's error", i, r.Err)
+		}
+	}
+}
