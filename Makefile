@@ -25,13 +25,14 @@ lint: $(STAMP) ## ruff + mypy --strict
 test-py: $(STAMP) ## the Python test suite, with a coverage floor on the sans-IO core
 	$(PY) -m pytest -q --cov=eas_client._core --cov-report=term:skip-covered --cov-fail-under=95
 
-test: lint test-py checkgenerate test-protobuf-range bench-quick ## every test in every language (what CI runs)
+test: lint test-py checkgenerate test-protobuf-range bench-quick test-go ## every test in every language (what CI runs)
 
 soak: $(STAMP) ## fault soak with 10,000 calls per client (make test runs 2,000)
 	SOAK_CALLS=10000 $(PY) -m pytest -q -s tests/soak
 
 demo: $(STAMP) ## local runtime + quickstart processor + calls from the clients
 	$(PY) examples/demo.py
+	$(MAKE) --no-print-directory demo-go
 
 bench: $(STAMP) ## side-by-side benchmarks -> benchmarks/results/latest.md
 	$(PY) -m benchmarks
@@ -44,11 +45,16 @@ include mk/java.mk
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-generate: $(STAMP) ## regenerate protobuf code from spec/proto with the pinned generator
+generate: $(STAMP) ## regenerate protobuf code, spec schemas and payload vectors (deterministic)
 	$(PY) scripts/generate_protos.py
+	$(PY) scripts/make_schemas.py
+	$(PY) -m tests.payloads.make_vectors
 
-checkgenerate: $(STAMP) ## fail if the checked-in generated code differs from a fresh generation
+checkgenerate: $(STAMP) ## fail if any checked-in generated file differs from a fresh generation
 	$(PY) scripts/generate_protos.py --check
+	$(PY) scripts/make_schemas.py --check
+	$(PY) -m tests.payloads.make_vectors --check
 
 test-protobuf-range: $(STAMP) ## payload tests at the lowest and the newest supported protobuf
 	bash scripts/test_protobuf_range.sh
+include mk/go.mk

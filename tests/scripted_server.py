@@ -22,6 +22,8 @@ class Reply:
     body: bytes = b""
     delay_ms: int = 0
     reset: bool = False
+    echo: bool = False  # answer with the request's own body
+    when: bytes | None = None  # answer only a request with exactly this body
 
 
 @dataclass
@@ -33,11 +35,13 @@ class Seen:
     body: bytes
     peer: int = 0
     seq: int = field(default_factory=lambda: next(_SEQUENCE))  # global arrival order across servers
+    version: str = "HTTP/1.1"
 
 
 class ScriptedServer:
     """``with ScriptedServer([Reply(503), Reply(200, body=b"ok")]) as srv: …``; ``srv.seen`` lists
-    the requests. When the script runs out, ``default`` answers (200 ``ok`` unless given)."""
+    the requests. Each request takes the first unused reply whose ``when`` is unset or equals its
+    body; when none is left, ``default`` answers (200 ``ok`` unless given)."""
 
     def __init__(self, replies: list[Reply] | None = None, default: Reply | None = None) -> None:
         self.replies = list(replies or [])
@@ -62,7 +66,10 @@ class ScriptedServer:
             self.seen.append(seen)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
-            return self.replies.pop(0) if self.replies else self.default
+            for i, reply in enumerate(self.replies):
+                if reply.when is None or reply.when == seen.body:
+                    return self.replies.pop(i)
+            return self.default
 
     def done(self) -> None:
         with self._lock:
@@ -90,7 +97,10 @@ def _make_handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             path, _, query = self.path.partition("?")
             headers = {k.lower(): v for k, v in self.headers.items()}
-            reply = server.next_reply(Seen(self.command, path, query, headers, body, self.client_address[1]))
+            seen = Seen(
+                self.command, path, query, headers, body, self.client_address[1], version=self.request_version
+            )
+            reply = server.next_reply(seen)
             try:
                 if reply.delay_ms:
                     time.sleep(reply.delay_ms / 1000)  # the scripted slowness itself, not a sync
@@ -103,9 +113,10 @@ def _make_handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(reply.body)))
+                out = body if reply.echo else reply.body
+                self.send_header("Content-Length", str(len(out)))
                 self.end_headers()
-                self.wfile.write(reply.body)
+                self.wfile.write(out)
             except OSError:
                 self.close_connection = True
             finally:

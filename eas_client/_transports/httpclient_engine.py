@@ -9,10 +9,12 @@ machine. Proxies are not supported here: pass ``http_client=httpx.Client(proxy=.
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import select
 import socket
 import ssl
+import zlib
 from urllib.parse import urlsplit
 
 from .._core.errors import ConnectError, ReadError, ReadTimeoutError, TransportError
@@ -58,6 +60,9 @@ class HTTPClientTransport:
             conn.close()
         else:
             self._checkin(origin, conn)
+        encoding = resp.msg.get("Content-Encoding")
+        if encoding is not None and encoding.strip().lower() == "gzip":  # HTTP-3, as the other engines do
+            data = _gunzip(data, url)
         return RawResponse(resp.status, resp.msg, data)  # type: ignore[arg-type]  # HTTPMessage: case-insensitive get
 
     def _checkout(self, origin: str, connect_timeout: float) -> http.client.HTTPConnection:
@@ -127,6 +132,13 @@ def _map_error(exc: BaseException, url: str) -> TransportError:
     if isinstance(exc, (http.client.HTTPException, OSError)):
         return ReadError(f"connection to {url} broke before a full response: {_reason(exc)}")
     return TransportError(f"request to {url} failed: {type(exc).__name__}: {exc}")
+
+
+def _gunzip(data: bytes, url: str) -> bytes:
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ReadError(f"response from {url} says gzip but does not decompress: {exc}") from None
 
 
 def _reason(exc: BaseException) -> str:
