@@ -40,8 +40,6 @@ bench: $(STAMP) ## side-by-side benchmarks -> benchmarks/results/latest.md
 bench-quick: $(STAMP) ## a < 2 minute smoke run of the benchmarks (no thresholds)
 	$(PY) -m benchmarks --quick
 
-include mk/java.mk
-
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
@@ -58,3 +56,4 @@ checkgenerate: $(STAMP) ## fail if any checked-in generated file differs from a 
 test-protobuf-range: $(STAMP) ## payload tests at the lowest and the newest supported protobuf
 	bash scripts/test_protobuf_range.sh
 include mk/go.mk
+include mk/java.mk
