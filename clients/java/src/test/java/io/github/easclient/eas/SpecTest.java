@@ -7,16 +7,15 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.PathMatcher;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
@@ -60,8 +59,8 @@ class SpecTest {
   @TestFactory
   @org.junit.jupiter.api.DisplayName("spec")
   Stream<DynamicTest> spec() throws IOException {
-    List<PathMatcher> knownFailing = globs("known-failing/java.txt");
-    Map<String, String> notApplicable = reasons("not-applicable/java.txt");
+    Map<Pattern, String> knownFailing = listed("known-failing/java.txt", false);
+    Map<Pattern, String> notApplicable = listed("not-applicable/java.txt", true);
     List<DynamicTest> tests = new ArrayList<>();
     for (String dir : List.of("vectors", "scenarios")) {
       List<Path> files;
@@ -99,14 +98,14 @@ class SpecTest {
     return tests.stream();
   }
 
-  private static Executable wrap(SpecCase sc, Consumer<SpecCase> handler, List<PathMatcher> knownFailing,
-      Map<String, String> notApplicable) {
+  private static Executable wrap(SpecCase sc, Consumer<SpecCase> handler, Map<Pattern, String> knownFailing,
+      Map<Pattern, String> notApplicable) {
     return () -> {
-      String na = notApplicable.get(sc.id());
+      String na = match(notApplicable, sc.id());
       if (na != null) {
         throw new TestAbortedException("not applicable to Java: " + na);
       }
-      boolean listed = knownFailing.stream().anyMatch(m -> m.matches(Paths.get(sc.id())));
+      boolean listed = match(knownFailing, sc.id()) != null;
       Throwable failure = null;
       try {
         if (handler == null) {
@@ -135,26 +134,56 @@ class SpecTest {
     };
   }
 
-  /** Glob lines of a list file (blank lines and # comments ignored). */
-  static List<PathMatcher> globs(String rel) throws IOException {
-    List<PathMatcher> out = new ArrayList<>();
+  /**
+   * A list file (§11): per line a case glob (fnmatch style: {@code *} also crosses '/'), then a space and
+   * the reason (required for not-applicable; a leading '#' of the reason is dropped); '#' starts a
+   * comment line.
+   */
+  static Map<Pattern, String> listed(String rel, boolean reasonRequired) throws IOException {
+    Map<Pattern, String> out = new java.util.LinkedHashMap<>();
     for (String line : lines(rel)) {
-      out.add(FileSystems.getDefault().getPathMatcher("glob:" + line.split("\\s+#", 2)[0].trim()));
+      String[] parts = line.split("\\s+", 2);
+      String reason = parts.length > 1 ? parts[1].replaceFirst("^#\\s*", "").trim() : "";
+      if (reasonRequired && reason.isEmpty()) {
+        throw new AssertionError(rel + ": every line needs a reason: " + line);
+      }
+      out.put(fnmatch(parts[0]), reason.isEmpty() ? "listed" : reason);
     }
     return out;
   }
 
-  /** "<case id>  # reason" lines. */
-  static Map<String, String> reasons(String rel) throws IOException {
-    Map<String, String> out = new TreeMap<>();
-    for (String line : lines(rel)) {
-      String[] parts = line.split("\\s+#", 2);
-      if (parts.length < 2 || parts[1].isBlank()) {
-        throw new AssertionError(rel + ": every line needs a reason after '#': " + line);
+  static Pattern fnmatch(String glob) {
+    StringBuilder re = new StringBuilder();
+    for (int k = 0; k < glob.length(); k++) {
+      char ch = glob.charAt(k);
+      if (ch == '*') {
+        re.append(".*");
+      } else if (ch == '?') {
+        re.append('.');
+      } else if (ch == '[') {
+        int close = glob.indexOf(']', k + 1);
+        if (close < 0) {
+          re.append("\\[");
+        } else {
+          String body = glob.substring(k + 1, close);
+          re.append('[').append(body.startsWith("!") ? "^" + Pattern.quote(body.substring(1)) : Pattern.quote(body))
+              .append(']');
+          k = close;
+        }
+      } else {
+        re.append(Pattern.quote(String.valueOf(ch)));
       }
-      out.put(parts[0].trim(), parts[1].trim());
     }
-    return out;
+    return Pattern.compile(re.toString());
+  }
+
+  private static String match(Map<Pattern, String> list, String id) {
+    for (Map.Entry<Pattern, String> e : list.entrySet()) {
+      if (e.getKey().matcher(id).matches()) {
+        return e.getValue();
+      }
+    }
+    return null;
   }
 
   private static List<String> lines(String rel) throws IOException {
