@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: help install test test-py lint demo soak bench bench-quick generate checkgenerate test-protobuf-range clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ lint: $(STAMP) ## ruff + mypy --strict
 test-py: $(STAMP) ## the Python test suite, with a coverage floor on the sans-IO core
 	$(PY) -m pytest -q --cov=eas_client._core --cov-report=term:skip-covered --cov-fail-under=95
 
-test: lint test-py checkgenerate test-protobuf-range bench-quick test-go ## every test in every language (what CI runs)
+test: lint test-py checkgenerate test-protobuf-range bench-quick test-go test-java ## every test in every language (what CI runs)
 
 soak: $(STAMP) ## fault soak with 10,000 calls per client (make test runs 2,000)
 	SOAK_CALLS=10000 $(PY) -m pytest -q -s tests/soak
@@ -33,6 +33,7 @@ soak: $(STAMP) ## fault soak with 10,000 calls per client (make test runs 2,000)
 demo: $(STAMP) ## local runtime + quickstart processor + calls from the clients
 	$(PY) examples/demo.py
 	$(MAKE) --no-print-directory demo-go
+	$(MAKE) --no-print-directory demo-java
 
 bench: $(STAMP) ## side-by-side benchmarks -> benchmarks/results/latest.md
 	$(PY) -m benchmarks
