@@ -35,8 +35,10 @@ demo: $(STAMP) ## local runtime + quickstart processor + calls from the clients
 	$(MAKE) --no-print-directory demo-go
 	$(MAKE) --no-print-directory demo-java
 
-bench: $(STAMP) ## side-by-side benchmarks -> benchmarks/results/latest.md
+bench: $(STAMP) ## side-by-side benchmarks, every language -> benchmarks/results/{latest,go,java}.md
 	$(PY) -m benchmarks
+	$(MAKE) --no-print-directory bench-go
+	$(MAKE) --no-print-directory bench-java
 
 bench-quick: $(STAMP) ## a < 2 minute smoke run of the benchmarks (no thresholds)
 	$(PY) -m benchmarks --quick
