@@ -22,6 +22,9 @@ class Reply:
     body: bytes = b""
     delay_ms: int = 0
     reset: bool = False
+    drip_ms: int = 0  # pause before each body byte
+    close_after: bool = False  # close once answered, without announcing Connection: close
+    omit_length: bool = False  # no Content-Length: the body ends when the connection closes
 
 
 @dataclass
@@ -103,9 +106,12 @@ def _make_handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(reply.body)))
+                if not reply.omit_length:
+                    self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
-                self.wfile.write(reply.body)
+                _write_body(self.wfile, reply)
+                if reply.close_after or reply.omit_length:
+                    self.close_connection = True
             except OSError:
                 self.close_connection = True
             finally:
@@ -120,3 +126,12 @@ def _make_handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 pass
 
     return Handler
+
+
+def _write_body(out: Any, reply: Reply) -> None:
+    if not reply.drip_ms:
+        out.write(reply.body)
+        return
+    for i in range(len(reply.body)):
+        time.sleep(reply.drip_ms / 1000)  # the scripted slowness itself, not a sync
+        out.write(reply.body[i : i + 1])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
+import time
 from typing import Any
 
 import pytest
@@ -49,12 +51,17 @@ def _call(client: Any, call: dict[str, Any]) -> Any:
 
 def _reply(spec: dict[str, Any]) -> Reply:
     body = decode_bytes(spec["body"]) if "body" in spec else b""
+    if "body_repeat" in spec:
+        body = bytes.fromhex(spec["body_repeat"]["byte"]) * spec["body_repeat"]["count"]
     return Reply(
         spec.get("status", 200),
         spec.get("headers", {}),
         body,
         spec.get("delay_ms", 0),
         spec.get("reset", False),
+        spec.get("drip_ms", 0),
+        spec.get("close_after", False),
+        spec.get("omit_length", False),
     )
 
 
@@ -118,6 +125,17 @@ def _discovery_reply(
 
 
 def _check_outcome(client: Any, inp: dict[str, Any], outcome: dict[str, Any]) -> None:
+    for call in inp.get("warmup", []):
+        _call(client, call)
+    started = time.monotonic()
+    try:
+        _check_call(client, inp, outcome)
+    finally:
+        elapsed = time.monotonic() - started
+    assert outcome.get("min_elapsed_s", 0) <= elapsed <= outcome.get("max_elapsed_s", math.inf), elapsed
+
+
+def _check_call(client: Any, inp: dict[str, Any], outcome: dict[str, Any]) -> None:
     token = inp["client"].get("token")
     if "error" in outcome:
         with pytest.raises(getattr(eas_client, outcome["error"])) as info:

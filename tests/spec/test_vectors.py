@@ -209,6 +209,7 @@ def test_defaults(case: dict[str, Any]) -> None:
     assert config.DEFAULT_CONCURRENCY == exp["concurrency"]
     assert config.DEFAULT_DISCOVERY_REFRESH_S == exp["discovery_refresh_s"]
     assert config.DEFAULT_EJECT_S == exp["eject_for_s"]
+    assert config.DEFAULT_MAX_RESPONSE_BYTES == exp["max_response_bytes"]
 
 
 @pytest.mark.parametrize("case", params("vectors", ["discovery_parse"]))
