@@ -112,3 +112,21 @@ def test_server_closing_every_connection_costs_no_call(make_client: ClientFactor
         results = [client.predict(b"x") for _ in range(calls)]
     assert results == [b"ok"] * calls
     assert len(srv.seen) == calls
+
+
+def test_with_options_applies_its_own_cap(make_client: ClientFactory) -> None:
+    with ScriptedServer(default=Reply(200, body=b"z" * 100)) as srv:
+        client = make_client(srv.url(), max_retries=0)
+        inner = getattr(client, "client", client)
+        capped = inner.with_options(max_response_bytes=99)
+        assert capped._transport is not inner._transport
+        assert client.predict(b"x") == b"z" * 100
+        with pytest.raises(ResponseTooLargeError):
+            if hasattr(client, "client"):
+                client._loop.run_until_complete(capped.predict(b"x"))
+            else:
+                capped.predict(b"x")
+        if hasattr(client, "client"):
+            client._loop.run_until_complete(capped.close())
+        else:
+            capped.close()
