@@ -42,11 +42,15 @@ bench-quick: $(STAMP) ## a < 2 minute smoke run of the benchmarks (no thresholds
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-generate: $(STAMP) ## regenerate protobuf code from spec/proto with the pinned generator
+generate: $(STAMP) ## regenerate protobuf code, spec schemas and payload vectors (deterministic)
 	$(PY) scripts/generate_protos.py
+	$(PY) scripts/make_schemas.py
+	$(PY) -m tests.payloads.make_vectors
 
-checkgenerate: $(STAMP) ## fail if the checked-in generated code differs from a fresh generation
+checkgenerate: $(STAMP) ## fail if any checked-in generated file differs from a fresh generation
 	$(PY) scripts/generate_protos.py --check
+	$(PY) scripts/make_schemas.py --check
+	$(PY) -m tests.payloads.make_vectors --check
 
 test-protobuf-range: $(STAMP) ## payload tests at the lowest and the newest supported protobuf
 	bash scripts/test_protobuf_range.sh

@@ -136,7 +136,10 @@ class BaseClient:
         self._pool_size = pool_size
         self._owns_transport = True
         self._headers = base_headers(self._config)
+        # Test hooks (protocol.md TEST-1): the jitter source and the wall clock that dates a signed
+        # attempt and measures an HTTP-date Retry-After. Tests replace them; callers never need to.
         self._rand: Callable[[], float] = random.random
+        self._clock: Callable[[], float] = time.time
 
     def with_options(self: _C, **changes: Any) -> _C:
         """A client with some constructor arguments changed that shares this one's connection pool
@@ -235,7 +238,7 @@ class BaseClient:
     ) -> tuple[tuple[Any, ...], float, float]:
         """The transport ``send`` arguments of the next attempt, its monotonic and wall clocks."""
         mono = time.monotonic()
-        now = time.time()
+        now = self._clock()
         origin = req.origin if route is None else self._route_to(route, mono)
         args = (
             req.method,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -74,7 +76,23 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--service", default=None, help="service name (default: app.json name, else 'default')"
     )
-    serve.add_argument("--token", default=None, help="require this token (raw or EAS-signed)")
+    serve.add_argument(
+        "--token", default=None, help="require this token (raw or EAS-signed); default: EAS_TOKEN"
+    )
+    serve.add_argument(
+        "--token-file",
+        default=None,
+        metavar="PATH",
+        help="read the token from a file (keeps it off the command line)",
+    )
+    serve.add_argument(
+        "--admin-token",
+        default=None,
+        help="token for /_admin/* (default: the service token); or EAS_ADMIN_TOKEN",
+    )
+    serve.add_argument(
+        "--admin-token-file", default=None, metavar="PATH", help="read the admin token from a file"
+    )
     serve.add_argument("--workers", type=int, default=None, help="worker threads (rpc.worker_threads)")
     serve.add_argument("--queue-size", type=int, default=None, help="queue behind the workers; 450 when full")
     serve.add_argument("--keepalive-ms", type=int, default=None, help="per-request timeout; 408 past it")
@@ -82,7 +100,54 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--app-json", default=None, help="EAS service description (name, metadata.rpc.*)")
     serve.add_argument("--model-path", default=None, help="directory returned by get_model_path()")
     serve.add_argument(
-        "--max-date-skew", type=float, default=None, help="reject signed calls this far off (s)"
+        "--max-date-skew",
+        type=_skew,
+        default=None,
+        metavar="SECONDS|off",
+        help="refuse signed calls whose Date is this far off (default 900; 'off' checks only the format)",
+    )
+    serve.add_argument(
+        "--max-body",
+        type=_size,
+        default=None,
+        metavar="BYTES",
+        help="largest request body, e.g. 64M (default); 413 beyond",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=None,
+        help="open connections per port (default 256); 503 beyond",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=_positive_float,
+        default=None,
+        metavar="S",
+        help="time to send a request head (default 10)",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=_positive_float,
+        default=None,
+        metavar="S",
+        help="time to send a request body (default 30)",
+    )
+    serve.add_argument(
+        "--max-header-bytes",
+        type=_size,
+        default=None,
+        metavar="BYTES",
+        help="largest request head (default 64K); 431 beyond",
+    )
+    serve.add_argument(
+        "--shutdown-grace", type=_positive_float, default=None, metavar="S",
+        help="on Ctrl-C, time for calls in flight (default 10); a second Ctrl-C quits at once",
+    )  # fmt: skip
+    serve.add_argument(
+        "--advertise-host",
+        default=None,
+        help="address the discovery API lists (default: --host; 127.0.0.1 for 0.0.0.0)",
     )
     serve.add_argument(
         "--faults",
@@ -115,24 +180,99 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace) -> int:
     from .server.runtime import apply_faults, build_runtime, run_foreground
 
+    token, source = _secret(args.token, args.token_file, "EAS_TOKEN", "--token")
+    admin_token, _ = _secret(args.admin_token, args.admin_token_file, "EAS_ADMIN_TOKEN", "--admin-token")
     runtime = build_runtime(
         args.app,
         app_json=args.app_json,
         host=args.host,
         port=args.port,
         service=args.service,
-        token=args.token,
+        token=token,
+        admin_token=admin_token,
         worker_threads=args.workers,
         queue_size=args.queue_size,
         keepalive_ms=args.keepalive_ms,
         instances=args.instances,
         model_path=args.model_path,
         max_date_skew_s=args.max_date_skew,
+        max_body=args.max_body,
+        max_connections=args.max_connections,
+        header_timeout_s=args.header_timeout,
+        body_timeout_s=args.body_timeout,
+        max_header_bytes=args.max_header_bytes,
+        shutdown_grace_s=args.shutdown_grace,
+        advertise_host=args.advertise_host,
     )
+    if source:
+        print(f"eas serve: calls need the token from {source}", file=sys.stderr, flush=True)
     if args.faults is not None:
         apply_faults([runtime.gateway, *runtime.instances], args.faults)
     run_foreground(runtime)
     return 0
+
+
+def _secret(value: str | None, path: str | None, env: str, flag: str) -> tuple[str | None, str | None]:
+    """A token from its flag, else its file, else the environment (an empty variable means none),
+    and where it came from."""
+    if value is not None and path is not None:
+        raise SystemExit(f"eas serve: pass {flag} or {flag}-file, not both")
+    if value is not None:
+        if not value.strip():
+            raise SystemExit(f"eas serve: {flag} is empty")
+        return value, None
+    if path is not None:
+        try:
+            text = Path(path).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SystemExit(f"eas serve: cannot read {flag}-file {path}: {exc}") from None
+        if not text:
+            raise SystemExit(f"eas serve: {flag}-file {path} is empty")
+        return text, f"{flag}-file {path}"
+    from_env = os.environ.get(env, "").strip()
+    return (from_env, env) if from_env else (None, None)
+
+
+def _size(text: str) -> int:
+    """``1048576``, ``64K``, ``64M``, ``1G`` → bytes."""
+    units = {"K": 1024, "M": 1024**2, "G": 1024**3}
+    raw = text.strip().upper().removesuffix("B")
+    factor = units.get(raw[-1:], 1)
+    try:
+        number = int(raw[:-1] if factor > 1 else raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a size; write e.g. 1048576, 64K, 64M or 1G"
+        ) from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0")
+    return number * factor
+
+
+def _skew(text: str) -> float:
+    if text.strip().lower() == "off":
+        return math.inf
+    return _positive_float(text)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of seconds")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0")
+    return value
 
 
 def _fault_spec(text: str) -> FaultSpec:

@@ -38,6 +38,7 @@ class ClientFactory:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         rand = kwargs.pop("rand", None)
+        clock = kwargs.pop("clock", None)
         if self.engine == "sync-urllib3":
             kwargs["engine"] = "urllib3"
         if self.engine == "sync-httpx":
@@ -58,6 +59,8 @@ class ClientFactory:
             client = EASClient(*args, **kwargs)
         if rand is not None:
             (client.client if self.is_async else client)._rand = rand
+        if clock is not None:
+            (client.client if self.is_async else client)._clock = clock
         self._cleanups.insert(0, client.close)
         return client
 

@@ -22,6 +22,8 @@ class Reply:
     body: bytes = b""
     delay_ms: int = 0
     reset: bool = False
+    echo: bool = False  # answer with the request's own body
+    when: bytes | None = None  # answer only a request with exactly this body
     drip_ms: int = 0  # pause before each body byte
     close_after: bool = False  # close once answered, without announcing Connection: close
     omit_length: bool = False  # no Content-Length: the body ends when the connection closes
@@ -36,11 +38,13 @@ class Seen:
     body: bytes
     peer: int = 0
     seq: int = field(default_factory=lambda: next(_SEQUENCE))  # global arrival order across servers
+    version: str = "HTTP/1.1"
 
 
 class ScriptedServer:
     """``with ScriptedServer([Reply(503), Reply(200, body=b"ok")]) as srv: …``; ``srv.seen`` lists
-    the requests. When the script runs out, ``default`` answers (200 ``ok`` unless given)."""
+    the requests. Each request takes the first unused reply whose ``when`` is unset or equals its
+    body; when none is left, ``default`` answers (200 ``ok`` unless given)."""
 
     def __init__(self, replies: list[Reply] | None = None, default: Reply | None = None) -> None:
         self.replies = list(replies or [])
@@ -65,7 +69,10 @@ class ScriptedServer:
             self.seen.append(seen)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
-            return self.replies.pop(0) if self.replies else self.default
+            for i, reply in enumerate(self.replies):
+                if reply.when is None or reply.when == seen.body:
+                    return self.replies.pop(i)
+            return self.default
 
     def done(self) -> None:
         with self._lock:
@@ -93,7 +100,10 @@ def _make_handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             path, _, query = self.path.partition("?")
             headers = {k.lower(): v for k, v in self.headers.items()}
-            reply = server.next_reply(Seen(self.command, path, query, headers, body, self.client_address[1]))
+            seen = Seen(
+                self.command, path, query, headers, body, self.client_address[1], version=self.request_version
+            )
+            reply = server.next_reply(seen)
             try:
                 if reply.delay_ms:
                     time.sleep(reply.delay_ms / 1000)  # the scripted slowness itself, not a sync
@@ -106,10 +116,11 @@ def _make_handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
+                out = body if reply.echo else reply.body
                 if not reply.omit_length:
-                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.send_header("Content-Length", str(len(out)))
                 self.end_headers()
-                _write_body(self.wfile, reply)
+                _write_body(self.wfile, out, reply.drip_ms)
                 if reply.close_after or reply.omit_length:
                     self.close_connection = True
             except OSError:
@@ -128,10 +139,10 @@ def _make_handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _write_body(out: Any, reply: Reply) -> None:
-    if not reply.drip_ms:
-        out.write(reply.body)
+def _write_body(out: Any, body: bytes, drip_ms: int) -> None:
+    if not drip_ms:
+        out.write(body)
         return
-    for i in range(len(reply.body)):
-        time.sleep(reply.drip_ms / 1000)  # the scripted slowness itself, not a sync
-        out.write(reply.body[i : i + 1])
+    for i in range(len(body)):
+        time.sleep(drip_ms / 1000)  # the scripted slowness itself, not a sync
+        out.write(body[i : i + 1])

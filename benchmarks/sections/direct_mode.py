@@ -130,7 +130,10 @@ def _recovery(gateway_port: int, calls: int) -> dict[str, float]:
             if done == calls // 3 and not killed_at:
                 killed_at.append(time.monotonic())
                 req = urllib.request.Request(
-                    f"http://127.0.0.1:{gateway_port}/_admin/instances/2/stop", data=b"", method="POST"
+                    f"http://127.0.0.1:{gateway_port}/_admin/instances/2/stop",
+                    data=b"",
+                    method="POST",
+                    headers={"Authorization": TOKEN},  # the admin API takes the service token
                 )
                 urllib.request.urlopen(req).read()
 

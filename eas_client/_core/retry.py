@@ -63,15 +63,14 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     time). Anything else, including negative numbers, is ignored (``None``)."""
     if value is None:
         return None
-    text = value.strip()
+    text = value.strip(" \t")
     if not text:
         return None
-    if text[0].isdigit():
-        try:
-            seconds = float(text)
-        except ValueError:
-            return None
+    if _DELAY_SECONDS.fullmatch(text):
+        seconds = float(text)
         return seconds if math.isfinite(seconds) else None
+    if text[0] in "0123456789+-.":  # a number in some other form (1e3, 1_000, +5, .5): ignored
+        return None
     when = parse_http_date(text)
     return None if when is None else max(0.0, when - now)
 
@@ -82,10 +81,15 @@ _MONTHS = {
         ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
     )
 }
+# RETRY-5: ASCII digits with an optional decimal fraction; no sign, exponent, separators or
+# non-ASCII digits (which float() and \d would accept).
+_DELAY_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)
 # The three HTTP-date forms of RFC 9110 §5.6.7; all are GMT by definition.
-_IMF_FIXDATE = re.compile(r"^[A-Za-z]{3}, (\d{2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$")
-_RFC850 = re.compile(r"^[A-Za-z]{6,9}, (\d{2})-([A-Za-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$")
-_ASCTIME = re.compile(r"^[A-Za-z]{3} ([A-Za-z]{3}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4})$")
+_IMF_FIXDATE = re.compile(
+    r"^[A-Za-z]{3}, (\d{2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$", re.ASCII
+)
+_RFC850 = re.compile(r"^[A-Za-z]{6,9}, (\d{2})-([A-Za-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$", re.ASCII)
+_ASCTIME = re.compile(r"^[A-Za-z]{3} ([A-Za-z]{3}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4})$", re.ASCII)
 
 
 def parse_http_date(text: str) -> float | None:

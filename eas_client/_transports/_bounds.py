@@ -13,9 +13,10 @@ import io
 import math
 import socket
 import time
+import zlib
 from typing import Any, Protocol
 
-from .._core.errors import too_large
+from .._core.errors import ReadError, too_large
 
 # Big enough that a large answer is read in few calls, small enough to stop near the cap.
 CHUNK = 256 * 1024
@@ -93,3 +94,64 @@ def read_capped(read: Any, declared: int | None, cap: int | None, url: str) -> b
         if total > cap:
             raise too_large(url, cap)
         parts.append(chunk)
+
+
+class CappedGunzip:
+    """A gzip body decoded as it arrives (HTTP-3), stopped with ResponseTooLargeError as soon as
+    the *decoded* bytes would pass ``cap`` (LIMIT-1). Each decompress call may produce at most what
+    is left under the cap, so a small body that expands to gigabytes never costs more than ``cap``
+    bytes, whatever the size of the chunks fed. Concatenated members decode one after another, as
+    ``gzip.decompress`` does; a body that is not gzip or ends inside a member is a ReadError like
+    any broken response.
+
+    >>> import gzip
+    >>> body = CappedGunzip(5, "http://h")
+    >>> body.feed(gzip.compress(b"hello"))
+    >>> body.result()
+    b'hello'
+    """
+
+    __slots__ = ("_cap", "_decoder", "_parts", "_started", "_total", "_url")
+
+    def __init__(self, cap: int | None, url: str) -> None:
+        self._cap = cap
+        self._url = url
+        self._parts: list[bytes] = []
+        self._total = 0
+        self._started = False
+        self._decoder = zlib.decompressobj(wbits=_GZIP)
+
+    def feed(self, data: bytes) -> None:
+        self._started = self._started or bool(data)
+        cap = self._cap
+        try:
+            while data:
+                out = self._decoder.decompress(data, 0 if cap is None else cap + 1 - self._total)
+                self._total += len(out)
+                if cap is not None and self._total > cap:
+                    raise too_large(self._url, cap)
+                self._parts.append(out)
+                if self._decoder.eof:
+                    data = self._decoder.unused_data
+                    if data:
+                        self._decoder = zlib.decompressobj(wbits=_GZIP)
+                else:
+                    data = self._decoder.unconsumed_tail
+        except zlib.error as exc:
+            raise ReadError(f"response from {self._url} says gzip but does not decompress: {exc}") from None
+
+    def result(self) -> bytes:
+        if self._started and not self._decoder.eof:
+            raise ReadError(f"response from {self._url} says gzip but ends inside the compressed data")
+        return b"".join(self._parts)
+
+
+def read_gunzip_capped(read: Any, cap: int | None, url: str) -> bytes:
+    """The whole gzip body through ``read(n)``, decoded under ``cap`` (see CappedGunzip)."""
+    body = CappedGunzip(cap, url)
+    while chunk := read(CHUNK):
+        body.feed(chunk)
+    return body.result()
+
+
+_GZIP = 16 + zlib.MAX_WBITS  # zlib's wbits for a gzip header and trailer

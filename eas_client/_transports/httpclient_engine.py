@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from .._core.errors import ConnectError, ReadError, ReadTimeoutError, TransportError
 from .._core.flow import RawResponse
-from ._bounds import read_capped, timed_connection_class
+from ._bounds import read_capped, read_gunzip_capped, timed_connection_class
 
 _RESEND = object()
 
@@ -85,7 +85,13 @@ class HTTPClientTransport:
             conn.sock.settimeout(timeout)
             conn.request(method, target, body=body, headers=headers)
             resp = conn.getresponse()
-            data = read_capped(resp.read, resp.length, self._max_bytes, url)
+            encoding = resp.msg.get("Content-Encoding")
+            if encoding is None:
+                data = read_capped(resp.read, resp.length, self._max_bytes, url)
+            elif encoding.strip().lower() == "gzip":  # HTTP-3, capped after decoding (LIMIT-1)
+                data = read_gunzip_capped(resp.read, self._max_bytes, url)
+            else:  # the declared length is the encoded size: only the bytes read are counted
+                data = read_capped(resp.read, None, self._max_bytes, url)
         except Exception as exc:  # every failure becomes one of ours, never a bare traceback
             conn.close()
             if reused and not conn.received and isinstance(exc, _STALE):
@@ -157,7 +163,7 @@ def _dropped(conn: http.client.HTTPConnection) -> bool:
 
 
 def _map_error(exc: BaseException, url: str) -> TransportError:
-    if isinstance(exc, TransportError):  # ResponseTooLargeError from read_capped
+    if isinstance(exc, TransportError):  # ResponseTooLargeError or a bad gzip body from _bounds
         return exc
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return ReadTimeoutError(f"no response from {url} within the timeout")

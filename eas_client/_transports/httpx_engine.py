@@ -16,6 +16,7 @@ from typing import Any
 
 from .._core.errors import ConnectError, ReadError, ReadTimeoutError, TransportError, too_large
 from .._core.flow import RawResponse
+from ._bounds import CappedGunzip
 
 _NEW_CONNECTION = "connection.connect_tcp.started"
 
@@ -99,7 +100,7 @@ class HttpxTransport:
             )
             resp = self._client.send(request, stream=True)
             try:
-                data = _collect(resp.iter_bytes(), resp, self._max_bytes, url, deadline)
+                data = _collect(resp, self._max_bytes, url, deadline)
             finally:
                 resp.close()
         except Exception as exc:
@@ -188,11 +189,25 @@ def _declared(resp: Any, cap: int | None, url: str) -> None:
             raise too_large(url, cap, int(length))
 
 
-def _collect(chunks: Any, resp: Any, cap: int | None, url: str, deadline: float) -> bytes:
+def _gzipped(resp: Any) -> bool:
+    """httpx decodes a whole network chunk at once, so a 64 KiB chunk of a gzip bomb would become
+    some 64 MiB before the cap is checked; gzip bodies are read raw and decoded under the cap."""
+    encoding = resp.headers.get("content-encoding")
+    return encoding is not None and encoding.strip().lower() == "gzip"
+
+
+def _collect(resp: Any, cap: int | None, url: str, deadline: float) -> bytes:
     _declared(resp, cap, url)
+    if _gzipped(resp):
+        body = CappedGunzip(cap, url)
+        for chunk in resp.iter_raw():
+            body.feed(chunk)
+            if time.monotonic() > deadline:
+                raise TimeoutError("the attempt's timeout ran out")
+        return body.result()
     parts = []
     total = 0
-    for chunk in chunks:
+    for chunk in resp.iter_bytes():
         total += len(chunk)
         if cap is not None and total > cap:
             raise too_large(url, cap)
@@ -204,6 +219,11 @@ def _collect(chunks: Any, resp: Any, cap: int | None, url: str, deadline: float)
 
 async def _acollect(resp: Any, cap: int | None, url: str) -> bytes:
     _declared(resp, cap, url)
+    if _gzipped(resp):
+        body = CappedGunzip(cap, url)
+        async for chunk in resp.aiter_raw():
+            body.feed(chunk)
+        return body.result()
     parts = []
     total = 0
     async for chunk in resp.aiter_bytes():

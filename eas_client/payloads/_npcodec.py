@@ -39,7 +39,11 @@ def prepare(
         if arr.dtype.kind not in "biuf":
             raise PayloadError(f"{where}: {arr.dtype} values cannot be sent as {want.name}")
         # One conversion at most: big-endian, strided, Fortran-ordered or other-typed input.
-        wire = np.ascontiguousarray(arr, dtype="<f4" if want == DataType.DT_FLOAT else "<f8")
+        narrowing = want == DataType.DT_FLOAT and arr.dtype.itemsize > 4
+        with np.errstate(over="ignore"):
+            wire = np.ascontiguousarray(arr, dtype="<f4" if want == DataType.DT_FLOAT else "<f8")
+        if narrowing and (np.isinf(wire) & ~np.isinf(arr)).any():  # PAYLOAD-8: refuse, never round to inf
+            raise PayloadError(f"{where}: a value is out of the float32 range")
         return want, dims, wire.reshape(-1).view(np.uint8).data
     if want == DataType.DT_BOOL:
         if arr.dtype.kind != "b":

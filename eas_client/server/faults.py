@@ -7,11 +7,20 @@ connection (TCP RST) before a single response byte (what a crashed or restarted 
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 Verdict = tuple[Literal["status"], int] | tuple[Literal["reset"], int] | tuple[Literal["pass"], int]
+
+
+MAX_LATENCY_MS = 600_000
+
+
+def _is_number(value: object) -> bool:
+    """A finite int or float (not a bool, not NaN or infinity)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True)
@@ -28,11 +37,25 @@ class FaultSpec:
     seed: int | None = None
 
     def __post_init__(self) -> None:
+        # Checked here, not where they are used: a bad value set through the admin API would
+        # otherwise break every later call instead of the one that set it.
         rates = (self.rate_503, self.rate_450, self.rate_429, self.rate_reset, self.rate_close)
+        if not all(_is_number(r) for r in rates):
+            raise ValueError("fault rates must be numbers")
         if any(not 0.0 <= r <= 1.0 for r in rates) or sum(rates) > 1.0:
             raise ValueError("fault rates must be in [0, 1] and add up to at most 1")
-        if self.latency_ms < 0:
-            raise ValueError("latency_ms must be >= 0")
+        if not _is_number(self.latency_ms) or not 0 <= self.latency_ms <= MAX_LATENCY_MS:
+            raise ValueError(
+                f"latency_ms must be a number from 0 to {MAX_LATENCY_MS}, got {self.latency_ms!r}"
+            )
+        if self.retry_after is not None and (
+            not isinstance(self.retry_after, str)
+            or not self.retry_after.isascii()
+            or not self.retry_after.isprintable()
+        ):
+            raise ValueError(f'retry_after must be a string such as "1" or null, got {self.retry_after!r}')
+        if self.seed is not None and (not isinstance(self.seed, int) or isinstance(self.seed, bool)):
+            raise ValueError(f"seed must be an integer or null, got {self.seed!r}")
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> FaultSpec:

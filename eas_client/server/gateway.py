@@ -36,6 +36,15 @@ DISCOVERY_PREFIXES = (
     "/exported/apis/eas.alibaba-inc.k8s.io/v1/upstreams/",
 )
 PREDICT_PREFIX = "/api/predict/"
+CLOSE = [(b"connection", b"close")]
+NO_BODY_STATUSES = (204, 304)
+SMALL_UNREAD_BODY = 64 * 1024
+MAX_ADMIN_BODY = 1024 * 1024
+BAD_MD5 = b"authorization failed: Content-MD5 does not match the body"
+ADMIN_ROUTES = (
+    b"admin endpoints: GET /_admin/stats, POST /_admin/faults, POST /_admin/upstreams, "
+    b"POST /_admin/discovery-failure, POST /_admin/instances/<i>/stop"
+)
 logger = logging.getLogger("eas_client.server")
 
 
@@ -105,19 +114,30 @@ class Instance:
         elif method == "GET" and path.startswith(DISCOVERY_PREFIXES):
             await self._discover(path, send)
         elif path.startswith("/_admin/"):
-            await self._admin(method, path, receive, send)
+            await self._admin(method, path, scope, receive, send)
         else:
             await _reply(send, 405, b"use POST to call the service", "text/plain")
 
     async def _predict(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = await _read_body(receive)
         stats = self.stats
         stats.requests += 1
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        refusal = self._refuse(scope["path"], headers, body)
+        # Everything that can be decided from the head is decided before a body byte is read, so an
+        # unauthenticated or oversized upload costs the server nothing but its head.
+        refusal = self._refuse(scope, headers)
         if refusal is not None:
-            await self._answer(send, refusal)
+            await self._answer(send, refusal, _close_unless_small(headers))
             return
+        body = await _read_body(receive, self.settings.max_body, self.settings.body_timeout_s)
+        if body is None:
+            return  # the client went away mid-body: nobody to answer
+        if isinstance(body, Answer):
+            await self._answer(send, body, CLOSE)
+            return
+        if headers.get("authorization", "").startswith("EAS ") and self.settings.token is not None:
+            if not md5_matches(body, headers.get("content-md5", "")):
+                await self._answer(send, Answer(401, BAD_MD5, "text/plain"))
+                return
         kind, code = self.faults.decide()
         spec = self.faults.spec
         if spec.latency_ms:
@@ -141,37 +161,61 @@ class Instance:
             return
         await self._answer(send, await self._run(body))
 
-    def _refuse(self, path: str, headers: dict[str, str], body: bytes) -> Answer | None:
+    def _refuse(self, scope: Scope, headers: dict[str, str]) -> Answer | None:
+        """401, then 404, then 413: a caller without the token learns nothing about service names."""
         settings = self.settings
+        if settings.token is not None:
+            problem = self._auth_problem(scope, headers)
+            if problem is not None:
+                return Answer(401, f"authorization failed: {problem}".encode(), "text/plain")
+        path: str = scope["path"]
         if path.startswith(PREDICT_PREFIX):
             service = path[len(PREDICT_PREFIX) :].split("/", 1)[0]
             if settings.service is not None and service != settings.service:
                 msg = f"service {service!r} not found; this runtime serves {settings.service!r}"
                 return Answer(404, msg.encode(), "text/plain")
-        if settings.token is not None and not self._authorized(path, headers, body):
-            return Answer(401, b"authorization failed: missing or wrong token", "text/plain")
+        length = _content_length(headers)
+        if length is not None and length > settings.max_body:
+            return Answer(413, _too_large(settings.max_body, length), "text/plain")
         return None
 
-    def _authorized(self, path: str, headers: dict[str, str], body: bytes) -> bool:
+    def _auth_problem(self, scope: Scope, headers: dict[str, str]) -> str | None:
+        """Why the head's credentials fail, or None. A signature is checked here against the
+        Content-MD5 header; that the header describes the body is checked once the body is read."""
         token = self.settings.token
         assert token is not None
         given = headers.get("authorization", "")
         if not given.startswith("EAS "):
-            return hmac.compare_digest(given.encode(), token.encode())
+            if hmac.compare_digest(given.encode(), token.encode()):
+                return None
+            return "missing or wrong token"
         md5, date = headers.get("content-md5", ""), headers.get("date", "")
-        if not md5_matches(body, md5) or not self._date_ok(date):
-            return False
-        return verify_signature(token, given, md5, headers.get("content-type", ""), date, path)
+        date_problem = self._date_problem(date)
+        if date_problem is not None:
+            return date_problem
+        content_type = headers.get("content-type", "")
+        # The path exactly as sent (still %-encoded) and without the query (spec URL-8); the
+        # official Java SDK signs the query too, so that form is accepted as well.
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        path = raw_path.decode("latin-1")
+        candidates = [path]
+        query = scope.get("query_string") or b""
+        if query:
+            candidates.append(f"{path}?{query.decode('latin-1')}")
+        if any(verify_signature(token, given, md5, content_type, date, p) for p in candidates):
+            return None
+        return "signature does not match (signed: POST, Content-MD5, Content-Type, Date, path without query)"
 
-    def _date_ok(self, date: str) -> bool:
-        skew = self.settings.max_date_skew_s
-        if skew is None:  # off by default: official SDKs send local time labelled GMT
-            return True
+    def _date_problem(self, date: str) -> str | None:
         try:
             when = email.utils.parsedate_to_datetime(date).timestamp()
-        except (TypeError, ValueError):
-            return False
-        return abs(time.time() - when) <= skew
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return f"Date header {date[:40]!r} is not an RFC 1123 date"
+        skew = self.settings.max_date_skew_s
+        off = abs(time.time() - when)
+        if off > skew:
+            return f"Date is {off:.0f} s off this server's clock (tolerance {skew:.0f} s, --max-date-skew)"
+        return None
 
     async def _run(self, body: bytes) -> Answer:
         stats = self.stats
@@ -219,24 +263,56 @@ class Instance:
         doc = json.dumps({"endpoints": {"items": items}}).encode()
         await _reply(send, 200, doc, "application/json")
 
-    async def _admin(self, method: str, path: str, receive: Receive, send: Send) -> None:
+    async def _admin(self, method: str, path: str, scope: Scope, receive: Receive, send: Send) -> None:
+        problem = self._admin_problem(scope)
+        if problem is not None:
+            status, text = problem
+            await _reply(send, status, text.encode(), "text/plain", CLOSE)
+            return
         if path == "/_admin/stats" and method == "GET":
             await _reply(send, 200, json.dumps(self.stats.to_json()).encode(), "application/json")
             return
-        if path == "/_admin/faults" and method in ("POST", "PUT"):
+        if method not in ("POST", "PUT"):
+            await _reply(send, 404, ADMIN_ROUTES, "text/plain")
+            return
+        body = await _read_body(receive, MAX_ADMIN_BODY, self.settings.body_timeout_s)
+        if body is None:
+            return
+        if isinstance(body, Answer):
+            await _reply(send, body.status, body.body, body.content_type, CLOSE)
+            return
+        if path == "/_admin/faults":
             try:
-                spec = FaultSpec.from_json(json.loads(await _read_body(receive) or b"{}"))
-            except (ValueError, TypeError) as exc:
+                doc = json.loads(body or b"{}")
+                if not isinstance(doc, dict):
+                    raise ValueError("send a JSON object of fault settings")
+                spec = FaultSpec.from_json(doc)
+            except (ValueError, TypeError, RecursionError) as exc:
                 await _reply(send, 400, f"bad fault settings: {exc}".encode(), "text/plain")
                 return
             self.faults.set(spec)
             await _reply(send, 200, json.dumps(spec.to_json()).encode(), "application/json")
             return
         if self.control is not None and method == "POST":
-            status, reply = self.control(path, await _read_body(receive))
+            status, reply = self.control(path, body)
             await _reply(send, status, reply, "application/json" if status == 200 else "text/plain")
             return
-        await _reply(send, 404, b"admin endpoints: GET /_admin/stats, POST /_admin/faults", "text/plain")
+        await _reply(send, 404, ADMIN_ROUTES, "text/plain")
+
+    def _admin_problem(self, scope: Scope) -> tuple[int, str] | None:
+        settings = self.settings
+        if not settings.admin_enabled:
+            return 403, (
+                f"admin API disabled: this runtime listens on {settings.host} without a token; "
+                "restart it with --admin-token (or --token) to use /_admin/*"
+            )
+        credential = settings.admin_credential
+        if credential is None:
+            return None  # loopback without any token: a development server on one machine
+        given = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+        if hmac.compare_digest(given, credential.encode()):
+            return None
+        return 401, "admin API needs 'Authorization: <admin token>' (the --admin-token, else the --token)"
 
     def close(self) -> None:
         self.workers.shutdown()
@@ -262,23 +338,74 @@ async def _reset_connection(send: Send) -> None:
     await asyncio.sleep(0)
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
+async def _read_body(receive: Receive, limit: int, timeout: float) -> bytes | Answer | None:
+    """The request body, or a 413/408 answer (the connection must then close), or None when the
+    client disconnected. The common one-message body costs no timer."""
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        return None
+    body: bytes = message.get("body", b"")
+    if not message.get("more_body"):
+        return body if len(body) <= limit else Answer(413, _too_large(limit, None), "text/plain")
+    chunks, size = [body], len(body)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
     while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
+        try:
+            message = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0.0))
+        except asyncio.TimeoutError:
+            msg = f"request body not received within {timeout:g} s (--body-timeout)"
+            return Answer(408, msg.encode(), "text/plain")
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return Answer(413, _too_large(limit, None), "text/plain")
+        chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
+
+
+def _content_length(headers: dict[str, str]) -> int | None:
+    value = headers.get("content-length")
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None  # the HTTP parser has refused such a request already
+
+
+def _too_large(limit: int, length: int | None) -> bytes:
+    size = f"of {length} bytes " if length is not None else ""
+    return f"request body {size}is over this runtime's limit of {limit} bytes (--max-body)".encode()
+
+
+def _close_unless_small(headers: dict[str, str]) -> list[tuple[bytes, bytes]] | None:
+    """A refusal leaves the body unread. A small one (most likely in the socket buffer already) is
+    skipped so the connection stays usable; anything bigger or of unknown size closes it."""
+    length = _content_length(headers)
+    if length is None and "transfer-encoding" not in headers:
+        return None  # no body at all
+    if length is not None and length <= SMALL_UNREAD_BODY:
+        return None
+    return CLOSE
 
 
 async def _reply(
     send: Send, status: int, body: bytes, content_type: str, extra: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    headers = [
-        (b"content-type", content_type.encode()),
-        (b"content-length", str(len(body)).encode()),
-        (b"x-request-id", uuid.uuid4().hex.encode()),
-    ]
+    if status in NO_BODY_STATUSES:
+        # No body and no length: a body here would be read as the start of the next response.
+        headers = [(b"x-request-id", uuid.uuid4().hex.encode())]
+        body = b""
+    else:
+        headers = [
+            (b"content-type", content_type.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-request-id", uuid.uuid4().hex.encode()),
+        ]
     if extra:
         headers += extra
     await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import numbers
 import runpy
 import sys
 import threading
@@ -92,19 +93,49 @@ class ProcessorHost:
 
 def to_answer(result: Any) -> Answer:
     """``(body, status)`` or a bare body → an HTTP answer. Bodies: bytes as is, str as UTF-8,
-    dict/list as JSON, numbers and anything else via ``str()``, None as empty."""
-    if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], int):
-        body, status = result
+    dict/list as JSON, numbers via ``str()``, None as empty. Anything else (a set, a generator,
+    a 3-tuple, JSON with NaN, a status outside 200-599) is a 500 that says what came back."""
+    if isinstance(result, tuple):
+        if len(result) != 2 or not _is_int(result[1]):
+            return _bad_return(
+                f"a {len(result)}-tuple {_kinds(result)}; return (body, status) or a bare body"
+            )
+        body, status = result[0], int(result[1])
     else:
         body, status = result, 200
     if status in OK_STATUSES:
         status = 200
-    if not 100 <= status <= 599:
-        return Answer(500, f"processor returned invalid status {status}".encode(), "text/plain")
+    if not 200 <= status <= 599:
+        return _bad_return(f"invalid status {status}")
     if isinstance(body, (bytes, bytearray, memoryview)):
         return Answer(status, bytes(body), "application/octet-stream")
+    if isinstance(body, str):
+        return Answer(status, body.encode("utf-8", "replace"), "text/plain; charset=utf-8")
     if isinstance(body, (dict, list)):
-        return Answer(status, json.dumps(body, ensure_ascii=False).encode(), "application/json")
+        try:
+            text = json.dumps(body, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError, RecursionError) as exc:
+            return _bad_return(f"a {type(body).__name__} that is not valid JSON ({exc})")
+        return Answer(status, text.encode("utf-8", "replace"), "application/json")
     if body is None:
         return Answer(status, b"", "application/octet-stream")
-    return Answer(status, str(body).encode("utf-8"), "text/plain; charset=utf-8")
+    if isinstance(body, numbers.Number):
+        return Answer(status, str(body).encode("utf-8"), "text/plain; charset=utf-8")
+    return _bad_return(f"a body of type {type(body).__name__}")
+
+
+def _bad_return(what: str) -> Answer:
+    message = (
+        f"processor returned {what}; process() must return bytes, str, a dict or list (JSON), "
+        "a number or None, optionally as (body, status)"
+    )
+    return Answer(500, message.encode("utf-8", "replace"), "text/plain")
+
+
+def _is_int(value: Any) -> bool:
+    """An int, or a numpy integer; not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _kinds(items: tuple[Any, ...]) -> str:
+    return "(" + ", ".join(type(v).__name__ for v in items[:4]) + (", …" if len(items) > 4 else "") + ")"

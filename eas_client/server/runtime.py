@@ -7,18 +7,22 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
+import signal
 import socket
+import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import uvicorn
 
 from .allspark import ENV_MODEL_PATH, BaseProcessor, default_properties
+from .connections import ACCEPT_FILTER, IDLE_TIMEOUT_S, connection_budget, guarded_protocol
 from .faults import FaultSpec
-from .gateway import DroppedConnection, Instance
+from .gateway import ADMIN_ROUTES, DroppedConnection, Instance
 from .processor import ProcessorHost, load_processor
 from .settings import RuntimeSettings, load_app_json, resolve
 
@@ -67,6 +71,17 @@ class _Server(uvicorn.Server):
         finally:
             self.stopped.set()
 
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # The Runtime handles Ctrl-C once for all its servers (see Runtime.serve); uvicorn's own
+        # handler would reach only the server that installed it last.
+        yield
+
+    def force(self) -> None:
+        """Stop waiting for calls in flight (a second Ctrl-C)."""
+        self.force_exit = True
+        self.request_exit()
+
 
 class _DropFilter(logging.Filter):
     """Injected connection drops are intended; keep them out of uvicorn's error log."""
@@ -91,11 +106,13 @@ class Runtime:
         self._servers: list[_Server] = []
         self._ready: list[threading.Event] = []
         self._upstreams: list[dict[str, Any]] | None = None
+        self._stopping = False
         count = settings.instances if settings.instances > 1 else 0
         self.gateway = Instance("gateway", self.host, settings, self._discovery)
         self.instances = [Instance(f"instance-{i}", self.host, settings) for i in range(count)]
         self.gateway.control = self._control
         logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
+        logging.getLogger("asyncio").addFilter(ACCEPT_FILTER)
 
     def bind(self) -> None:
         """Open every listening socket (port 0 picks a free one) before serving starts."""
@@ -113,7 +130,13 @@ class Runtime:
         # Servers exist before serving starts, so stop() right after start() always reaches them.
         for app in [self.gateway, *self.instances]:
             config = uvicorn.Config(
-                app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=30
+                app,
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+                timeout_graceful_shutdown=math.ceil(self.settings.shutdown_grace_s),
+                timeout_keep_alive=IDLE_TIMEOUT_S,
+                http=guarded_protocol(self.settings, connection_budget(len(ports))),
             )
             ready = threading.Event()
             self._servers.append(_Server(config, ready))
@@ -130,7 +153,7 @@ class Runtime:
             return None
         if self._upstreams is not None:
             return self._upstreams
-        host = "127.0.0.1" if self.settings.host in ("0.0.0.0", "") else self.settings.host
+        host = self.settings.advertise_host or _reachable(self.settings.host)
         ports = self.ports[1:] or self.ports[:1]
         return [{"ip": host, "port": p, "weight": 100} for p in ports]
 
@@ -150,8 +173,8 @@ class Runtime:
                 self.set_upstreams(_upstream_items(doc))
                 return 200, json.dumps(self._discovery(self.settings.service_label)).encode()
             if path == "/_admin/discovery-failure":
-                status = doc.get("status") if isinstance(doc, dict) else None
-                self.set_discovery_failure(status, str(doc.get("body", "discovery unavailable")).encode())
+                status, text = _discovery_failure(doc)
+                self.set_discovery_failure(status, text.encode())
                 return 200, json.dumps({"status": status}).encode()
             parts = path.split("/")  # "", "_admin", "instances", "<i>", "stop"
             if len(parts) == 5 and parts[2] == "instances" and parts[4] == "stop":
@@ -160,11 +183,17 @@ class Runtime:
                     raise IndexError(f"instance {index} does not exist ({len(self.instances)} instances)")
                 self.stop(index)
                 return 200, json.dumps({"stopped": index}).encode()
-        except (ValueError, TypeError, AttributeError, IndexError) as exc:
+        except (ValueError, TypeError, AttributeError, IndexError, KeyError, RecursionError) as exc:
             return 400, f"bad admin request: {exc}".encode()
-        return 404, ADMIN_HELP
+        return 404, ADMIN_ROUTES
 
-    async def serve(self) -> None:
+    async def serve(self, handle_signals: bool = False) -> None:
+        """Serve until stop(). With ``handle_signals`` (the foreground, main thread), Ctrl-C or
+        SIGTERM stops serving: calls in flight get ``shutdown_grace_s``; a second Ctrl-C quits now."""
+        if handle_signals:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, self._on_signal)
         try:
             self.host.initialize()
             pairs = zip(self._servers, self._sockets, strict=True)
@@ -175,6 +204,21 @@ class Runtime:
                 app.close()
             for sock in self._sockets:
                 sock.close()
+
+    def _on_signal(self) -> None:
+        if self._stopping:
+            print("eas serve: quitting without waiting for calls in flight", file=sys.stderr, flush=True)
+            for server in self._servers:
+                server.force()
+            return
+        self._stopping = True
+        grace = self.settings.shutdown_grace_s
+        print(
+            f"eas serve: shutting down; calls in flight get {grace:g} s (Ctrl-C again to quit now)",
+            file=sys.stderr,
+            flush=True,
+        )
+        self.stop()
 
     def wait_ready(self, timeout: float) -> bool:
         return all(event.wait(timeout) for event in self._ready)
@@ -190,19 +234,40 @@ class Runtime:
             server.request_exit()
 
 
-ADMIN_HELP = (
-    b"admin endpoints: GET /_admin/stats, POST /_admin/faults, POST /_admin/upstreams, "
-    b"POST /_admin/discovery-failure, POST /_admin/instances/<i>/stop"
-)
-
-
 def _upstream_items(doc: Any) -> list[dict[str, Any]] | None:
     """``null`` (back to the real instances) or a list of ``{"ip", "port", "weight"}``."""
     if doc is None:
         return None
     if not isinstance(doc, list) or not all(isinstance(item, dict) for item in doc):
         raise ValueError('send a JSON list of {"ip", "port", "weight"} objects, or null')
-    return [{"ip": str(i["ip"]), "port": int(i["port"]), "weight": int(i.get("weight", 100))} for i in doc]
+    return [_upstream_item(item) for item in doc]
+
+
+def _upstream_item(item: dict[str, Any]) -> dict[str, Any]:
+    ip, port, weight = item.get("ip"), item.get("port"), item.get("weight", 100)
+    if not isinstance(ip, str) or not ip or any(c.isspace() or not c.isprintable() for c in ip):
+        raise ValueError(f"upstream ip must be a non-empty string without spaces, got {ip!r}")
+    if not _is_int(port) or not 1 <= port <= 65535:
+        raise ValueError(f"upstream port must be an integer 1-65535, got {port!r}")
+    if not _is_int(weight) or not 0 <= weight <= 1_000_000:
+        raise ValueError(f"upstream weight must be an integer 0-1000000, got {weight!r}")
+    return {"ip": ip, "port": port, "weight": weight}
+
+
+def _discovery_failure(doc: Any) -> tuple[int | None, str]:
+    """``{"status": 503, "body": "…"}`` → (status, body); ``{}`` or ``{"status": null}`` heals."""
+    if not isinstance(doc, dict):
+        raise ValueError('send a JSON object such as {"status": 503, "body": "…"}, or {} to heal')
+    status, body = doc.get("status"), doc.get("body", "discovery unavailable")
+    if status is not None and (not _is_int(status) or not 200 <= status <= 599):
+        raise ValueError(f"status must be an integer 200-599 or null, got {status!r}")
+    if not isinstance(body, str):
+        raise ValueError(f"body must be a string, got {type(body).__name__}")
+    return status, body
+
+
+def _is_int(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def build_runtime(
@@ -252,10 +317,43 @@ def run_foreground(runtime: Runtime) -> None:
     print(f"Service start successfully: {url}", flush=True)
     for i, port in enumerate(runtime.ports[1:]):
         print(f"  instance {i}: http://{settings.host}:{port}", flush=True)
+    for line in exposure(settings):
+        print(line, file=sys.stderr, flush=True)
     try:
-        asyncio.run(runtime.serve())
+        asyncio.run(runtime.serve(handle_signals=True))
     except KeyboardInterrupt:
         pass
+
+
+def exposure(settings: RuntimeSettings) -> list[str]:
+    """What the runtime exposes and to whom, printed at start-up when it is more than this machine
+    or more than the service itself."""
+    lines = []
+    if not settings.loopback:
+        where = f"{settings.host}:{settings.port}"
+        lines.append(f"warning: listening on {where}, reachable from other machines. Exposed there:")
+        calls = "token required" if settings.token else "NO TOKEN: anyone who reaches the port can call it"
+        lines.append(f"  POST /api/predict/{settings.service_label} ({calls})")
+        lines.append("  GET /health and the discovery API (no token, as on EAS)")
+        if settings.admin_enabled:
+            which = "--admin-token" if settings.admin_token else "--token"
+            lines.append(f"  /_admin/* (faults, upstreams, stopping instances; needs the {which})")
+        else:
+            lines.append("  /_admin/* is DISABLED: pass --admin-token (or --token) to enable it")
+        lines.append(
+            "  This is a development server: no TLS, no rate limits; keep it off untrusted networks."
+        )
+    elif settings.admin_credential is None:
+        lines.append(
+            "note: no token: the service and /_admin/* (faults, upstreams, stopping instances) "
+            "are open to every process on this machine"
+        )
+    return lines
+
+
+def _reachable(host: str) -> str:
+    """The address discovery lists when none is advertised: a wildcard bind is not an address."""
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
 
 
 def apply_faults(instances: list[Instance], spec: FaultSpec) -> None:

@@ -4,6 +4,7 @@ processor's constructor and the EAS defaults."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -18,6 +19,21 @@ DEFAULT_WORKER_THREADS = 5
 DEFAULT_QUEUE_SIZE = 64
 DEFAULT_KEEPALIVE_MS = 5000
 DEFAULT_PORT = 8080
+# Signed calls whose Date is further off than this are refused (EAS documents no tolerance; 15 minutes
+# is the common one for HMAC-signed HTTP APIs and leaves room for clocks that drift).
+DEFAULT_MAX_DATE_SKEW_S = 900.0
+# Bodies above this are refused with 413 before they are read: room for real tensor batches, while
+# a stray or hostile upload cannot take the process's memory.
+DEFAULT_MAX_BODY = 64 * 1024 * 1024
+# Per port. Each connection costs a file descriptor; the limit keeps the process away from its fd
+# limit (usually 1024), where accept() fails and even real calls time out.
+DEFAULT_MAX_CONNECTIONS = 256
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+DEFAULT_BODY_TIMEOUT_S = 30.0
+DEFAULT_MAX_HEADER_BYTES = 64 * 1024
+# On stop (Ctrl-C), calls in flight get this long; a process() that hangs past it is abandoned.
+DEFAULT_SHUTDOWN_GRACE_S = 10.0
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 # Shown in URLs when no service name is configured; such a runtime answers any service name,
 # as the EAS local test accepted any path.
 DEFAULT_SERVICE = "default"
@@ -37,15 +53,48 @@ class RuntimeSettings:
     queue_size: int = DEFAULT_QUEUE_SIZE
     keepalive_ms: int = DEFAULT_KEEPALIVE_MS
     instances: int = 1
-    max_date_skew_s: float | None = None
+    max_date_skew_s: float = DEFAULT_MAX_DATE_SKEW_S
     model_path: str | None = None
+    admin_token: str | None = field(default=None, repr=False)
+    max_body: int = DEFAULT_MAX_BODY
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S
+    body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
+    advertise_host: str | None = None
+    shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S
 
     @property
     def service_label(self) -> str:
         return self.service or DEFAULT_SERVICE
 
+    @property
+    def admin_credential(self) -> str | None:
+        """What ``/_admin/*`` requires in ``Authorization``: the admin token, else the service token."""
+        return self.admin_token or self.token
+
+    @property
+    def loopback(self) -> bool:
+        return is_loopback(self.host)
+
+    @property
+    def admin_enabled(self) -> bool:
+        """Off when reachable from other machines without a credential: whoever can change the
+        upstream list can send direct-mode clients, and their tokens, to a server of their choice."""
+        return self.admin_credential is not None or self.loopback
+
     def with_changes(self, **changes: Any) -> RuntimeSettings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def is_loopback(host: str) -> bool:
+    """``127.0.0.1``, ``::1``, ``localhost`` and the rest of 127.0.0.0/8."""
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def load_app_json(path: str | Path) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -47,11 +48,14 @@ class WorkerPool:
             except RuntimeError:  # the loop closed while this job ran
                 pass
 
-    def shutdown(self) -> None:
+    def shutdown(self, timeout: float = 2.0) -> None:
+        """Stop the workers; one still inside a process() call after ``timeout`` is left behind
+        (a daemon thread: it cannot keep the process alive, and it cannot be interrupted)."""
         for _ in self._threads:
             self._jobs.put(_STOP)
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join()
+            thread.join(max(deadline - time.monotonic(), 0.0))
 
 
 def _resolve(

@@ -18,9 +18,12 @@ START_TIMEOUT_S = 30.0
 class LocalRuntime:
     """Serve a processor (file path, BaseProcessor subclass or instance) on 127.0.0.1.
 
-    Keyword arguments are the ``eas serve`` options: ``service``, ``token``, ``worker_threads``,
-    ``queue_size``, ``keepalive_ms``, ``instances``, ``app_json``, ``model_path``,
-    ``max_date_skew_s``, ``port`` (default: a free port). ``faults`` takes a :class:`FaultSpec`.
+    Keyword arguments are the ``eas serve`` options: ``service``, ``token``, ``admin_token``,
+    ``worker_threads``, ``queue_size``, ``keepalive_ms``, ``instances``, ``app_json``, ``model_path``,
+    ``max_date_skew_s``, ``max_body``, ``max_connections``, ``header_timeout_s``, ``body_timeout_s``,
+    ``max_header_bytes``, ``shutdown_grace_s``, ``advertise_host``, ``port`` (default: a free port).
+    ``faults`` takes a :class:`FaultSpec`. The methods below act on the runtime directly; for the
+    HTTP admin API, send ``admin_headers`` (the admin token, else the service token).
 
     Example::
 
@@ -101,6 +104,13 @@ class LocalRuntime:
     @property
     def token(self) -> str | None:
         return self._runtime.settings.token
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        """Headers for ``/_admin/*`` over HTTP, e.g.
+        ``urllib.request.Request(rt.base_url + "/_admin/stats", headers=rt.admin_headers)``."""
+        credential = self._runtime.settings.admin_credential
+        return {} if credential is None else {"Authorization": credential}
 
     @property
     def instance_urls(self) -> list[str]:

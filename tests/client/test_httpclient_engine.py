@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 import socket
 import threading
 
-from eas_client import EASClient
+from eas_client import EASClient, ReadError, RetryPolicy
 
-from ..scripted_server import ScriptedServer
+from ..scripted_server import Reply, ScriptedServer
 
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok"
 
@@ -76,3 +77,20 @@ def test_engine_names_are_checked() -> None:
         EASClient("http://h/api/predict/x", engine="aiohttp")
     with pytest.raises(ConfigError, match="AsyncEASClient has no engine 'urllib3'; use one of aiohttp"):
         AsyncEASClient("http://h/api/predict/x", engine="urllib3")
+
+
+def test_gzip_responses_are_decoded_and_a_corrupt_one_is_a_read_error() -> None:
+    """HTTP-3 on the engine that has no decoder of its own: valid gzip is decoded, broken gzip is a
+    typed ReadError (retried like a reset), never a zlib traceback."""
+    gz = {"Content-Encoding": "GZip"}
+    replies = [Reply(200, gz, gzip.compress(b"hello")), Reply(200, gz, b"not gzip"), Reply(200, gz, b"nope")]
+    policy = RetryPolicy(max_retries=1, backoff_base=0)
+    with ScriptedServer(replies) as srv, EASClient(srv.url(), retry=policy) as client:
+        assert client.predict(b"x") == b"hello"
+        try:
+            client.predict(b"x")
+        except ReadError as exc:
+            assert "gzip" in str(exc) and exc.attempts == 2
+        else:
+            raise AssertionError("a corrupt gzip body must raise ReadError")
+    assert len(srv.seen) == 3

@@ -4,14 +4,18 @@ and a server that drops keep-alive connections costs no failed call."""
 
 from __future__ import annotations
 
+import gzip
 import socket
 import threading
 import time
+import tracemalloc
+import zlib
 from collections.abc import Iterator
 
 import pytest
 
-from eas_client import ConfigError, ReadTimeoutError, ResponseTooLargeError
+from eas_client import ConfigError, ReadError, ReadTimeoutError, ResponseTooLargeError
+from eas_client._transports._bounds import CappedGunzip
 
 from ..conftest import ClientFactory
 from ..scripted_server import Reply, ScriptedServer
@@ -130,3 +134,65 @@ def test_with_options_applies_its_own_cap(make_client: ClientFactory) -> None:
             client._loop.run_until_complete(capped.close())
         else:
             capped.close()
+
+
+@pytest.fixture(scope="module")
+def gzip_bomb() -> bytes:
+    """64 MiB of zeros in about 64 KB of gzip."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = bytes(MIB)
+    return b"".join(packer.compress(zeros) for _ in range(64)) + packer.flush()
+
+
+def test_gzip_bomb_stops_at_the_decoded_cap(make_client: ClientFactory, gzip_bomb: bytes) -> None:
+    # The compressed body is far under the cap, so only counting decoded bytes can catch it; and
+    # they must be counted as they are decoded: one 64 KiB network chunk of this body decodes to
+    # 64 MiB, which an engine decoding a chunk at a time (httpx) would hold before checking.
+    cap = 256 * 1024
+    assert len(gzip_bomb) < cap
+    with ScriptedServer([Reply(200, {"Content-Encoding": "gzip"}, gzip_bomb)]) as srv:
+        client = make_client(srv.url(), max_response_bytes=cap, max_retries=3)
+        tracemalloc.start()
+        try:
+            with pytest.raises(ResponseTooLargeError) as info:
+                client.predict(b"x")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert info.value.limit == cap and info.value.attempts == 1
+    assert peak < 16 * MIB, peak
+    assert len(srv.seen) == 1
+
+
+def test_gzip_body_of_exactly_the_cap_is_decoded(make_client: ClientFactory) -> None:
+    body = bytes(range(256)) * 40
+    gz = {"Content-Encoding": "gzip"}
+    replies = [Reply(200, gz, gzip.compress(body)), Reply(200, gz, gzip.compress(body + b"!"))]
+    with ScriptedServer(replies) as srv:
+        client = make_client(srv.url(), max_response_bytes=len(body), max_retries=0)
+        assert client.predict(b"x") == body
+        with pytest.raises(ResponseTooLargeError):
+            client.predict(b"x")
+
+
+def _gunzip(data: bytes, cap: int | None, step: int) -> bytes:
+    body = CappedGunzip(cap, "http://h/api/predict/x")
+    for i in range(0, len(data), step):
+        body.feed(data[i : i + step])
+    return body.result()
+
+
+@pytest.mark.parametrize("step", [1, 7, 1 << 20])
+def test_capped_gunzip_decodes_like_gzip_decompress(step: int) -> None:
+    members = gzip.compress(b"hello ") + gzip.compress(b"world" * 1000)
+    assert _gunzip(members, None, step) == gzip.decompress(members)
+    assert _gunzip(members, 5006, step) == gzip.decompress(members)
+    with pytest.raises(ResponseTooLargeError):
+        _gunzip(members, 5005, step)
+    assert _gunzip(b"", 10, step) == b""
+
+
+@pytest.mark.parametrize("bad", [b"not gzip", gzip.compress(b"hello")[:-3], gzip.compress(b"a") + b"junk"])
+def test_capped_gunzip_bad_body_is_a_read_error(bad: bytes) -> None:
+    with pytest.raises(ReadError, match="gzip"):
+        _gunzip(bad, 100, 4)

@@ -21,24 +21,30 @@ def load_cases() -> list[dict[str, Any]]:
     return cases
 
 
-def value(v: Any, input_dtype: str) -> Any:
+_PLAIN = (None, "string", "bytes")  # types a Python caller passes as lists, not numpy arrays
+
+
+def value(v: Any, type_: str | None) -> Any:
     if isinstance(v, list):
-        return [value(x, input_dtype) for x in v]
-    if input_dtype == "bytes":
+        return [value(x, type_) for x in v]
+    if type_ == "bytes":
         return base64.b64decode(v)
-    if isinstance(v, str) and input_dtype != "str":
+    if isinstance(v, str) and type_ not in _PLAIN:
         return _SPECIAL[v]
     return v
 
 
-def feed_array(feed: dict[str, Any], use_numpy: bool = True) -> Any:
-    """The Python object a user would pass: a numpy array in the described layout, or a list."""
-    input_dtype = feed["input_dtype"]
-    values = value(feed["values"], input_dtype)
-    if input_dtype in ("list", "bytes", "str") or not use_numpy:
+def feed_array(feed: dict[str, Any], use_numpy: bool = True, layout: str = "c") -> Any:
+    """The Python object a caller would pass: a numpy array (of ``type``; a numpy scalar when the
+    values are one scalar), or a plain list for an untyped feed, strings and bytes. ``layout`` makes
+    the same values in another memory layout (Python-only tests, tests/payloads/test_layouts.py)."""
+    type_ = feed.get("type")
+    values = value(feed["values"], type_)
+    if type_ in _PLAIN or not use_numpy:
         return values
-    layout = feed.get("layout", "c")
-    arr = np.array(values, dtype=input_dtype)
+    arr = np.array(values, dtype=type_)
+    if arr.ndim == 0:
+        return arr[()]
     if layout == "big-endian":
         arr = arr.astype(arr.dtype.newbyteorder(">"))
         assert arr.dtype.byteorder == ">"
@@ -49,10 +55,10 @@ def feed_array(feed: dict[str, Any], use_numpy: bool = True) -> Any:
         assert not arr.flags.c_contiguous
     elif layout == "fortran":
         arr = np.asfortranarray(arr)
-    return arr[()] if layout == "0-d" else arr
+    return arr
 
 
-def build_request(inp: dict[str, Any], use_numpy: bool = True) -> TFRequest | TorchRequest:
+def build_request(inp: dict[str, Any], use_numpy: bool = True, layout: str = "c") -> TFRequest | TorchRequest:
     req: TFRequest | TorchRequest
     if inp["kind"] == "tf_request":
         req = TFRequest(inp.get("signature_name"))
@@ -60,12 +66,13 @@ def build_request(inp: dict[str, Any], use_numpy: bool = True) -> TFRequest | To
         req = TorchRequest(inp.get("debug_level", 0))
     for feed in inp.get("feeds", []):
         key = feed["name"] if "name" in feed else feed["index"]
-        if not use_numpy and feed["input_dtype"] not in ("list", "bytes", "str"):
+        if not use_numpy and feed.get("type") not in _PLAIN:
             # the pure-Python path gets the same values as lists, with the dtype stated
-            dtype = feed.get("dtype") or feed["input_dtype"]
+            dtype = feed.get("dtype") or feed["type"]
         else:
             dtype = feed.get("dtype")
-        req.add_feed(key, feed_array(feed, use_numpy), dtype=dtype, shape=feed.get("shape"))  # type: ignore[arg-type]
+        arr = feed_array(feed, use_numpy, layout)
+        req.add_feed(key, arr, dtype=dtype, shape=feed.get("shape"))  # type: ignore[arg-type]
     for fetch in inp.get("fetches", []):
         req.add_fetch(fetch)  # type: ignore[arg-type]
     return req

@@ -6,6 +6,8 @@ import threading
 import time
 from typing import Any
 
+import numpy
+
 from eas_client.server import BaseProcessor
 
 
@@ -53,6 +55,15 @@ class Shapes(BaseProcessor):
             "bare": "bare value",
             "custom": (b"custom error", 462),
             "bad-status": (b"x", 1234),
+            "informational": (b"x", 101),
+            "numpy-status": (b"np", numpy.int64(201)),
+            "set": ({1, 2}, 200),
+            "triple": (b"x", 200, {"h": "v"}),
+            "generator": ((c for c in b"abc"), 200),
+            "nan": ({"loss": float("nan")}, 200),
+            "object": object(),
+            "no-content": (b"a body that must not be sent", 204),
+            "not-modified": (b"nor this one", 304),
         }
         if kind == "raise":
             raise ValueError("cannot parse input")

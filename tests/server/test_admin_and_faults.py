@@ -20,9 +20,13 @@ from eas_client.testing import LocalRuntime
 
 from .processors import Echo
 
+TOKEN = "admin-tests-token-123456"
 
-def _call(method: str, url: str, body: bytes | None = None) -> tuple[int, bytes]:
-    req = urllib.request.Request(url, data=body, method=method)
+
+def _call(
+    method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
+    req = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return resp.status, resp.read()
@@ -86,45 +90,55 @@ def test_set_faults_takes_a_spec_or_keywords_not_both() -> None:
 
 
 def test_admin_api_changes_the_upstream_list_and_weights() -> None:
-    with LocalRuntime(Echo, service="demo", instances=2) as rt:
+    with LocalRuntime(Echo, service="demo", token=TOKEN, instances=2) as rt:
         url = rt.base_url + "/api/v1/servicediscovery/upstreams/demo"
         items = [{"ip": "127.0.0.1", "port": 1234, "weight": 7}, {"ip": "127.0.0.2", "port": 99}]
-        status, body = _call("POST", rt.base_url + "/_admin/upstreams", json.dumps(items).encode())
+        status, body = _call(
+            "POST", rt.base_url + "/_admin/upstreams", json.dumps(items).encode(), rt.admin_headers
+        )
         expected = [
             {"ip": "127.0.0.1", "port": 1234, "weight": 7},
             {"ip": "127.0.0.2", "port": 99, "weight": 100},
         ]
         assert (status, json.loads(body)) == (200, expected)
         assert json.loads(_call("GET", url)[1]) == {"endpoints": {"items": expected}}
-        assert _call("POST", rt.base_url + "/_admin/upstreams", b'{"ip": 1}')[0] == 400
-        assert _call("POST", rt.base_url + "/_admin/upstreams", b"null")[0] == 200
+        assert _call("POST", rt.base_url + "/_admin/upstreams", b'{"ip": 1}', rt.admin_headers)[0] == 400
+        assert _call("POST", rt.base_url + "/_admin/upstreams", b"null", rt.admin_headers)[0] == 200
         ports = [_port(u) for u in rt.instance_urls]
         real = [{"ip": "127.0.0.1", "port": p, "weight": 100} for p in ports]
         assert json.loads(_call("GET", url)[1]) == {"endpoints": {"items": real}}
 
 
 def test_admin_api_makes_discovery_fail_and_heals_it() -> None:
-    with LocalRuntime(Echo, service="demo", instances=2) as rt:
+    with LocalRuntime(Echo, service="demo", token=TOKEN, instances=2) as rt:
         url = rt.base_url + "/exported/apis/eas.alibaba-inc.k8s.io/v1/upstreams/demo"
         doc = b'{"status": 503, "body": "no upstream"}'
-        assert _call("POST", rt.base_url + "/_admin/discovery-failure", doc) == (200, b'{"status": 503}')
+        assert _call("POST", rt.base_url + "/_admin/discovery-failure", doc, rt.admin_headers) == (
+            200,
+            b'{"status": 503}',
+        )
         assert _call("GET", url) == (503, b"no upstream")
-        assert _call("POST", rt.base_url + "/_admin/discovery-failure", b"{}")[0] == 200
+        assert _call("POST", rt.base_url + "/_admin/discovery-failure", b"{}", rt.admin_headers)[0] == 200
         assert _call("GET", url)[0] == 200
 
 
 def test_admin_api_stops_one_instance_and_the_rest_keep_serving() -> None:
-    with LocalRuntime(Echo, service="demo", instances=3) as rt:
+    with LocalRuntime(Echo, service="demo", token=TOKEN, instances=3) as rt:
         stopped = rt.instance_port(1)
-        assert _call("POST", rt.base_url + "/_admin/instances/1/stop") == (200, b'{"stopped": 1}')
+        assert _call("POST", rt.base_url + "/_admin/instances/1/stop", None, rt.admin_headers) == (
+            200,
+            b'{"stopped": 1}',
+        )
         assert rt.wait_instance_stopped(1)
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", stopped), timeout=1).close()
         for i in (0, 2):
-            assert _call("POST", rt.instance_urls[i] + "/api/predict/demo", b"up") == (200, b"up")
-        assert _call("POST", rt.base_url + "/_admin/instances/3/stop")[0] == 400
-        assert _call("POST", rt.base_url + "/_admin/instances/-1/stop")[0] == 400
-        status, body = _call("POST", rt.base_url + "/_admin/nothing")
+            assert _call(
+                "POST", rt.instance_urls[i] + "/api/predict/demo", b"up", {"Authorization": TOKEN}
+            ) == (200, b"up")
+        assert _call("POST", rt.base_url + "/_admin/instances/3/stop", None, rt.admin_headers)[0] == 400
+        assert _call("POST", rt.base_url + "/_admin/instances/-1/stop", None, rt.admin_headers)[0] == 400
+        status, body = _call("POST", rt.base_url + "/_admin/nothing", None, rt.admin_headers)
         assert status == 404 and b"/_admin/upstreams" in body
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import math
 import threading
+import time
 import urllib.request
 from typing import Any
 
@@ -28,6 +30,10 @@ from ..conftest import ClientFactory
 from .processors import Blocking, Echo, Shapes, Slow
 
 TOKEN = "runtime-token-123456"
+BAD_RETURN = (
+    b"processor returned %s; process() must return bytes, str, a dict or list (JSON), "
+    b"a number or None, optionally as (body, status)"
+)
 
 
 def _post(url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, bytes, dict[str, str]]:
@@ -69,7 +75,24 @@ def test_both_twins_and_every_engine_call_the_runtime(make_client: ClientFactory
         ("none", 200, b"", "application/octet-stream"),
         ("bare", 200, b"bare value", "text/plain; charset=utf-8"),
         ("custom", 462, b"custom error", "application/octet-stream"),
-        ("bad-status", 500, b"processor returned invalid status 1234", "text/plain"),
+        ("bad-status", 500, BAD_RETURN % b"invalid status 1234", "text/plain"),
+        ("numpy-status", 201, b"np", "application/octet-stream"),
+        ("informational", 500, BAD_RETURN % b"invalid status 101", "text/plain"),
+        ("set", 500, BAD_RETURN % b"a body of type set", "text/plain"),
+        (
+            "triple",
+            500,
+            BAD_RETURN % b"a 3-tuple (bytes, int, dict); return (body, status) or a bare body",
+            "text/plain",
+        ),
+        ("generator", 500, BAD_RETURN % b"a body of type generator", "text/plain"),
+        (
+            "nan",
+            500,
+            BAD_RETURN % b"a dict that is not valid JSON (Out of range float values are not JSON compliant)",
+            "text/plain",
+        ),
+        ("object", 500, BAD_RETURN % b"a body of type object", "text/plain"),
         ("raise", 400, b"ValueError: cannot parse input", "text/plain; charset=utf-8"),
     ],
 )
@@ -109,24 +132,42 @@ def test_signed_request_with_a_tampered_body_is_refused() -> None:
 
     with LocalRuntime(Echo, service="demo", token=TOKEN) as rt:
         headers = dict(
-            signature_headers(TOKEN, b"original", "application/octet-stream", "/api/predict/demo", 0)
+            signature_headers(
+                TOKEN, b"original", "application/octet-stream", "/api/predict/demo", time.time()
+            )
         )
         headers["Content-Type"] = "application/octet-stream"
         assert _post(rt.endpoint, b"original", headers)[0] == 200
         assert _post(rt.endpoint, b"tampered", headers)[0] == 401
 
 
-def test_date_skew_check_is_optional() -> None:
+def test_signed_date_is_checked_by_default_with_a_15_minute_tolerance() -> None:
     from eas_client._core.auth import signature_headers
 
-    old = dict(signature_headers(TOKEN, b"x", "application/octet-stream", "/api/predict/demo", 1_000_000_000))
-    old["Content-Type"] = "application/octet-stream"
+    def signed(at: float) -> dict[str, str]:
+        headers = dict(signature_headers(TOKEN, b"x", "application/octet-stream", "/api/predict/demo", at))
+        return {**headers, "Content-Type": "application/octet-stream"}
+
+    now = time.time()
     with LocalRuntime(Echo, service="demo", token=TOKEN) as rt:
-        assert _post(rt.endpoint, b"x", old)[0] == 200  # off by default
+        status, body, _ = _post(rt.endpoint, b"x", signed(1_000_000_000))  # 2001
+        assert status == 401 and b"off this server's clock (tolerance 900 s, --max-date-skew)" in body
+        assert _post(rt.endpoint, b"x", signed(now - 840))[:2] == (200, b"x")  # 14 minutes late
+        assert _post(rt.endpoint, b"x", signed(now + 840))[:2] == (200, b"x")
+        assert _post(rt.endpoint, b"x", signed(now - 960))[0] == 401  # 16 minutes
+        garbage = {**signed(now), "Date": "yesterday-ish"}
+        status, body, _ = _post(rt.endpoint, b"x", garbage)
+        assert (status, body) == (
+            401,
+            b"authorization failed: Date header 'yesterday-ish' is not an RFC 1123 date",
+        )
     with LocalRuntime(Echo, service="demo", token=TOKEN, max_date_skew_s=300) as rt:
-        assert _post(rt.endpoint, b"x", old)[0] == 401
+        assert _post(rt.endpoint, b"x", signed(now - 400))[0] == 401
         with EASClient(rt.endpoint, TOKEN, auth="signature") as client:
             assert client.predict(b"fresh") == b"fresh"
+    with LocalRuntime(Echo, service="demo", token=TOKEN, max_date_skew_s=math.inf) as rt:  # "off"
+        assert _post(rt.endpoint, b"x", signed(1_000_000_000))[0] == 200
+        assert _post(rt.endpoint, b"x", {**signed(now), "Date": "garbage"})[0] == 401
 
 
 def test_paths_health_and_unknown_service() -> None:

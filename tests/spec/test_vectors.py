@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Any
 
@@ -12,7 +13,7 @@ from eas_client._base_client import BaseClient
 from eas_client._core import auth, config, discovery, endpoint, errors, redact, retry
 from eas_client._core.flow import base_headers, prepare
 
-from .corpus import decode_bytes, decode_data, params
+from .corpus import bytes_match, decode_bytes, decode_data, params
 
 EPS = 1e-9
 
@@ -76,7 +77,7 @@ def test_headers(case: dict[str, Any]) -> None:
     for name in exp.get("absent", []):
         assert name not in sent
     if "body" in exp:
-        assert body == decode_bytes(exp["body"])
+        assert bytes_match(body, exp["body"])
 
 
 @pytest.mark.parametrize("case", params("vectors", ["auth_hmac"]))
@@ -207,6 +208,10 @@ def test_defaults(case: dict[str, Any]) -> None:
     assert sorted(policy.retry_statuses) == exp["retry_statuses"]
     assert sorted(policy.retry_errors) == exp["retry_errors"]
     assert config.DEFAULT_CONCURRENCY == exp["concurrency"]
+    for method in (eas_client.EASClient.predict_many, eas_client.AsyncEASClient.predict_many):
+        params = inspect.signature(method).parameters
+        assert params["concurrency"].default == exp["concurrency"]
+        assert params["return_exceptions"].default is exp["return_exceptions"]
     assert config.DEFAULT_DISCOVERY_REFRESH_S == exp["discovery_refresh_s"]
     assert config.DEFAULT_EJECT_S == exp["eject_for_s"]
     assert config.DEFAULT_MAX_RESPONSE_BYTES == exp["max_response_bytes"]
@@ -255,3 +260,13 @@ def test_host_pick(case: dict[str, Any]) -> None:
         assert picks == exp["picks"]
     if "counts" in exp:
         assert counts == exp["counts"]
+
+
+@pytest.mark.parametrize("case", params("vectors", ["error_kinds"]))
+def test_error_kinds(case: dict[str, Any]) -> None:
+    """The hierarchy table of protocol.md §5: each kind is an instance of its parents only."""
+    cls = getattr(eas_client, case["input"]["error"])
+    for parent in case["expect"]["is"]:
+        assert issubclass(cls, getattr(eas_client, parent)), parent
+    for other in case["expect"]["is_not"]:
+        assert not issubclass(cls, getattr(eas_client, other)), other

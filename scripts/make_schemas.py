@@ -1,0 +1,688 @@
+#!/usr/bin/env python3
+"""Write the strict JSON Schemas of spec/schema from the one description below.
+
+    python scripts/make_schemas.py           # rewrite spec/schema/**/*.schema.json
+    python scripts/make_schemas.py --check   # exit 1 if a checked-in schema differs
+
+Every object in every schema is closed (``additionalProperties: false``) so a misspelt key in a
+case file fails validation instead of being ignored by one runner and honoured by another. Each
+vector file has its own schema (``schema/vectors/<stem>.schema.json``); every scenario file shares
+``schema/scenario.schema.json``. The output is sorted and stable: running this twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_DIR = ROOT / "spec" / "schema"
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+Schema = dict[str, Any]
+
+
+def obj(props: dict[str, Schema], required: tuple[str, ...] = (), **extra: Any) -> Schema:
+    """A closed object: only the listed keys, the required ones present."""
+    out: Schema = {"type": "object", "additionalProperties": False, "properties": props}
+    if required:
+        out["required"] = sorted(required)
+    out.update(extra)
+    return out
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/$defs/{name}"}
+
+
+def arr(items: Schema, **extra: Any) -> Schema:
+    return {"type": "array", "items": items, **extra}
+
+
+def string_map(value: Schema | None = None) -> Schema:
+    return {"type": "object", "additionalProperties": value or STR}
+
+
+STR: Schema = {"type": "string"}
+INT: Schema = {"type": "integer"}
+BOOL: Schema = {"type": "boolean"}
+NUM: Schema = {"type": "number"}
+SECONDS: Schema = {"type": "number", "minimum": 0, "description": "seconds"}
+NONNEG: Schema = {"type": "integer", "minimum": 0}
+STATUS: Schema = {"type": "integer", "minimum": 100, "maximum": 599}
+ERROR_KINDS = [
+    "EASError",
+    "ConfigError",
+    "PayloadError",
+    "DiscoveryError",
+    "TransportError",
+    "ConnectError",
+    "ReadError",
+    "ReadTimeoutError",
+    "ResponseTooLargeError",
+    "DeadlineExceededError",
+    "StatusError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ServerTimeoutError",
+    "RateLimitError",
+    "QueueFullError",
+    "ServerError",
+    "InternalServerError",
+    "BadGatewayError",
+    "ServiceUnavailableError",
+    "GatewayTimeoutError",
+]
+ERROR: Schema = {"enum": ERROR_KINDS}
+TRANSPORT_KINDS: Schema = {"enum": ["connect", "reset", "timeout"]}
+AUTH: Schema = {"enum": ["token", "signature"]}
+MAX_RESPONSE_BYTES: Schema = {
+    "type": ["integer", "null"],
+    "minimum": 1,
+    "description": "bytes, counted after content decoding; null: no cap (LIMIT-1)",
+}
+
+BYTES: Schema = {
+    "description": "bytes as exactly one of hex, UTF-8 text, or a JSON value (compared structurally)",
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "maxProperties": 1,
+    "properties": {"hex": {"type": "string", "pattern": "^([0-9a-f]{2})*$"}, "text": STR, "json": {}},
+}
+DATA: Schema = {
+    "description": "a call's data: bytes (hex), text, a JSON value, or one of the inputs of protocol.md §10",
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "maxProperties": 1,
+    "properties": {
+        "hex": {"type": "string", "pattern": "^([0-9a-f]{2})*$"},
+        "text": STR,
+        "json": {},
+        "invalid_text_hex": {"type": "string", "pattern": "^([0-9a-f]{2})*$"},
+        "nonfinite_json": {"enum": ["NaN", "Infinity", "-Infinity"]},
+        "unsupported": {"const": True},
+        "tensor": {"$ref": "#/$defs/tensor_request"},
+    },
+}
+CASE_NAME: Schema = {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}
+RULES: Schema = arr({"type": "string", "pattern": "^[A-Z]+-[0-9]+$"}, minItems=1)
+
+FEED: Schema = obj(
+    {
+        "name": STR,
+        "index": NONNEG,
+        "values": {"description": "nested lists in row-major order, or one scalar (0-d)"},
+        "type": {
+            "description": "element type of the caller's typed array (absent: an untyped list)",
+            "enum": [
+                "float16",
+                "float32",
+                "float64",
+                "int8",
+                "int16",
+                "int32",
+                "int64",
+                "uint8",
+                "uint16",
+                "uint32",
+                "complex64",
+                "bool",
+                "string",
+                "bytes",
+            ],
+        },
+        "dtype": {"type": "string", "pattern": "^DT_[A-Z0-9]+$"},
+        "shape": arr(NONNEG),
+    },
+    ("values",),
+    oneOf=[{"required": ["name"]}, {"required": ["index"]}],
+)
+TENSOR_REQUEST: Schema = obj(
+    {
+        "kind": {"enum": ["tf_request", "torch_request"]},
+        "feeds": arr(FEED),
+        "signature_name": STR,
+        "fetches": arr({"type": ["string", "integer"]}),
+        "debug_level": NONNEG,
+    },
+    ("kind",),
+)
+
+
+def vector_file(case_input: Schema, case_expect: Schema, defs: dict[str, Schema] | None = None) -> Schema:
+    case = obj(
+        {
+            "name": CASE_NAME,
+            "description": {"type": "string", "minLength": 1},
+            "rules": RULES,
+            "comment": STR,
+            "input": case_input,
+            "expect": case_expect,
+        },
+        ("name", "description", "rules", "input", "expect"),
+    )
+    return file_schema(case, defs)
+
+
+def file_schema(case: Schema, defs: dict[str, Schema] | None) -> Schema:
+    out = obj(
+        {"description": {"type": "string", "minLength": 1}, "cases": arr(ref("case"), minItems=1)},
+        ("description", "cases"),
+    )
+    out["$schema"] = DRAFT
+    out["$defs"] = {"case": case, "bytes": BYTES, **(defs or {})}
+    return out
+
+
+def one_of(*variants: Schema) -> Schema:
+    return {"oneOf": list(variants)}
+
+
+POLICY: Schema = obj(
+    {
+        "max_retries": NONNEG,
+        "backoff_base": SECONDS,
+        "backoff_max": SECONDS,
+        "retry_after_cap": SECONDS,
+        "deadline": {"type": ["number", "null"], "minimum": 0, "description": "seconds"},
+        "retry_statuses": arr(STATUS),
+        "retry_errors": arr(TRANSPORT_KINDS),
+    }
+)
+PAIR: Schema = {"type": "array", "prefixItems": [STR, {"type": ["string", "null"]}], "items": False}
+PARAMS: Schema = arr(
+    {"type": "array", "prefixItems": [STR, {"type": ["string", "number", "boolean", "null"]}], "items": False,
+     "minItems": 2}
+)  # fmt: skip
+TENSOR_OUT: Schema = obj(
+    {"dtype": STR, "shape": arr(NONNEG), "values": arr({})}, ("dtype", "shape", "values")
+)
+
+
+def vector_schemas() -> dict[str, Schema]:
+    error_only = obj({"error": ERROR}, ("error",))
+    return {
+        "auth_hmac": vector_file(
+            obj(
+                {"token": STR, "body": ref("bytes"), "content_type": STR, "now": NUM, "path": STR},
+                ("token", "body", "content_type", "now", "path"),
+            ),
+            obj(
+                {"content_md5": STR, "date": STR, "string_to_sign": STR, "authorization": STR},
+                ("content_md5", "date", "string_to_sign", "authorization"),
+            ),
+        ),
+        "backoff": vector_file(
+            obj(
+                {"retry": {"type": "integer", "minimum": 1}, "rand": NUM, "policy": POLICY}, ("retry", "rand")
+            ),
+            obj({"delay": SECONDS}, ("delay",)),
+        ),
+        "defaults": vector_file(
+            obj({}),
+            obj(
+                {
+                    "timeout_s": SECONDS,
+                    "connect_timeout_s": SECONDS,
+                    "max_retries": NONNEG,
+                    "backoff_base_s": SECONDS,
+                    "backoff_max_s": SECONDS,
+                    "retry_after_cap_s": SECONDS,
+                    "deadline_s": {"type": "null"},
+                    "retry_statuses": arr(STATUS),
+                    "retry_errors": arr(TRANSPORT_KINDS),
+                    "concurrency": {"type": "integer", "minimum": 1},
+                    "return_exceptions": BOOL,
+                    "discovery_refresh_s": SECONDS,
+                    "eject_for_s": SECONDS,
+                    "max_response_bytes": {"type": "integer", "minimum": 1, "description": "bytes"},
+                },
+                (
+                    "timeout_s",
+                    "connect_timeout_s",
+                    "max_retries",
+                    "backoff_base_s",
+                    "backoff_max_s",
+                    "retry_after_cap_s",
+                    "deadline_s",
+                    "retry_statuses",
+                    "retry_errors",
+                    "concurrency",
+                    "return_exceptions",
+                    "discovery_refresh_s",
+                    "eject_for_s",
+                    "max_response_bytes",
+                ),
+            ),
+        ),
+        "discovery_parse": vector_file(
+            obj({"body": ref("bytes"), "service": STR}, ("body", "service")),
+            one_of(
+                obj(
+                    {"instances": arr({"type": "array", "prefixItems": [STR, INT, INT], "items": False})},
+                    ("instances",),
+                ),
+                error_only,
+            ),
+        ),  # fmt: skip
+        "endpoint": vector_file(
+            obj(
+                {
+                    "endpoint": {"type": ["string", "null"]},
+                    "service_name": STR,
+                    "path": STR,
+                    "params": PARAMS,
+                },
+                ("endpoint",),
+            ),
+            one_of(
+                obj(
+                    {"url": STR, "sign_path": STR, "service": {"type": ["string", "null"]}},
+                    ("url", "sign_path", "service"),
+                ),
+                error_only,
+            ),
+        ),
+        "error_kinds": vector_file(
+            obj({"error": ERROR}, ("error",)),
+            obj({"is": arr(ERROR, minItems=1), "is_not": arr(ERROR)}, ("is", "is_not")),
+        ),
+        "error_mapping": vector_file(
+            obj(
+                {"status": STATUS, "body": ref("bytes"), "service": STR, "headers": string_map()},
+                ("status",),
+            ),
+            obj(
+                {
+                    "error": ERROR,
+                    "message": STR,
+                    "message_prefix": STR,
+                    "request_id": {"type": ["string", "null"]},
+                    "body_length": NONNEG,
+                },
+                ("error",),
+            ),
+        ),
+        "headers": vector_file(
+            obj(
+                {
+                    "token": {"type": ["string", "null"]},
+                    "auth": {"enum": ["token", "signature"]},
+                    "data": ref("data"),
+                    "client_headers": string_map(),
+                    "headers": string_map(),
+                },
+                ("token", "data"),
+            ),
+            one_of(
+                obj(
+                    {"headers": string_map(), "absent": arr(STR), "body": ref("bytes")},
+                    ("headers",),
+                ),
+                error_only,
+            ),
+            {"data": DATA, "tensor_request": TENSOR_REQUEST},
+        ),
+        "header_checks": vector_file(
+            one_of(
+                obj(
+                    {
+                        "token": {"type": ["string", "null"]},
+                        "client_headers": string_map(),
+                        "headers": string_map(),
+                        "data": ref("data"),
+                    },
+                    ("token", "data"),
+                ),
+                obj({"endpoint": STR, "service_name": STR}, ("endpoint",)),
+            ),
+            one_of(obj({"headers": string_map()}, ("headers",)), obj({"url": STR}, ("url",)), error_only),
+            {"data": DATA, "tensor_request": TENSOR_REQUEST},
+        ),
+        "host_pick": vector_file(
+            obj(
+                {
+                    "eject_for": SECONDS,
+                    "instances": arr({"type": "array", "prefixItems": [STR, INT, NONNEG], "items": False}),
+                    "ops": arr(
+                        one_of(
+                            obj({"pick": obj({"now": NUM, "exclude": STR}, ("now",))}, ("pick",)),
+                            obj({"picks": {"type": "integer", "minimum": 1}, "now": NUM}, ("picks", "now")),
+                            obj({"eject": STR, "now": NUM}, ("eject", "now")),
+                            obj({"succeed": STR}, ("succeed",)),
+                            obj({"update": arr({"type": "array"})}, ("update",)),
+                        )
+                    ),
+                },
+                ("eject_for", "instances", "ops"),
+            ),
+            obj({"picks": arr(STR), "counts": string_map(NONNEG)}, minProperties=1),
+        ),
+        "payloads": vector_file(
+            one_of(
+                TENSOR_REQUEST | {"required": ["kind"]},
+                obj(
+                    {
+                        "kind": {"enum": ["tf_response", "torch_response"]},
+                        "body_hex": BYTES["properties"]["hex"],
+                    },
+                    ("kind", "body_hex"),
+                ),
+            ),
+            one_of(
+                obj(
+                    {"body_hex": BYTES["properties"]["hex"], "message": {"type": "object"}},
+                    ("body_hex", "message"),
+                ),
+                obj({"outputs": string_map(TENSOR_OUT)}, ("outputs",)),
+                error_only,
+            ),
+        ),  # fmt: skip
+        "redaction": vector_file(
+            obj(
+                {
+                    "what": {
+                        "enum": ["client_repr", "status_error", "headers", "config_error", "caller_headers"]
+                    },
+                    "token": STR,
+                    "status": STATUS,
+                    "body": ref("bytes"),
+                    "headers": {"type": ["array", "object"]},
+                },
+                ("what",),
+            ),
+            obj(
+                {
+                    "absent": STR,
+                    "contains": STR,
+                    "error": ERROR,
+                    "headers": arr(PAIR),
+                    "headers_after": string_map(),
+                },
+                minProperties=1,
+            ),
+        ),
+        "redaction_order": vector_file(
+            one_of(
+                obj(
+                    {"token": STR, "status": STATUS, "body": ref("bytes"), "headers": string_map()},
+                    ("token", "status", "body"),
+                ),
+                obj(
+                    {"what": {"const": "client_vars"}, "token": STR, "auth": AUTH},
+                    ("what", "token", "auth"),
+                ),
+            ),
+            obj(
+                {
+                    "absent": arr(STR),
+                    "message_contains": STR,
+                    "body": ref("bytes"),
+                    "headers": string_map(),
+                    "request_id": STR,
+                },
+                ("absent",),
+            ),
+        ),
+        "retry_after": vector_file(
+            obj({"value": {"type": ["string", "null"]}, "now": NUM}, ("value", "now")),
+            obj({"seconds": {"type": ["number", "null"], "minimum": 0}}, ("seconds",)),
+        ),
+        "retry_decision": vector_file(
+            obj(
+                {
+                    "attempts": {"type": "integer", "minimum": 1},
+                    "status": STATUS,
+                    "error": TRANSPORT_KINDS,
+                    "retry_after": STR,
+                    "policy": POLICY,
+                    "elapsed": SECONDS,
+                    "rand": NUM,
+                    "now": NUM,
+                },
+                ("attempts", "elapsed", "rand", "now"),
+                oneOf=[{"required": ["status"]}, {"required": ["error"]}],
+            ),
+            obj(
+                {"action": {"enum": ["return", "retry", "raise"]}, "delay": SECONDS, "deadline_hit": BOOL},
+                ("action",),
+            ),
+        ),
+        "attempt_bounds": vector_file(
+            one_of(
+                obj(
+                    {
+                        "attempts": {"type": "integer", "minimum": 1},
+                        "status": STATUS,
+                        "error": {"enum": [*TRANSPORT_KINDS["enum"], "too_large"]},
+                        "retry_after": STR,
+                        "policy": POLICY,
+                        "elapsed": SECONDS,
+                        "rand": NUM,
+                        "now": NUM,
+                    },
+                    ("attempts", "elapsed", "rand", "now"),
+                    oneOf=[{"required": ["status"]}, {"required": ["error"]}],
+                ),
+                obj(
+                    {
+                        "max_response_bytes": {
+                            "type": ["integer", "number", "boolean", "string", "null"],
+                            "description": "the option as given, valid or not",
+                        }
+                    },
+                    ("max_response_bytes",),
+                ),
+            ),
+            one_of(
+                obj({"action": {"enum": ["return", "retry", "raise"]}, "deadline_hit": BOOL}, ("action",)),
+                obj({"max_response_bytes": MAX_RESPONSE_BYTES}, ("max_response_bytes",)),
+                error_only,
+            ),
+        ),
+    }
+
+
+REPLY_PROPS: dict[str, Schema] = {
+    "status": STATUS,
+    "headers": string_map(),
+    "body": ref("bytes"),
+    "delay_ms": {"type": "integer", "minimum": 0, "maximum": 5000},
+    "reset": BOOL,
+    "echo": {"const": True, "description": "the reply body is the request body"},
+    "when": ref("bytes"),
+    "drip_ms": {"type": "integer", "minimum": 1, "maximum": 1000, "description": "ms before each body byte"},
+    "body_repeat": obj(
+        {
+            "byte": {"type": "string", "pattern": "^[0-9a-f]{2}$"},
+            "count": {"type": "integer", "minimum": 0, "maximum": 16777216},
+        },
+        ("byte", "count"),
+        description="instead of body: count copies of one byte",
+    ),
+    "close_after": {"const": True, "description": "close the connection after this reply, unannounced"},
+    "omit_length": {"const": True, "description": "no Content-Length: the body ends at the close"},
+}
+# Keys that shape how an instance's answer arrives; a discovery reply has no use for them.
+_INSTANCE_ONLY = ("echo", "when", "drip_ms", "body_repeat", "close_after", "omit_length")
+
+
+def scenario_schema() -> Schema:
+    client = obj(
+        {
+            "token": {"type": ["string", "null"]},
+            "service_name": STR,
+            "endpoint_path": STR,
+            "auth": {"enum": ["token", "signature"]},
+            "headers": string_map(),
+            "endpoint_type": {"enum": ["gateway", "direct"]},
+            "timeout": SECONDS,
+            "connect_timeout": SECONDS,
+            "deadline": {"type": ["number", "null"], "minimum": 0, "description": "seconds"},
+            "discovery_refresh": SECONDS,
+            "eject_for": SECONDS,
+            "max_retries": NONNEG,
+            "backoff_base": SECONDS,
+            "backoff_max": SECONDS,
+            "retry_after_cap": SECONDS,
+            "retry_statuses": arr(STATUS),
+            "retry_errors": arr(TRANSPORT_KINDS),
+            "env": obj(
+                {"EAS_ENDPOINT": STR, "EAS_TOKEN": STR, "EAS_SERVICE_NAME": STR},
+                description="environment fallbacks; the runner passes no endpoint when EAS_ENDPOINT is set",
+            ),
+            "rand": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+            "clock": {"type": "number", "description": "fixed wall clock, Unix seconds"},
+            "max_response_bytes": MAX_RESPONSE_BYTES,
+        }
+    )
+    call = obj(
+        {
+            "data": ref("data"),
+            "batch": arr(ref("data"), minItems=1),
+            "concurrency": INT,
+            "return_exceptions": BOOL,
+            "path": STR,
+            "params": PARAMS,
+            "headers": string_map(),
+            "timeout": SECONDS,
+            "max_retries": NONNEG,
+            "repeat": {"type": "integer", "minimum": 1},
+            "pause_ms": {"type": "integer", "minimum": 0, "maximum": 1000},
+            "cancel_after_ms": {"type": "integer", "minimum": 0, "maximum": 1000},
+        },
+        oneOf=[{"required": ["data"]}, {"required": ["batch"]}],
+    )
+    request = obj(
+        {
+            "method": {"enum": ["POST", "GET"]},
+            "path": STR,
+            "query": STR,
+            "headers": string_map({"type": ["string", "null"]}),
+            "body": ref("bytes"),
+            "signature_valid": BOOL,
+        },
+        ("method", "path"),
+    )
+    success = obj({"body": ref("bytes"), "attempts": {"type": "integer", "minimum": 1}}, ("body", "attempts"))
+    failure = obj(
+        {
+            "error": ERROR,
+            "attempts": {"type": "integer", "minimum": 1},
+            "status": STATUS,
+            "last_error": ERROR,
+            "request_id": STR,
+            "service_url": {
+                "type": "string",
+                "description": "{origin} stands for the scripted server's origin",
+            },
+            "message_contains": arr(STR),
+        },
+        ("error",),
+    )
+    cancelled = obj({"cancelled": {"const": True}}, ("cancelled",))
+    results = obj(
+        {"results": arr(one_of(obj({"body": ref("bytes")}, ("body",)), obj({"error": ERROR}, ("error",))))},
+        ("results",),
+    )
+    instance = obj(
+        {"weight": NONNEG, "replies": arr(ref("reply")), "down": {"const": True}},
+        ("weight",),
+    )
+    case = obj(
+        {
+            "name": CASE_NAME,
+            "description": {"type": "string", "minLength": 1},
+            "rules": RULES,
+            "comment": STR,
+            "input": obj(
+                {
+                    "client": client,
+                    "call": call,
+                    "warmup": arr(
+                        obj({"data": ref("data")}, ("data",)),
+                        minItems=1,
+                        description="calls made first, each succeeding, not timed; their requests count",
+                    ),
+                    "replies": arr(ref("reply")),
+                    "instances": arr(instance, minItems=1),
+                    "discovery": arr(ref("discovery_reply")),
+                },
+                ("client", "call"),
+                oneOf=[{"required": ["replies"]}, {"required": ["instances", "discovery"]}],
+            ),
+            "expect": obj(
+                {
+                    "requests": arr(request),
+                    "unordered_requests": {"const": True},
+                    "outcome": one_of(success, failure, results, cancelled),
+                    "max_in_flight": {"type": "integer", "minimum": 1},
+                    "elapsed_ms": obj(
+                        {"min": NONNEG, "max": NONNEG}, ("min", "max"), description="the call's wall time"
+                    ),
+                    "log": obj(
+                        {"lines_with_url": NONNEG, "contains": arr(STR), "absent": arr(STR)},
+                        minProperties=1,
+                    ),
+                    "instance_requests": arr(NONNEG),
+                    "discovery_requests": NONNEG,
+                    "final_instance": NONNEG,
+                },
+                ("outcome",),
+            ),
+        },
+        ("name", "description", "rules", "input", "expect"),
+    )
+    defs = {
+        "data": DATA,
+        "tensor_request": TENSOR_REQUEST,
+        "reply": obj(REPLY_PROPS, **{"not": {"required": ["body", "body_repeat"]}}),
+        "discovery_reply": obj(
+            {
+                **{k: v for k, v in REPLY_PROPS.items() if k not in _INSTANCE_ONLY},
+                "items": arr(NONNEG, description="answer these instances' real addresses"),
+            }
+        ),
+    }
+    return file_schema(case, defs)
+
+
+def all_schemas() -> dict[Path, Schema]:
+    out = {SCHEMA_DIR / "scenario.schema.json": scenario_schema()}
+    for stem, schema in vector_schemas().items():
+        schema["$id"] = f"https://eas-client/spec/schema/vectors/{stem}.schema.json"
+        out[SCHEMA_DIR / "vectors" / f"{stem}.schema.json"] = schema
+    out[SCHEMA_DIR / "scenario.schema.json"]["$id"] = "https://eas-client/spec/schema/scenario.schema.json"
+    return out
+
+
+def render(schema: Schema) -> str:
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare instead of writing")
+    args = parser.parse_args(argv)
+    schemas = all_schemas()
+    stale = [p for p, s in schemas.items() if not p.exists() or p.read_text(encoding="utf-8") != render(s)]
+    if args.check:
+        for path in stale:
+            print(f"{path.relative_to(ROOT)} differs from scripts/make_schemas.py: run make generate")
+        return 1 if stale else 0
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render(schemas[path]), encoding="utf-8")
+    print(f"{len(schemas)} schemas, {len(stale)} rewritten")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
