@@ -25,13 +25,14 @@ lint: $(STAMP) ## ruff + mypy --strict
 test-py: $(STAMP) ## the Python test suite, with a coverage floor on the sans-IO core
 	$(PY) -m pytest -q --cov=eas_client._core --cov-report=term:skip-covered --cov-fail-under=95
 
-test: lint test-py checkgenerate test-protobuf-range bench-quick ## every test in every language (what CI runs)
+test: lint test-py checkgenerate test-protobuf-range bench-quick test-go ## every test in every language (what CI runs)
 
 soak: $(STAMP) ## fault soak with 10,000 calls per client (make test runs 2,000)
 	SOAK_CALLS=10000 $(PY) -m pytest -q -s tests/soak
 
 demo: $(STAMP) ## local runtime + quickstart processor + calls from the clients
 	$(PY) examples/demo.py
+	$(MAKE) --no-print-directory demo-go
 
 bench: $(STAMP) ## side-by-side benchmarks -> benchmarks/results/latest.md
 	$(PY) -m benchmarks
@@ -54,3 +55,4 @@ checkgenerate: $(STAMP) ## fail if any checked-in generated file differs from a 
 
 test-protobuf-range: $(STAMP) ## payload tests at the lowest and the newest supported protobuf
 	bash scripts/test_protobuf_range.sh
+include mk/go.mk

@@ -1,0 +1,545 @@
+package eas
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Version is the client's version, sent in the User-Agent.
+const Version = "0.1.0"
+
+func defaultUserAgent() string {
+	return fmt.Sprintf("eas-client-go/%s (%s; %s/%s)", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// Payload is a request body with its content type (PAYLOAD-1 … 4).
+type Payload struct {
+	data        []byte
+	contentType string
+	err         error
+}
+
+// Bytes sends b as is with application/octet-stream.
+func Bytes(b []byte) Payload { return Payload{data: b, contentType: "application/octet-stream"} }
+
+// Text sends s as UTF-8 with text/plain; invalid UTF-8 is a PayloadError.
+func Text(s string) Payload {
+	if !utf8.ValidString(s) {
+		return Payload{err: payloadError("the text is not valid UTF-8; send it with Bytes if it is binary")}
+	}
+	return Payload{data: []byte(s), contentType: "text/plain; charset=utf-8"}
+}
+
+// JSON sends v as compact JSON with application/json; NaN, infinities and values encoding/json
+// cannot marshal are a PayloadError.
+func JSON(v any) Payload {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return Payload{err: payloadError("cannot send %T as JSON: %v", v, err)}
+	}
+	return Payload{data: bytes.TrimSuffix(buf.Bytes(), []byte("\n")), contentType: "application/json"}
+}
+
+// Request is one call for Do. The zero value sends an empty body to the service path.
+type Request struct {
+	Body       Payload           // Bytes, Text, JSON, or a tensor payload
+	Path       string            // sub-path appended to the service path
+	Params     []Param           // query parameters, after the endpoint's own
+	Header     map[string]string // per-call headers; never modified
+	Timeout    time.Duration     // per-attempt timeout; 0 uses the client's
+	MaxRetries *int              // nil uses the client's
+}
+
+// Response is a successful (2xx) answer.
+type Response struct {
+	Status   int
+	Header   http.Header
+	Body     []byte
+	Attempts int
+}
+
+// Client calls one EAS service. It is safe for concurrent use; Close it when done.
+type Client struct {
+	ep      *endpoint
+	cfg     config
+	token   string
+	http    *http.Client
+	owned   *http.Transport // nil with WithHTTPClient
+	disc    *discoverer
+	created time.Time
+	logger  *slog.Logger
+
+	// octetHeader is the header of a call with a bytes body and no call headers, built once:
+	// the transport never writes to a request's header, so calls share it.
+	octetHeader http.Header
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// NewClient builds a client for endpoint (or EAS_ENDPOINT) with token (or EAS_TOKEN; none
+// when both are empty). Every configuration mistake is returned here as a ConfigError.
+//
+//	c, err := eas.NewClient("http://127.0.0.1:8000", os.Getenv("EAS_TOKEN"), eas.WithServiceName("demo"))
+//	if err != nil { log.Fatal(err) }
+//	defer c.Close()
+//	out, err := c.Predict(ctx, []byte("2 105"))
+func NewClient(endpoint, token string, opts ...Option) (*Client, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	if len(cfg.problems) > 0 {
+		return nil, cfg.problems[0]
+	}
+	if endpoint == "" {
+		endpoint = os.Getenv("EAS_ENDPOINT")
+	}
+	if token == "" {
+		token = os.Getenv("EAS_TOKEN")
+	}
+	if cfg.serviceName == "" {
+		cfg.serviceName = os.Getenv("EAS_SERVICE_NAME")
+	}
+	ep, err := parseEndpoint(endpoint, cfg.serviceName)
+	if err != nil {
+		return nil, err
+	}
+	if token != "" {
+		if err := checkToken(token); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.signature && token == "" {
+		return nil, configError("signed mode needs a token; pass one or set EAS_TOKEN")
+	}
+	if err := checkHeaders(cfg.headers, token != ""); err != nil {
+		return nil, err
+	}
+	if strings.ContainsAny(cfg.userAgent, "\r\n\x00") {
+		return nil, configError("the User-Agent contains CR, LF or NUL")
+	}
+	if cfg.direct && ep.service == "" {
+		return nil, configError("direct mode needs a service; pass WithServiceName or an endpoint with /api/predict/<service>")
+	}
+	if cfg.rand == nil {
+		cfg.rand = rand.Float64
+	}
+	if cfg.clock == nil {
+		cfg.clock = time.Now
+	}
+	c := &Client{ep: ep, cfg: cfg, token: token, created: time.Now(), logger: cfg.logger}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.httpClient != nil {
+		c.http = cfg.httpClient
+	} else {
+		c.owned = newTransport(cfg)
+		c.http = &http.Client{
+			Transport:     c.owned,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	if cfg.direct {
+		c.disc = newDiscoverer(c)
+	}
+	c.octetHeader = c.buildHeader("application/octet-stream", nil)
+	return c, nil
+}
+
+// newTransport is tuned for one service: enough idle connections for a full batch (Go's
+// default of 2 per host would reconnect under PredictMany), HTTP/1.1 keep-alive.
+func newTransport(cfg config) *http.Transport {
+	dialer := &net.Dialer{Timeout: cfg.connectTimeout, KeepAlive: 30 * time.Second}
+	idle := max(64, cfg.concurrency*2)
+	return &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         dialer.DialContext,
+		MaxIdleConns:        idle * 4,
+		MaxIdleConnsPerHost: idle,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: cfg.connectTimeout,
+		TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{},
+	}
+}
+
+// String shows the client without its token.
+func (c *Client) String() string {
+	tok := "none"
+	if c.token != "" {
+		tok = mask
+	}
+	return fmt.Sprintf("eas.Client{url=%s token=%s direct=%t}", c.ep.url(), tok, c.cfg.direct)
+}
+
+// GoString keeps %#v from printing the token.
+func (c *Client) GoString() string { return c.String() }
+
+// URL is the service URL calls go to (the discovery server's origin in direct mode).
+func (c *Client) URL() string { return c.ep.url() }
+
+// Close releases idle connections of the client's own transport; calls after Close fail.
+// It starts no goroutine and leaves none behind.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	if c.owned != nil {
+		c.owned.CloseIdleConnections()
+	}
+	return nil
+}
+
+func (c *Client) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+func (c *Client) now() time.Time { return c.cfg.clock() }
+
+// mono is the time since the client was made, on the monotonic clock.
+func (c *Client) mono() time.Duration { return time.Since(c.created) }
+
+func (c *Client) log(ctx context.Context, msg string, args ...any) {
+	if c.logger.Enabled(ctx, slog.LevelDebug) {
+		c.logger.DebugContext(ctx, msg, args...)
+	}
+}
+
+// Predict sends body as application/octet-stream and returns the answer's body.
+//
+//	out, err := c.Predict(ctx, []byte(`{"x": 1}`))
+func (c *Client) Predict(ctx context.Context, body []byte) ([]byte, error) {
+	resp, err := c.Do(ctx, &Request{Body: Bytes(body)})
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// PredictTF sends a TensorFlow request and decodes the answer.
+func (c *Client) PredictTF(ctx context.Context, req *TFRequest) (*TFResponse, error) {
+	if req == nil {
+		return nil, payloadError("PredictTF needs a request; build one with NewTFRequest")
+	}
+	body, err := req.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.Do(ctx, &Request{Body: Bytes(body)})
+	if err != nil {
+		return nil, err
+	}
+	return DecodeTFResponse(resp.Body)
+}
+
+// PredictTorch sends a PyTorch request and decodes the answer.
+func (c *Client) PredictTorch(ctx context.Context, req *TorchRequest) (*TorchResponse, error) {
+	if req == nil {
+		return nil, payloadError("PredictTorch needs a request; build one with NewTorchRequest")
+	}
+	body, err := req.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.Do(ctx, &Request{Body: Bytes(body)})
+	if err != nil {
+		return nil, err
+	}
+	return DecodeTorchResponse(resp.Body)
+}
+
+// prepared is everything about a call that stays the same across attempts.
+type prepared struct {
+	path, query string
+	body        []byte
+	header      http.Header // without the per-attempt signature
+	contentType string
+}
+
+// prepare validates a call and builds its headers (HDR-1 … 3, AUTH-1).
+func (c *Client) prepare(req *Request) (*prepared, error) {
+	if req.Body.err != nil {
+		return nil, req.Body.err
+	}
+	path, query, err := c.ep.requestTarget(req.Path, req.Params)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkHeaders(req.Header, c.token != ""); err != nil {
+		return nil, err
+	}
+	ct := req.Body.contentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	h := c.octetHeader
+	if len(req.Header) > 0 || ct != "application/octet-stream" {
+		h = c.buildHeader(ct, req.Header)
+	}
+	return &prepared{path: path, query: query, body: req.Body.data, header: h, contentType: h.Get("Content-Type")}, nil
+}
+
+// buildHeader layers the defaults, the client's headers and the call's (HDR-1 … 3, AUTH-1).
+func (c *Client) buildHeader(contentType string, call map[string]string) http.Header {
+	h := http.Header{}
+	h.Set("User-Agent", c.cfg.userAgent)
+	h.Set("Content-Type", contentType)
+	if c.token != "" && !c.cfg.signature {
+		h.Set("Authorization", c.token)
+	}
+	for _, layer := range []map[string]string{c.cfg.headers, call} {
+		for name, value := range layer {
+			h.Set(name, value) // canonical keys: replaces any letter case (HDR-3)
+		}
+	}
+	return h
+}
+
+// attemptHeader is the header for one attempt: a fresh signature in signed mode (AUTH-3).
+// In raw mode over the client's own transport it is the shared, read-only prepared header; a
+// caller's http.Client may hold a RoundTripper that edits headers, so it gets a copy.
+func (c *Client) attemptHeader(p *prepared) http.Header {
+	h := p.header
+	if c.owned == nil && !c.cfg.signature {
+		h = h.Clone()
+	}
+	if c.cfg.signature {
+		h = h.Clone()
+		s := sign(c.token, p.body, p.contentType, c.now(), p.path)
+		h.Set("Content-MD5", s.contentMD5)
+		h.Set("Date", s.date)
+		h.Set("Authorization", s.authorization)
+	}
+	return h
+}
+
+// Do sends one call with retries and returns the 2xx answer or an *Error.
+//
+//	resp, err := c.Do(ctx, &eas.Request{Body: eas.JSON(map[string]any{"x": 1}), Path: "v1/chat"})
+func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
+	if ctx == nil {
+		return nil, configError("Do needs a context; pass context.Background() when there is none")
+	}
+	if req == nil {
+		req = &Request{}
+	}
+	if c.isClosed() {
+		return nil, configError("the client is closed; make a new one")
+	}
+	p, err := c.prepare(req)
+	if err != nil {
+		if e, ok := asError(err); ok {
+			e.Endpoint = c.ep.url()
+		}
+		return nil, err
+	}
+	pol := c.cfg.policy
+	if req.MaxRetries != nil {
+		if *req.MaxRetries < 0 {
+			return nil, configError("MaxRetries %d must be 0 or more", *req.MaxRetries)
+		}
+		pol.maxRetries = *req.MaxRetries
+	}
+	timeout := c.cfg.timeout
+	if req.Timeout > 0 {
+		timeout = req.Timeout
+	}
+	start := time.Now()
+	exclude := ""
+	var last *Error
+	for attempt := 1; ; attempt++ {
+		elapsed := time.Since(start)
+		attemptTimeout := timeout
+		if pol.deadline > 0 {
+			attemptTimeout = min(timeout, pol.deadline-elapsed)
+		}
+		base, key := c.ep.origin(), ""
+		if c.disc != nil {
+			if err := c.disc.ready(ctx); err != nil {
+				if ctxErr := ctx.Err(); ctxErr != nil {
+					return nil, c.contextError(ctxErr, attempt-1, err, last)
+				}
+				if e, ok := asError(err); ok {
+					e.Attempts = attempt - 1
+				}
+				return nil, err
+			}
+			inst, err := c.disc.pick(exclude)
+			if err != nil {
+				return nil, err
+			}
+			base, key = "http://"+inst.hostPort(), inst.key()
+		}
+		url := base + p.path
+		if p.query != "" {
+			url += "?" + p.query
+		}
+		resp, kind, cause := c.attempt(ctx, url, p, attemptTimeout)
+		if ctxErr := ctx.Err(); ctxErr != nil && resp == nil {
+			return nil, c.contextError(ctxErr, attempt, cause, last)
+		}
+		var o outcome
+		if resp != nil {
+			o = outcome{status: resp.Status}
+			if vals, ok := resp.Header["Retry-After"]; ok && len(vals) > 0 {
+				o.retryAfter, o.hasRA = vals[0], true
+			}
+			resp.Attempts = attempt
+		} else {
+			o = outcome{errKind: kind}
+		}
+		if c.disc != nil {
+			c.disc.report(key, kind, resp != nil)
+			exclude = key
+		}
+		var d decision
+		if o.errKind == "" && o.status >= 200 && o.status <= 299 {
+			d = decision{action: actionReturn, reason: "success"} // skips the clock and jitter reads
+		} else {
+			d = pol.decide(o, attempt, time.Since(start), c.cfg.rand(), c.now())
+		}
+		if resp != nil {
+			c.log(ctx, "eas attempt", "url", url, "attempt", attempt, "status", resp.Status, "decision", d.reason)
+		} else {
+			c.log(ctx, "eas attempt", "url", url, "attempt", attempt, "error", string(kind), "decision", d.reason)
+		}
+		if d.action == actionReturn {
+			return resp, nil
+		}
+		if resp != nil {
+			last = statusError(resp.Status, resp.Header, resp.Body, c.ep.service, c.ep.url(), c.token, attempt)
+		} else {
+			last = c.transportError(kind, cause, attempt)
+		}
+		if d.action == actionRaise {
+			if d.deadlineHit {
+				return nil, &Error{Kind: KindDeadlineExceeded, Status: last.Status, RequestID: last.RequestID,
+					Attempts: attempt, Body: last.Body, Endpoint: c.ep.url(), Err: last,
+					Message: fmt.Sprintf("the call's deadline of %v leaves no time for another retry; last error: %s", pol.deadline, last.Message)}
+			}
+			return nil, last
+		}
+		if err := sleep(ctx, d.delay); err != nil {
+			return nil, c.contextError(err, attempt, nil, last)
+		}
+	}
+}
+
+// attempt sends one request; it returns the answer (any status) or a transport failure.
+func (c *Client) attempt(ctx context.Context, url string, p *prepared, timeout time.Duration) (*Response, ErrorKind, error) {
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	hr, err := http.NewRequestWithContext(actx, http.MethodPost, url, bytes.NewReader(p.body))
+	if err != nil {
+		return nil, ErrorConnect, err
+	}
+	hr.Header = c.attemptHeader(p)
+	resp, err := c.http.Do(hr)
+	if err != nil {
+		return nil, classify(err, actx), err
+	}
+	defer resp.Body.Close()
+	var r io.Reader = resp.Body
+	if c.cfg.maxResponseBytes > 0 {
+		r = io.LimitReader(resp.Body, c.cfg.maxResponseBytes+1)
+	}
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return nil, classify(err, actx), err
+	}
+	if c.cfg.maxResponseBytes > 0 && int64(len(body)) > c.cfg.maxResponseBytes {
+		return nil, ErrorReset, fmt.Errorf("the response is larger than %d bytes (WithMaxResponseBytes)", c.cfg.maxResponseBytes)
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, "", nil
+}
+
+// classify maps a transport error to its retry kind (RETRY-2).
+func classify(err error, actx context.Context) ErrorKind {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return ErrorConnect
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return ErrorConnect
+	}
+	if errors.Is(actx.Err(), context.DeadlineExceeded) {
+		return ErrorTimeout
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return ErrorTimeout
+	}
+	return ErrorReset
+}
+
+var transportKinds = map[ErrorKind]Kind{ErrorConnect: KindConnect, ErrorReset: KindRead, ErrorTimeout: KindReadTimeout}
+
+var transportHints = map[ErrorKind]string{
+	ErrorConnect: "cannot connect; check the endpoint, the network and that the service is running",
+	ErrorReset:   "the connection broke before a full answer; retry later",
+	ErrorTimeout: "no full answer within the timeout; raise WithTimeout or retry (the service may still be working)",
+}
+
+func (c *Client) transportError(kind ErrorKind, cause error, attempts int) *Error {
+	detail := ""
+	if cause != nil {
+		detail = " (" + maskToken(cause.Error(), c.token) + ")"
+	}
+	return &Error{Kind: transportKinds[kind], Attempts: attempts, Endpoint: c.ep.url(), Err: cause,
+		Message: fmt.Sprintf("%s %s%s", transportHints[kind], c.ep.url(), detail)}
+}
+
+// contextError reports the caller's context ending the call (RETRY-8): the context's own
+// error, wrapped so errors.Is finds context.Canceled or context.DeadlineExceeded; it is not an
+// *Error because the client did not fail.
+func (c *Client) contextError(ctxErr error, attempts int, cause error, last *Error) error {
+	msg := fmt.Sprintf("eas: the call to %s was stopped by its context after %d attempt(s)", c.ep.url(), attempts)
+	if last != nil {
+		msg += "; last error: " + last.Message
+	}
+	return fmt.Errorf("%s: %w", msg, ctxErr)
+}
+
+// sleep waits d or until ctx ends; it returns at once when ctx's deadline comes first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
+		return context.DeadlineExceeded
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Ptr returns a pointer to v, for optional Request fields: eas.Ptr(0).
+func Ptr[T any](v T) *T { return &v }

@@ -1,0 +1,5 @@
+package eas
+
+import "net"
+
+type netConn = net.Conn

@@ -1,0 +1,215 @@
+package eas
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// DefaultConcurrency is PredictMany's concurrency unless WithConcurrency says otherwise.
+const DefaultConcurrency = 16
+
+// Option configures a Client; invalid values make NewClient return a ConfigError.
+type Option func(*config)
+
+type config struct {
+	serviceName      string
+	timeout          time.Duration
+	connectTimeout   time.Duration
+	policy           policy
+	signature        bool
+	direct           bool
+	headers          map[string]string
+	httpClient       *http.Client
+	userAgent        string
+	logger           *slog.Logger
+	rand             func() float64
+	clock            func() time.Time
+	discoveryRefresh time.Duration
+	ejectFor         time.Duration
+	concurrency      int
+	maxResponseBytes int64
+	problems         []error
+}
+
+func defaultConfig() config {
+	return config{
+		timeout:          30 * time.Second,
+		connectTimeout:   5 * time.Second,
+		policy:           defaultPolicy(),
+		headers:          map[string]string{},
+		userAgent:        defaultUserAgent(),
+		discoveryRefresh: 3 * time.Second,
+		ejectFor:         5 * time.Second,
+		concurrency:      DefaultConcurrency,
+	}
+}
+
+func (c *config) problem(format string, args ...any) {
+	c.problems = append(c.problems, configError(format, args...))
+}
+
+// WithServiceName names the service when the endpoint is a base URL (URL-2).
+func WithServiceName(name string) Option { return func(c *config) { c.serviceName = name } }
+
+// WithTimeout bounds each attempt, from sending to the last byte of the answer (default 30 s).
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.problem("WithTimeout(%v) must be positive", d)
+		}
+		c.timeout = d
+	}
+}
+
+// WithConnectTimeout bounds connection setup (default 5 s).
+func WithConnectTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.problem("WithConnectTimeout(%v) must be positive", d)
+		}
+		c.connectTimeout = d
+	}
+}
+
+// WithMaxRetries sets the retries after the first attempt (default 3; 0 disables retries).
+func WithMaxRetries(n int) Option {
+	return func(c *config) {
+		if n < 0 {
+			c.problem("WithMaxRetries(%d) must be 0 or more", n)
+		}
+		c.policy.maxRetries = n
+	}
+}
+
+// WithDeadline bounds a whole call including retries and waits (default none, RETRY-6).
+func WithDeadline(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.problem("WithDeadline(%v) must be positive", d)
+		}
+		c.policy.deadline = d
+	}
+}
+
+// WithBackoff sets the full-jitter backoff base and ceiling (defaults 100 ms and 5 s).
+func WithBackoff(base, maximum time.Duration) Option {
+	return func(c *config) {
+		if base < 0 || maximum < 0 {
+			c.problem("WithBackoff(%v, %v) must not be negative", base, maximum)
+		}
+		c.policy.backoffBase, c.policy.backoffMax = base, maximum
+	}
+}
+
+// WithRetryAfterCap caps a server's Retry-After wait (default 30 s).
+func WithRetryAfterCap(d time.Duration) Option {
+	return func(c *config) {
+		if d < 0 {
+			c.problem("WithRetryAfterCap(%v) must not be negative", d)
+		}
+		c.policy.retryAfterCap = d
+	}
+}
+
+// WithRetryStatuses replaces the retried statuses (default 408, 429, 450, 502, 503, 504).
+func WithRetryStatuses(statuses ...int) Option {
+	return func(c *config) {
+		c.policy.retryStatuses = map[int]bool{}
+		for _, s := range statuses {
+			if s < 100 || s > 599 || (s >= 200 && s <= 299) {
+				c.problem("WithRetryStatuses: %d is not a retryable HTTP status", s)
+			}
+			c.policy.retryStatuses[s] = true
+		}
+	}
+}
+
+// WithRetryErrors replaces the retried transport error kinds (default connect and reset;
+// add ErrorTimeout only for idempotent services).
+func WithRetryErrors(kinds ...ErrorKind) Option {
+	return func(c *config) {
+		c.policy.retryErrors = map[ErrorKind]bool{}
+		for _, k := range kinds {
+			if k != ErrorConnect && k != ErrorReset && k != ErrorTimeout {
+				c.problem("WithRetryErrors: %q is not one of connect, reset, timeout", k)
+			}
+			c.policy.retryErrors[k] = true
+		}
+	}
+}
+
+// WithSignature switches to signed authentication (AUTH-2): every attempt carries Date,
+// Content-MD5 and an HMAC-SHA1 signature instead of the raw token.
+func WithSignature() Option { return func(c *config) { c.signature = true } }
+
+// WithDirect turns on direct (VPC) mode: the endpoint names the discovery server and calls
+// go straight to the service's instances (DISC-*).
+func WithDirect() Option { return func(c *config) { c.direct = true } }
+
+// WithDiscoveryRefresh sets how old the instance list may get (default 3 s).
+func WithDiscoveryRefresh(d time.Duration) Option {
+	return func(c *config) {
+		if d < 0 {
+			c.problem("WithDiscoveryRefresh(%v) must not be negative", d)
+		}
+		c.discoveryRefresh = d
+	}
+}
+
+// WithEjectFor sets the first cool-off of an instance that failed to connect (default 5 s).
+func WithEjectFor(d time.Duration) Option {
+	return func(c *config) {
+		if d < 0 {
+			c.problem("WithEjectFor(%v) must not be negative", d)
+		}
+		c.ejectFor = d
+	}
+}
+
+// WithHeader adds a header to every request; it replaces a default of the same name.
+func WithHeader(name, value string) Option { return func(c *config) { c.headers[name] = value } }
+
+// WithHTTPClient sends through hc instead of the client's own tuned transport. The client
+// then leaves hc's redirect policy, pool and Close to its owner.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) {
+		if hc == nil {
+			c.problem("WithHTTPClient(nil): pass an *http.Client or leave the option out")
+		}
+		c.httpClient = hc
+	}
+}
+
+// WithUserAgent replaces the User-Agent header.
+func WithUserAgent(ua string) Option { return func(c *config) { c.userAgent = ua } }
+
+// WithLogger logs every attempt at Debug (URL, attempt, status or error kind, decision);
+// the token is never logged.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithConcurrency sets PredictMany's default concurrency (default 16) and sizes the pool.
+func WithConcurrency(n int) Option {
+	return func(c *config) {
+		if n < 1 {
+			c.problem("WithConcurrency(%d) must be at least 1", n)
+		}
+		c.concurrency = n
+	}
+}
+
+// WithMaxResponseBytes limits a response body; a longer answer is a ReadError (default: no limit).
+func WithMaxResponseBytes(n int64) Option {
+	return func(c *config) {
+		if n < 0 {
+			c.problem("WithMaxResponseBytes(%d) must not be negative", n)
+		}
+		c.maxResponseBytes = n
+	}
+}
+
+// WithRandom injects the jitter source, uniform in [0, 1) (for tests: func() float64 { return 0 }).
+func WithRandom(r func() float64) Option { return func(c *config) { c.rand = r } }
+
+// WithClock injects the wall clock used for signed Date headers and Retry-After dates.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }

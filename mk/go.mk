@@ -1,0 +1,22 @@
+# Go client (clients/go) and its example (examples/go). Included from the root Makefile.
+GO ?= go
+GO_FUZZTIME ?= 5s
+GO_FUZZ_TARGETS := FuzzParseEndpoint FuzzParseRetryAfter FuzzParseDiscovery FuzzDecodeResponse
+
+.PHONY: test-go demo-go bench-go
+
+test-go: $(STAMP) ## Go client: gofmt, go vet, go test -race (spec, runtime), short fuzz runs, the example
+	@unformatted="$$(cd clients/go && gofmt -l .)$$(cd examples/go && gofmt -l .)"; \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	cd clients/go && $(GO) vet ./...
+	cd examples/go && $(GO) vet ./...
+	cd clients/go && $(GO) test -race -count=1 ./...
+	cd clients/go && for t in $(GO_FUZZ_TARGETS); do \
+	  $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(GO_FUZZTIME) . || exit 1; done
+	examples/go/run.sh
+
+demo-go: $(STAMP) ## the Go example against the local runtime
+	examples/go/run.sh
+
+bench-go: ## Go benchmark: Predict vs a raw net/http loop (-benchmem)
+	cd benchmarks/go && $(GO) test -run '^$$' -bench . -benchmem -count=1 .
