@@ -18,6 +18,7 @@ from ._core.config import (
     DEFAULT_CONNECT_TIMEOUT_S,
     DEFAULT_DISCOVERY_REFRESH_S,
     DEFAULT_EJECT_S,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_POOL_SIZE,
     DEFAULT_TIMEOUT_S,
     ClientConfig,
@@ -38,8 +39,9 @@ from ._core.flow import (
     next_timeout,
     prepare,
 )
-from ._core.redact import redact_token
+from ._core.redact import Secret, redact_token
 from ._direct import DirectRouter, Route
+from ._transports.select import select_transport
 from ._version import __version__
 
 logger = logging.getLogger("eas_client")
@@ -101,6 +103,7 @@ class BaseClient:
         endpoint_type: str = "gateway",
         discovery_refresh: float = DEFAULT_DISCOVERY_REFRESH_S,
         eject_for: float = DEFAULT_EJECT_S,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         policy = retry if retry is not None else RetryPolicy()
         if not isinstance(policy, RetryPolicy):
@@ -127,6 +130,7 @@ class BaseClient:
             endpoint_type=endpoint_type,
             discovery_refresh=discovery_refresh,
             eject_for=eject_for,
+            max_response_bytes=max_response_bytes,
         )
         self._router = DirectRouter(self._config) if self._config.endpoint_type == "direct" else None
         self._pool_size = pool_size
@@ -145,11 +149,28 @@ class BaseClient:
 
             quick = client.with_options(timeout=2.0, max_retries=0)
         """
-        clone = type(self)(**{**self._init_args, **changes})
-        if not {"http_client", "pool_size"} & changes.keys():
+        args = {**self._init_args, **changes}
+        if isinstance(args.get("token"), Secret):
+            args["token"] = args["token"].reveal()
+        clone = type(self)(**args)
+        if not {"http_client", "pool_size", "max_response_bytes"} & changes.keys():
             clone._transport = self._transport  # type: ignore[attr-defined]
             clone._owns_transport = False
         return clone
+
+    def _new_transport(self, kwargs: dict[str, Any], *, is_async: bool) -> Any:
+        return select_transport(
+            kwargs.get("http_client"),
+            self._pool_size,
+            is_async=is_async,
+            engine=kwargs.get("engine"),
+            max_bytes=self._config.max_response_bytes,
+        )
+
+    def _remember(self, endpoint: str | None, token: str | None, kwargs: dict[str, Any]) -> None:
+        """Keep the constructor arguments for :meth:`with_options`, the token in a holder (SEC-4)."""
+        held = Secret(token) if isinstance(token, str) else token
+        self._init_args = {"endpoint": endpoint, "token": held, **kwargs}
 
     @property
     def config(self) -> ClientConfig:

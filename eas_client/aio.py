@@ -17,7 +17,6 @@ from ._core.errors import TransportError
 from ._core.flow import PreparedRequest, RawResponse, Step
 from ._direct import DirectRouter, Route
 from ._transports.base import AsyncTransport
-from ._transports.select import select_transport
 
 
 class AsyncEASClient(BaseClient):
@@ -33,10 +32,8 @@ class AsyncEASClient(BaseClient):
 
     def __init__(self, endpoint: str | None = None, token: str | None = None, **kwargs: Any) -> None:
         super().__init__(endpoint, token, **kwargs)
-        self._init_args = {"endpoint": endpoint, "token": token, **kwargs}
-        self._transport: AsyncTransport = select_transport(
-            kwargs.get("http_client"), self._pool_size, is_async=True, engine=kwargs.get("engine")
-        )
+        self._remember(endpoint, token, kwargs)
+        self._transport: AsyncTransport = self._new_transport(kwargs, is_async=True)
         self._discovery_lock: asyncio.Lock | None = None
         self._background: set[asyncio.Task[None]] = set()
 
@@ -111,8 +108,8 @@ class AsyncEASClient(BaseClient):
         args, mono, now = self._begin_attempt(req, start, route)
         try:
             result: Any = await self._transport.send(*args)
-        except TransportError as exc:
-            result = exc
+        except TransportError as exc:  # its frames hold the request headers: drop them (SEC-4)
+            result = exc.with_traceback(None)
         return self._end_attempt(req, n, start, route, result, mono, now)
 
     async def _discover(self, router: DirectRouter) -> None:

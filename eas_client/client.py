@@ -18,7 +18,6 @@ from ._core.errors import TransportError
 from ._core.flow import PreparedRequest, RawResponse, Step
 from ._direct import DirectRouter, Route
 from ._transports.base import SyncTransport
-from ._transports.select import select_transport
 
 
 class EASClient(BaseClient):
@@ -37,10 +36,8 @@ class EASClient(BaseClient):
 
     def __init__(self, endpoint: str | None = None, token: str | None = None, **kwargs: Any) -> None:
         super().__init__(endpoint, token, **kwargs)
-        self._init_args = {"endpoint": endpoint, "token": token, **kwargs}
-        self._transport: SyncTransport = select_transport(
-            kwargs.get("http_client"), self._pool_size, is_async=False, engine=kwargs.get("engine")
-        )
+        self._remember(endpoint, token, kwargs)
+        self._transport: SyncTransport = self._new_transport(kwargs, is_async=False)
         self._discovery_lock = threading.Lock()
 
     def predict(
@@ -115,8 +112,8 @@ class EASClient(BaseClient):
         args, mono, now = self._begin_attempt(req, start, route)
         try:
             result: Any = self._transport.send(*args)
-        except TransportError as exc:
-            result = exc
+        except TransportError as exc:  # its frames hold the request headers: drop them (SEC-4)
+            result = exc.with_traceback(None)
         return self._end_attempt(req, n, start, route, result, mono, now)
 
     def _discover(self, router: DirectRouter) -> None:

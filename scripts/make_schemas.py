@@ -62,6 +62,7 @@ ERROR_KINDS = [
     "ConnectError",
     "ReadError",
     "ReadTimeoutError",
+    "ResponseTooLargeError",
     "DeadlineExceededError",
     "StatusError",
     "BadRequestError",
@@ -79,6 +80,12 @@ ERROR_KINDS = [
 ]
 ERROR: Schema = {"enum": ERROR_KINDS}
 TRANSPORT_KINDS: Schema = {"enum": ["connect", "reset", "timeout"]}
+AUTH: Schema = {"enum": ["token", "signature"]}
+MAX_RESPONSE_BYTES: Schema = {
+    "type": ["integer", "null"],
+    "minimum": 1,
+    "description": "bytes, counted after content decoding; null: no cap (LIMIT-1)",
+}
 
 BYTES: Schema = {
     "description": "bytes as exactly one of hex, UTF-8 text, or a JSON value (compared structurally)",
@@ -220,36 +227,42 @@ def vector_schemas() -> dict[str, Schema]:
         ),
         "defaults": vector_file(
             obj({}),
-            obj(
-                {
-                    "timeout_s": SECONDS,
-                    "connect_timeout_s": SECONDS,
-                    "max_retries": NONNEG,
-                    "backoff_base_s": SECONDS,
-                    "backoff_max_s": SECONDS,
-                    "retry_after_cap_s": SECONDS,
-                    "deadline_s": {"type": "null"},
-                    "retry_statuses": arr(STATUS),
-                    "retry_errors": arr(TRANSPORT_KINDS),
-                    "concurrency": {"type": "integer", "minimum": 1},
-                    "return_exceptions": BOOL,
-                    "discovery_refresh_s": SECONDS,
-                    "eject_for_s": SECONDS,
-                },
-                (
-                    "timeout_s",
-                    "connect_timeout_s",
-                    "max_retries",
-                    "backoff_base_s",
-                    "backoff_max_s",
-                    "retry_after_cap_s",
-                    "deadline_s",
-                    "retry_statuses",
-                    "retry_errors",
-                    "concurrency",
-                    "return_exceptions",
-                    "discovery_refresh_s",
-                    "eject_for_s",
+            one_of(
+                obj(
+                    {
+                        "timeout_s": SECONDS,
+                        "connect_timeout_s": SECONDS,
+                        "max_retries": NONNEG,
+                        "backoff_base_s": SECONDS,
+                        "backoff_max_s": SECONDS,
+                        "retry_after_cap_s": SECONDS,
+                        "deadline_s": {"type": "null"},
+                        "retry_statuses": arr(STATUS),
+                        "retry_errors": arr(TRANSPORT_KINDS),
+                        "concurrency": {"type": "integer", "minimum": 1},
+                        "return_exceptions": BOOL,
+                        "discovery_refresh_s": SECONDS,
+                        "eject_for_s": SECONDS,
+                    },
+                    (
+                        "timeout_s",
+                        "connect_timeout_s",
+                        "max_retries",
+                        "backoff_base_s",
+                        "backoff_max_s",
+                        "retry_after_cap_s",
+                        "deadline_s",
+                        "retry_statuses",
+                        "retry_errors",
+                        "concurrency",
+                        "return_exceptions",
+                        "discovery_refresh_s",
+                        "eject_for_s",
+                    ),
+                ),
+                obj(
+                    {"max_response_bytes": {"type": "integer", "minimum": 1, "description": "bytes"}},
+                    ("max_response_bytes",),
                 ),
             ),
         ),
@@ -321,6 +334,22 @@ def vector_schemas() -> dict[str, Schema]:
             ),
             {"data": DATA, "tensor_request": TENSOR_REQUEST},
         ),
+        "header_checks": vector_file(
+            one_of(
+                obj(
+                    {
+                        "token": {"type": ["string", "null"]},
+                        "client_headers": string_map(),
+                        "headers": string_map(),
+                        "data": ref("data"),
+                    },
+                    ("token", "data"),
+                ),
+                obj({"endpoint": STR, "service_name": STR}, ("endpoint",)),
+            ),
+            one_of(obj({"headers": string_map()}, ("headers",)), obj({"url": STR}, ("url",)), error_only),
+            {"data": DATA, "tensor_request": TENSOR_REQUEST},
+        ),
         "host_pick": vector_file(
             obj(
                 {
@@ -384,6 +413,28 @@ def vector_schemas() -> dict[str, Schema]:
                 minProperties=1,
             ),
         ),
+        "redaction_order": vector_file(
+            one_of(
+                obj(
+                    {"token": STR, "status": STATUS, "body": ref("bytes"), "headers": string_map()},
+                    ("token", "status", "body"),
+                ),
+                obj(
+                    {"what": {"const": "client_vars"}, "token": STR, "auth": AUTH},
+                    ("what", "token", "auth"),
+                ),
+            ),
+            obj(
+                {
+                    "absent": arr(STR),
+                    "message_contains": STR,
+                    "body": ref("bytes"),
+                    "headers": string_map(),
+                    "request_id": STR,
+                },
+                ("absent",),
+            ),
+        ),
         "retry_after": vector_file(
             obj({"value": {"type": ["string", "null"]}, "now": NUM}, ("value", "now")),
             obj({"seconds": {"type": ["number", "null"], "minimum": 0}}, ("seconds",)),
@@ -408,6 +459,38 @@ def vector_schemas() -> dict[str, Schema]:
                 ("action",),
             ),
         ),
+        "attempt_bounds": vector_file(
+            one_of(
+                obj(
+                    {
+                        "attempts": {"type": "integer", "minimum": 1},
+                        "status": STATUS,
+                        "error": {"enum": [*TRANSPORT_KINDS["enum"], "too_large"]},
+                        "retry_after": STR,
+                        "policy": POLICY,
+                        "elapsed": SECONDS,
+                        "rand": NUM,
+                        "now": NUM,
+                    },
+                    ("attempts", "elapsed", "rand", "now"),
+                    oneOf=[{"required": ["status"]}, {"required": ["error"]}],
+                ),
+                obj(
+                    {
+                        "max_response_bytes": {
+                            "type": ["integer", "number", "boolean", "string", "null"],
+                            "description": "the option as given, valid or not",
+                        }
+                    },
+                    ("max_response_bytes",),
+                ),
+            ),
+            one_of(
+                obj({"action": {"enum": ["return", "retry", "raise"]}, "deadline_hit": BOOL}, ("action",)),
+                obj({"max_response_bytes": MAX_RESPONSE_BYTES}, ("max_response_bytes",)),
+                error_only,
+            ),
+        ),
     }
 
 
@@ -419,7 +502,20 @@ REPLY_PROPS: dict[str, Schema] = {
     "reset": BOOL,
     "echo": {"const": True, "description": "the reply body is the request body"},
     "when": ref("bytes"),
+    "drip_ms": {"type": "integer", "minimum": 1, "maximum": 1000, "description": "ms before each body byte"},
+    "body_repeat": obj(
+        {
+            "byte": {"type": "string", "pattern": "^[0-9a-f]{2}$"},
+            "count": {"type": "integer", "minimum": 0, "maximum": 16777216},
+        },
+        ("byte", "count"),
+        description="instead of body: count copies of one byte",
+    ),
+    "close_after": {"const": True, "description": "close the connection after this reply, unannounced"},
+    "omit_length": {"const": True, "description": "no Content-Length: the body ends at the close"},
 }
+# Keys that shape how an instance's answer arrives; a discovery reply has no use for them.
+_INSTANCE_ONLY = ("echo", "when", "drip_ms", "body_repeat", "close_after", "omit_length")
 
 
 def scenario_schema() -> Schema:
@@ -448,6 +544,7 @@ def scenario_schema() -> Schema:
             ),
             "rand": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
             "clock": {"type": "number", "description": "fixed wall clock, Unix seconds"},
+            "max_response_bytes": MAX_RESPONSE_BYTES,
         }
     )
     call = obj(
@@ -513,6 +610,11 @@ def scenario_schema() -> Schema:
                 {
                     "client": client,
                     "call": call,
+                    "warmup": arr(
+                        obj({"data": ref("data")}, ("data",)),
+                        minItems=1,
+                        description="calls made first, each succeeding, not timed; their requests count",
+                    ),
                     "replies": arr(ref("reply")),
                     "instances": arr(instance, minItems=1),
                     "discovery": arr(ref("discovery_reply")),
@@ -545,10 +647,10 @@ def scenario_schema() -> Schema:
     defs = {
         "data": DATA,
         "tensor_request": TENSOR_REQUEST,
-        "reply": obj(REPLY_PROPS),
+        "reply": obj(REPLY_PROPS, **{"not": {"required": ["body", "body_repeat"]}}),
         "discovery_reply": obj(
             {
-                **{k: v for k, v in REPLY_PROPS.items() if k not in ("echo", "when")},
+                **{k: v for k, v in REPLY_PROPS.items() if k not in _INSTANCE_ONLY},
                 "items": arr(NONNEG, description="answer these instances' real addresses"),
             }
         ),

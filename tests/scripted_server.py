@@ -24,6 +24,9 @@ class Reply:
     reset: bool = False
     echo: bool = False  # answer with the request's own body
     when: bytes | None = None  # answer only a request with exactly this body
+    drip_ms: int = 0  # pause before each body byte
+    close_after: bool = False  # close once answered, without announcing Connection: close
+    omit_length: bool = False  # no Content-Length: the body ends when the connection closes
 
 
 @dataclass
@@ -114,9 +117,12 @@ def _make_handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 out = body if reply.echo else reply.body
-                self.send_header("Content-Length", str(len(out)))
+                if not reply.omit_length:
+                    self.send_header("Content-Length", str(len(out)))
                 self.end_headers()
-                self.wfile.write(out)
+                _write_body(self.wfile, out, reply.drip_ms)
+                if reply.close_after or reply.omit_length:
+                    self.close_connection = True
             except OSError:
                 self.close_connection = True
             finally:
@@ -131,3 +137,12 @@ def _make_handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 pass
 
     return Handler
+
+
+def _write_body(out: Any, body: bytes, drip_ms: int) -> None:
+    if not drip_ms:
+        out.write(body)
+        return
+    for i in range(len(body)):
+        time.sleep(drip_ms / 1000)  # the scripted slowness itself, not a sync
+        out.write(body[i : i + 1])

@@ -6,13 +6,14 @@ The numbers here are pinned for all languages by ``spec/vectors/defaults.json``.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from .endpoint import Endpoint, parse_endpoint
 from .errors import ConfigError
-from .redact import redact_token
+from .redact import Secret, redact_token
 
 # EAS's own per-request budget is 5 s (rpc.keepalive) and users raise it for big models; 30 s
 # leaves room for those while still failing a hung connection in bounded time.
@@ -44,6 +45,16 @@ DEFAULT_CONCURRENCY = 16
 DEFAULT_DISCOVERY_REFRESH_S = 3.0
 # An instance that refused or reset a connection is skipped this long before it is tried again.
 DEFAULT_EJECT_S = 5.0
+
+# HDR-5: headers that frame the message on the wire. A caller's Content-Length that disagrees
+# with the body lets a second request ride in the same connection (request smuggling).
+FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "host", "connection"})
+_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_VALUE_RE = re.compile(r"[\x20-\x7e\t]*")
+
+# LIMIT-1: 256 MiB holds a float32 answer of 64 million values, far above real tensor answers,
+# while a runaway or hostile server can no longer take a worker's memory with one response.
+DEFAULT_MAX_RESPONSE_BYTES: int | None = 256 * 1024 * 1024
 
 AuthMode = Literal["token", "signature"]
 EndpointType = Literal["gateway", "direct"]
@@ -93,7 +104,7 @@ class ClientConfig:
     """
 
     endpoint: Endpoint
-    token: str | None = field(repr=False)
+    credential: Secret | None = field(repr=False)
     auth: AuthMode = "token"
     timeout: float = DEFAULT_TIMEOUT_S
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S
@@ -103,6 +114,12 @@ class ClientConfig:
     endpoint_type: EndpointType = "gateway"
     discovery_refresh: float = DEFAULT_DISCOVERY_REFRESH_S
     eject_for: float = DEFAULT_EJECT_S
+    max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES
+
+    @property
+    def token(self) -> str | None:
+        """The token in clear, for building headers; held in a :class:`Secret` (SEC-4)."""
+        return None if self.credential is None else self.credential.reveal()
 
     def __repr__(self) -> str:
         return (
@@ -127,6 +144,7 @@ def build_config(
     endpoint_type: str = "gateway",
     discovery_refresh: float = DEFAULT_DISCOVERY_REFRESH_S,
     eject_for: float = DEFAULT_EJECT_S,
+    max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> ClientConfig:
     """Resolve arguments and environment (``EAS_ENDPOINT``, ``EAS_TOKEN``, ``EAS_SERVICE_NAME``)."""
     endpoint = endpoint if endpoint is not None else env.get(ENV_ENDPOINT) or None
@@ -148,6 +166,8 @@ def build_config(
     _check_seconds("connect_timeout", connect_timeout, allow_zero=False)
     _check_seconds("discovery_refresh", discovery_refresh, allow_zero=True)
     _check_seconds("eject_for", eject_for, allow_zero=True)
+    if max_response_bytes is not None:
+        _check_int("max_response_bytes", max_response_bytes, minimum=1)
     if endpoint_type not in ("gateway", "direct"):
         raise ConfigError(f"endpoint_type must be 'gateway' or 'direct', not {endpoint_type!r}")
     parsed = parse_endpoint(endpoint, service_name)
@@ -157,7 +177,7 @@ def build_config(
         )
     return ClientConfig(
         endpoint=parsed,
-        token=token,
+        credential=None if token is None else Secret(token),
         auth=auth,  # type: ignore[arg-type]
         timeout=float(timeout),
         connect_timeout=float(connect_timeout),
@@ -167,6 +187,7 @@ def build_config(
         endpoint_type=endpoint_type,  # type: ignore[arg-type]
         discovery_refresh=float(discovery_refresh),
         eject_for=float(eject_for),
+        max_response_bytes=max_response_bytes,
     )
 
 
@@ -192,10 +213,28 @@ def normalize_headers(headers: object, what: str) -> tuple[tuple[str, str], ...]
     for name, value in headers.items():
         if not isinstance(name, str) or not isinstance(value, str):
             raise ConfigError(f"{what} must map str to str; got {type(name).__name__} key {name!r}")
-        if not name or any(c in name for c in " :\r\n\t") or any(c in value for c in "\r\n"):
-            raise ConfigError(f"{what} has an invalid header {name!r}: no spaces, colons or newlines")
+        check_header(name, value, what)
         out.append((name, value))
     return tuple(out)
+
+
+def check_header(name: str, value: str, what: str) -> None:
+    """HDR-4/HDR-5: an RFC 9110 token name, a value of visible ASCII, space and tab, and never a
+    framing header. The value is never echoed: callers put credentials in headers."""
+    if not _TOKEN_RE.fullmatch(name):
+        raise ConfigError(
+            f"{what} has an invalid header name {name.encode('ascii', 'backslashreplace')!r}: "
+            "use letters, digits and !#$%&'*+-.^_`|~ only"
+        )
+    if name.lower() in FRAMING_HEADERS:
+        raise ConfigError(
+            f"{what} sets {name!r}, which the HTTP engine writes from the body and URL; remove it"
+        )
+    if not _VALUE_RE.fullmatch(value):
+        raise ConfigError(
+            f"{what} has an invalid header value for {name!r}: a control or non-ASCII character; "
+            "send only visible ASCII, space and tab (percent- or base64-encode other data)"
+        )
 
 
 def check_timeout(name: str, value: object) -> float:

@@ -66,6 +66,11 @@ def parse_endpoint(raw: object, service_name: str | None = None) -> Endpoint:
         raise ConfigError("endpoint is empty: pass the service URL shown in the EAS console")
     if any(c.isspace() for c in text):
         raise ConfigError(f"endpoint {text!r} contains whitespace")
+    if not _is_plain_ascii(text):
+        raise ConfigError(
+            f"endpoint {text!r} contains a control or non-ASCII character; percent-encode it "
+            "(or use the xn-- form of the host name)"
+        )
     if "://" in text:
         scheme = text.split("://", 1)[0].lower()
         if scheme not in ("http", "https"):
@@ -119,6 +124,11 @@ def check_service_name(name: object) -> str:
     if not isinstance(name, str):
         raise ConfigError(f"service_name must be a str, not {type(name).__name__}")
     cleaned = name.strip().strip("/")
+    if not _is_plain_ascii(cleaned):
+        raise ConfigError(
+            f"service_name {name!r} contains a control or non-ASCII character; EAS service names "
+            "are ASCII letters, digits and underscores"
+        )
     if not cleaned or any(c.isspace() or c in "?#" for c in cleaned):
         raise ConfigError(f"service_name {name!r} is not a valid EAS service name")
     return cleaned
@@ -176,3 +186,8 @@ def _split_query(query: str) -> list[tuple[str, ParamValue]]:
         key, sep, value = piece.partition("=")
         out.append((unquote(key), unquote(value) if sep else None))
     return out
+
+
+def _is_plain_ascii(text: str) -> bool:
+    """URL-9: no control character (C0, DEL) and nothing beyond ASCII (C1 controls included)."""
+    return text.isascii() and text.isprintable()

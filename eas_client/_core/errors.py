@@ -7,7 +7,8 @@
     ├── TransportError                         no HTTP response
     │   ├── ConnectError                       could not connect (refused, DNS, connect timeout)
     │   ├── ReadError                          connection reset or closed before a full response
-    │   └── ReadTimeoutError                   no response within ``timeout``
+    │   ├── ReadTimeoutError                   no full response within ``timeout``
+    │   └── ResponseTooLargeError              the body passed ``max_response_bytes``
     ├── DeadlineExceededError                  the overall deadline ran out between attempts
     └── StatusError                            the server answered with a non-2xx status
         ├── BadRequestError          400       processor rejected the input
@@ -30,6 +31,8 @@ status errors, ``status``, ``body`` (an excerpt) and ``request_id``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+
+from .redact import redact_bytes, redact_header_map, redact_text
 
 BODY_EXCERPT_BYTES = 512
 REQUEST_ID_HEADERS = ("x-request-id", "x-eas-request-id", "x-eas-queueservice-request-id")
@@ -90,6 +93,29 @@ class ReadError(TransportError):
 
 class ReadTimeoutError(TransportError):
     cause_kind = "timeout"
+
+
+class ResponseTooLargeError(TransportError):
+    """The response body passed ``max_response_bytes`` (LIMIT-1); never retried.
+
+    ``limit`` is the cap that was hit. Raise it with ``max_response_bytes=...`` (or ``None``).
+    """
+
+    cause_kind = "too_large"
+
+    def __init__(self, message: str, *, limit: int = 0, **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.limit = limit
+
+
+def too_large(url: str, limit: int, declared: int | None = None) -> ResponseTooLargeError:
+    """The error every engine raises at the cap, worded once."""
+    size = f"declares {declared} bytes" if declared is not None else "is longer"
+    return ResponseTooLargeError(
+        f"the response from {url} {size}, over max_response_bytes={limit}; pass a larger "
+        "max_response_bytes (or None) if answers this big are expected",
+        limit=limit,
+    )
 
 
 class DeadlineExceededError(EASError):
@@ -212,13 +238,21 @@ def error_for_status(
     endpoint: str | None,
     service: str | None,
     attempts: int,
+    token: str | None = None,
 ) -> StatusError:
-    """Build the typed error for a response: ``HTTP 401 from service demo: <body>; check …``."""
+    """Build the typed error for a response: ``HTTP 401 from service demo: <body>; check …``.
+
+    With ``token``, the whole body and every header are redacted before anything is cut or kept
+    (SEC-3): a cut made first could leave a prefix of the token in the excerpt.
+    """
     cls = error_class_for_status(status)
+    if token:
+        body = redact_bytes(body, token)
+        headers = redact_header_map(headers, token)
     excerpt = body[:200].decode("utf-8", "replace").strip()
     who = f"service {service}" if service else "the service"
     hint = cls.hint.format(service=service or "(unknown)")
-    message = f"HTTP {status} from {who}: {excerpt or '(empty body)'}; {hint}"
+    message = redact_text(f"HTTP {status} from {who}: {excerpt or '(empty body)'}; {hint}", token)
     return cls(
         message,
         status=status,

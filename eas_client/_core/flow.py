@@ -23,7 +23,7 @@ from .errors import (
     error_for_status,
 )
 from .payload import encode_payload
-from .redact import MIN_SEARCHED_TOKEN, redact_text
+from .redact import MaskedHeaders, redact_text
 from .retry import Decision, Outcome, attempt_timeout, decide, header_value
 
 # Headers the client owns: a caller passing one of these would break the signature or leak
@@ -36,7 +36,7 @@ class RawResponse:
     """One HTTP response as an engine returns it. ``headers`` lookups must be case-insensitive."""
 
     status: int
-    headers: Mapping[str, str]
+    headers: Mapping[str, str] = field(repr=False)  # may echo anything the server was sent
     body: bytes
 
 
@@ -71,7 +71,7 @@ class Step:
 
 def base_headers(config: ClientConfig) -> dict[str, str]:
     """Headers every call of a client sends, computed once per client."""
-    headers = {"User-Agent": config.user_agent} if config.user_agent else {}
+    headers = MaskedHeaders({"User-Agent": config.user_agent} if config.user_agent else {})
     if config.token is not None and config.auth == "token":
         headers["Authorization"] = config.token
     _merge(headers, config.headers, config.token is not None)
@@ -90,7 +90,7 @@ def prepare(
     policy: RetryPolicy | None = None,
 ) -> PreparedRequest:
     encoded = encode_payload(data)
-    merged = dict(client_headers)
+    merged = MaskedHeaders(client_headers)
     merged.setdefault("Content-Type", encoded.content_type)
     if headers:
         _merge(merged, normalize_headers(headers, "headers"), config.token is not None)
@@ -114,7 +114,7 @@ def attempt_headers(config: ClientConfig, req: PreparedRequest, now: float) -> d
     """The headers of one attempt: signed mode signs again with this attempt's Date."""
     if config.auth != "signature" or config.token is None:
         return req.headers
-    headers = dict(req.headers)
+    headers = MaskedHeaders(req.headers)
     content_type = header_value(headers, "Content-Type") or ""
     headers.update(signature_headers(config.token, req.body, content_type, req.sign_path, now))
     return headers
@@ -172,11 +172,8 @@ def _error_for(config: ClientConfig, result: RawResponse | TransportError, attem
         endpoint=config.endpoint.url,
         service=config.endpoint.service,
         attempts=attempts,
+        token=config.token,
     )
-    error.message = redact_text(error.message, config.token)
-    error.args = (error.message,)
-    if config.token and len(config.token) >= MIN_SEARCHED_TOKEN and config.token.encode() in error.body:
-        error.body = error.body.replace(config.token.encode(), b"***")
     return error
 
 

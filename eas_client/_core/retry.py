@@ -123,6 +123,11 @@ def retry_delay(
     return backoff(policy, retry_number, rand)
 
 
+# An engine's timer may fire a hair before the clock we measure with says the budget is spent;
+# within this slack a timeout still counts as the deadline's (TIMEOUT-2).
+TIMER_SLACK_S = 0.001
+
+
 def decide(
     policy: RetryPolicy,
     attempts: int,
@@ -136,6 +141,12 @@ def decide(
     what = f"status {outcome.status}" if outcome.status is not None else outcome.error_kind
     if outcome.ok:
         return Decision("return", 0.0, f"{what}: success")
+    if (
+        outcome.error_kind == "timeout"
+        and policy.deadline is not None
+        and elapsed >= policy.deadline - TIMER_SLACK_S
+    ):  # TIMEOUT-2: the deadline, not the timeout, stopped this attempt
+        return Decision("raise", 0.0, f"{what}: deadline {policy.deadline}s ran out", deadline_hit=True)
     if not is_retryable(policy, outcome):
         return Decision("raise", 0.0, f"{what} is not retried")
     if attempts > policy.max_retries:

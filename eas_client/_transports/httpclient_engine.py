@@ -9,23 +9,33 @@ machine. Proxies are not supported here: pass ``http_client=httpx.Client(proxy=.
 
 from __future__ import annotations
 
-import gzip
 import http.client
 import select
 import socket
 import ssl
-import zlib
+import time
+from typing import Any
 from urllib.parse import urlsplit
 
 from .._core.errors import ConnectError, ReadError, ReadTimeoutError, TransportError
 from .._core.flow import RawResponse
+from ._bounds import read_capped, read_gunzip_capped, timed_connection_class
+
+_RESEND = object()
 
 _POLL = getattr(select, "poll", None)
 
 
+_Plain = timed_connection_class(http.client.HTTPConnection, lambda conn: conn)
+_Secure = timed_connection_class(http.client.HTTPSConnection, lambda conn: conn)
+# Failures that mean the server closed an idle connection as the request went out (CONN-1).
+_STALE = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, http.client.RemoteDisconnected)
+
+
 class HTTPClientTransport:
-    def __init__(self, *, pool_size: int) -> None:
+    def __init__(self, *, pool_size: int, max_bytes: int | None = None) -> None:
         self._pool_size = pool_size
+        self._max_bytes = max_bytes
         self._idle: dict[str, list[http.client.HTTPConnection]] = {}
         self._targets: dict[str, tuple[bool, str, int]] = {}
         self._ssl: ssl.SSLContext | None = None
@@ -41,31 +51,59 @@ class HTTPClientTransport:
         connect_timeout: float,
     ) -> RawResponse:
         conn = self._checkout(origin, connect_timeout)
+        result = self._exchange(conn, origin, target, method, headers, body, timeout)
+        if result is _RESEND:  # CONN-1: once, at once, on a fresh connection
+            conn = self._new(origin, connect_timeout)
+            result = self._exchange(conn, origin, target, method, headers, body, timeout, False)
+        if isinstance(result, TransportError):
+            raise result  # outside any except block: no engine error rides along (SEC-4)
+        return result  # type: ignore[return-value]
+
+    def _exchange(
+        self,
+        conn: Any,
+        origin: str,
+        target: str,
+        method: str,
+        headers: dict[str, str],
+        body: bytes,
+        timeout: float,
+        reused: bool = True,
+    ) -> RawResponse | TransportError | object:
+        """One request and its response; ``_RESEND`` when CONN-1 allows sending it again."""
         url = origin + target
         if conn.sock is None:
+            reused = False
             try:
                 conn.connect()
             except (OSError, http.client.HTTPException) as exc:
                 conn.close()
-                raise ConnectError(f"cannot connect to {url}: {_reason(exc)}") from exc
+                return ConnectError(f"cannot connect to {url}: {_reason(exc)}")
+        conn.deadline = time.monotonic() + timeout
+        conn.received = 0
         try:
             conn.sock.settimeout(timeout)
             conn.request(method, target, body=body, headers=headers)
             resp = conn.getresponse()
-            data = resp.read()
+            encoding = resp.msg.get("Content-Encoding")
+            if encoding is None:
+                data = read_capped(resp.read, resp.length, self._max_bytes, url)
+            elif encoding.strip().lower() == "gzip":  # HTTP-3, capped after decoding (LIMIT-1)
+                data = read_gunzip_capped(resp.read, self._max_bytes, url)
+            else:  # the declared length is the encoded size: only the bytes read are counted
+                data = read_capped(resp.read, None, self._max_bytes, url)
         except Exception as exc:  # every failure becomes one of ours, never a bare traceback
             conn.close()
-            raise _map_error(exc, url) from exc
+            if reused and not conn.received and isinstance(exc, _STALE):
+                return _RESEND
+            return _map_error(exc, url)
         if resp.will_close:
             conn.close()
         else:
             self._checkin(origin, conn)
-        encoding = resp.msg.get("Content-Encoding")
-        if encoding is not None and encoding.strip().lower() == "gzip":  # HTTP-3, as the other engines do
-            data = _gunzip(data, url)
-        return RawResponse(resp.status, resp.msg, data)  # type: ignore[arg-type]  # HTTPMessage: case-insensitive get
+        return RawResponse(resp.status, resp.msg, data)  # HTTPMessage: case-insensitive get
 
-    def _checkout(self, origin: str, connect_timeout: float) -> http.client.HTTPConnection:
+    def _checkout(self, origin: str, connect_timeout: float) -> Any:
         idle = self._idle.get(origin)
         while idle:
             try:
@@ -95,11 +133,9 @@ class HTTPClientTransport:
         if https:
             if self._ssl is None:
                 self._ssl = ssl.create_default_context()
-            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                host, port, timeout=connect_timeout, context=self._ssl
-            )
+            conn: http.client.HTTPConnection = _Secure(host, port, timeout=connect_timeout, context=self._ssl)
         else:
-            conn = http.client.HTTPConnection(host, port, timeout=connect_timeout)
+            conn = _Plain(host, port, timeout=connect_timeout)
         return conn
 
     def close(self) -> None:
@@ -127,18 +163,13 @@ def _dropped(conn: http.client.HTTPConnection) -> bool:
 
 
 def _map_error(exc: BaseException, url: str) -> TransportError:
+    if isinstance(exc, TransportError):  # ResponseTooLargeError or a bad gzip body from _bounds
+        return exc
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return ReadTimeoutError(f"no response from {url} within the timeout")
     if isinstance(exc, (http.client.HTTPException, OSError)):
         return ReadError(f"connection to {url} broke before a full response: {_reason(exc)}")
     return TransportError(f"request to {url} failed: {type(exc).__name__}: {exc}")
-
-
-def _gunzip(data: bytes, url: str) -> bytes:
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise ReadError(f"response from {url} says gzip but does not decompress: {exc}") from None
 
 
 def _reason(exc: BaseException) -> str:

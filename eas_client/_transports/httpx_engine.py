@@ -1,24 +1,60 @@
 """httpx engine, selected by passing ``http_client=httpx.Client(...)`` or ``httpx.AsyncClient(...)``.
-The caller owns that client (proxies, TLS, respx mocks) and closes it; we never do."""
+The caller owns that client (proxies, TLS, respx mocks) and closes it; we never do.
+
+httpx times out per network read only, so responses are streamed: the async twin runs the whole
+attempt under ``asyncio.wait_for`` (TIMEOUT-1); the sync twin checks the budget between chunks, each
+read itself bounded by ``timeout``, so a dripping peer is cut at the first byte past the budget.
+The body is read in chunks under the size cap (LIMIT-1). httpcore reports new connections through
+its ``trace`` extension, which tells a closed reused connection (resent once, CONN-1) from a fresh one.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
-from .._core.errors import ConnectError, ReadError, ReadTimeoutError, TransportError
+from .._core.errors import ConnectError, ReadError, ReadTimeoutError, TransportError, too_large
 from .._core.flow import RawResponse
+from ._bounds import CappedGunzip
+
+_NEW_CONNECTION = "connection.connect_tcp.started"
 
 
 def _timeout(httpx: Any, timeout: float, connect_timeout: float) -> Any:
     return httpx.Timeout(timeout, connect=connect_timeout)
 
 
+class _Watch:
+    """httpcore trace callback: records whether this request opened a connection, and whether
+    its response arrived."""
+
+    __slots__ = ("answered", "fresh")
+
+    def __init__(self) -> None:
+        self.fresh = False
+        self.answered = False
+
+    def __call__(self, event: str, info: object) -> None:
+        if event == _NEW_CONNECTION:
+            self.fresh = True
+
+
+class _AsyncWatch(_Watch):
+    __slots__ = ()
+
+    async def __call__(self, event: str, info: object) -> None:  # type: ignore[override]
+        if event == _NEW_CONNECTION:
+            self.fresh = True
+
+
 class HttpxTransport:
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, *, max_bytes: int | None = None) -> None:
         import httpx
 
         self._httpx = httpx
         self._client = client
+        self._max_bytes = max_bytes
 
     def send(
         self,
@@ -30,29 +66,60 @@ class HttpxTransport:
         timeout: float,
         connect_timeout: float,
     ) -> RawResponse:
-        url = origin + target
+        args = (method, origin + target, headers, body, timeout, connect_timeout)
+        result = self._exchange(*args)
+        if result is None:  # CONN-1: once, at once
+            result = self._exchange(*args, resend=True)
+        if isinstance(result, TransportError):
+            raise result  # outside any except block: no engine error rides along (SEC-4)
+        assert result is not None
+        return result
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        timeout: float,
+        connect_timeout: float,
+        resend: bool = False,
+    ) -> RawResponse | TransportError | None:
+        httpx = self._httpx
+        deadline = time.monotonic() + timeout
+        watch = _Watch()
+        resp = None
         try:
-            resp = self._client.request(
+            request = self._client.build_request(
                 method,
                 url,
                 content=body,
                 headers=headers,
-                timeout=_timeout(self._httpx, timeout, connect_timeout),
+                timeout=_timeout(httpx, timeout, connect_timeout),
+                extensions={"trace": watch},
             )
+            resp = self._client.send(request, stream=True)
+            try:
+                data = _collect(resp, self._max_bytes, url, deadline)
+            finally:
+                resp.close()
         except Exception as exc:
-            raise map_error(self._httpx, exc, url) from exc
-        return RawResponse(resp.status_code, resp.headers, resp.content)
+            if resp is None and not resend and not watch.fresh and _is_stale(httpx, exc):
+                return None
+            return map_error(httpx, exc, url)
+        return RawResponse(resp.status_code, resp.headers, data)
 
     def close(self) -> None:
         """The caller owns the httpx client."""
 
 
 class AsyncHttpxTransport:
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, *, max_bytes: int | None = None) -> None:
         import httpx
 
         self._httpx = httpx
         self._client = client
+        self._max_bytes = max_bytes
 
     async def send(
         self,
@@ -64,27 +131,119 @@ class AsyncHttpxTransport:
         timeout: float,
         connect_timeout: float,
     ) -> RawResponse:
-        url = origin + target
+        args = (method, origin + target, headers, body, timeout, connect_timeout)
+        result = await self._exchange(*args)
+        if result is None:  # CONN-1: once, at once
+            result = await self._exchange(*args, resend=True)
+        if isinstance(result, TransportError):
+            raise result  # outside any except block: no engine error rides along (SEC-4)
+        assert result is not None
+        return result
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        timeout: float,
+        connect_timeout: float,
+        resend: bool = False,
+    ) -> RawResponse | TransportError | None:
+        httpx = self._httpx
+        watch = _AsyncWatch()
+        request = self._client.build_request(
+            method,
+            url,
+            content=body,
+            headers=headers,
+            timeout=_timeout(httpx, timeout, connect_timeout),
+            extensions={"trace": watch},
+        )
         try:
-            resp = await self._client.request(
-                method,
-                url,
-                content=body,
-                headers=headers,
-                timeout=_timeout(self._httpx, timeout, connect_timeout),
-            )
+            return await asyncio.wait_for(self._fetch(request, url, watch), timeout)
+        except asyncio.CancelledError:
+            raise
         except Exception as exc:
-            raise map_error(self._httpx, exc, url) from exc
-        return RawResponse(resp.status_code, resp.headers, resp.content)
+            if not watch.answered and not resend and not watch.fresh and _is_stale(httpx, exc):
+                return None
+            return map_error(httpx, exc, url)
+
+    async def _fetch(self, request: Any, url: str, watch: _Watch) -> RawResponse:
+        resp = await self._client.send(request, stream=True)
+        watch.answered = True
+        try:
+            data = await _acollect(resp, self._max_bytes, url)
+        finally:
+            await resp.aclose()
+        return RawResponse(resp.status_code, resp.headers, data)
 
     async def close(self) -> None:
         """The caller owns the httpx client."""
 
 
+def _declared(resp: Any, cap: int | None, url: str) -> None:
+    length = resp.headers.get("content-length")
+    if cap is not None and length is not None and "content-encoding" not in resp.headers:
+        if length.isdigit() and int(length) > cap:
+            raise too_large(url, cap, int(length))
+
+
+def _gzipped(resp: Any) -> bool:
+    """httpx decodes a whole network chunk at once, so a 64 KiB chunk of a gzip bomb would become
+    some 64 MiB before the cap is checked; gzip bodies are read raw and decoded under the cap."""
+    encoding = resp.headers.get("content-encoding")
+    return encoding is not None and encoding.strip().lower() == "gzip"
+
+
+def _collect(resp: Any, cap: int | None, url: str, deadline: float) -> bytes:
+    _declared(resp, cap, url)
+    if _gzipped(resp):
+        body = CappedGunzip(cap, url)
+        for chunk in resp.iter_raw():
+            body.feed(chunk)
+            if time.monotonic() > deadline:
+                raise TimeoutError("the attempt's timeout ran out")
+        return body.result()
+    parts = []
+    total = 0
+    for chunk in resp.iter_bytes():
+        total += len(chunk)
+        if cap is not None and total > cap:
+            raise too_large(url, cap)
+        if time.monotonic() > deadline:
+            raise TimeoutError("the attempt's timeout ran out")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+async def _acollect(resp: Any, cap: int | None, url: str) -> bytes:
+    _declared(resp, cap, url)
+    if _gzipped(resp):
+        body = CappedGunzip(cap, url)
+        async for chunk in resp.aiter_raw():
+            body.feed(chunk)
+        return body.result()
+    parts = []
+    total = 0
+    async for chunk in resp.aiter_bytes():
+        total += len(chunk)
+        if cap is not None and total > cap:
+            raise too_large(url, cap)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _is_stale(httpx: Any, exc: BaseException) -> bool:
+    return isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError))
+
+
 def map_error(httpx: Any, exc: BaseException, url: str) -> TransportError:
+    if isinstance(exc, TransportError):  # ResponseTooLargeError
+        return exc
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
         return ConnectError(f"cannot connect to {url}: {exc}")
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, (httpx.TimeoutException, TimeoutError, asyncio.TimeoutError)):
         return ReadTimeoutError(f"no response from {url} within the timeout")
     if isinstance(exc, (httpx.TransportError, OSError)):
         return ReadError(f"connection to {url} broke before a full response: {exc!r}")

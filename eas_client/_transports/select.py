@@ -10,9 +10,16 @@ SYNC_ENGINES = ("http.client", "urllib3")
 ASYNC_ENGINES = ("aiohttp",)
 
 
-def select_transport(http_client: Any, pool_size: int, *, is_async: bool, engine: str | None = None) -> Any:
+def select_transport(
+    http_client: Any,
+    pool_size: int,
+    *,
+    is_async: bool,
+    engine: str | None = None,
+    max_bytes: int | None = None,
+) -> Any:
     if http_client is None:
-        return _named(engine, pool_size, is_async)
+        return _named(engine, pool_size, is_async, max_bytes)
     if engine is not None:
         raise ConfigError("pass either engine= or http_client=, not both")
     # Anything with send() and close() but no request() is a transport of the caller's own
@@ -29,12 +36,13 @@ def select_transport(http_client: Any, pool_size: int, *, is_async: bool, engine
     if httpx_class is not None and isinstance(http_client, httpx_class):
         from .httpx_engine import AsyncHttpxTransport, HttpxTransport
 
-        return AsyncHttpxTransport(http_client) if is_async else HttpxTransport(http_client)
+        cls = AsyncHttpxTransport if is_async else HttpxTransport
+        return cls(http_client, max_bytes=max_bytes)
     other = "EASClient takes httpx.Client" if is_async else "AsyncEASClient takes httpx.AsyncClient"
     raise ConfigError(f"http_client must be an httpx.{wanted}, not {type(http_client).__name__} ({other})")
 
 
-def _named(engine: str | None, pool_size: int, is_async: bool) -> Any:
+def _named(engine: str | None, pool_size: int, is_async: bool, max_bytes: int | None) -> Any:
     known = ASYNC_ENGINES if is_async else SYNC_ENGINES
     name = engine if engine is not None else known[0]
     if name not in known:
@@ -46,11 +54,11 @@ def _named(engine: str | None, pool_size: int, is_async: bool) -> Any:
     if name == "aiohttp":
         from .aiohttp_engine import AiohttpTransport
 
-        return AiohttpTransport(pool_size=pool_size)
+        return AiohttpTransport(pool_size=pool_size, max_bytes=max_bytes)
     if name == "urllib3":
         from .urllib3_engine import Urllib3Transport
 
-        return Urllib3Transport(pool_size=pool_size)
+        return Urllib3Transport(pool_size=pool_size, max_bytes=max_bytes)
     from .httpclient_engine import HTTPClientTransport
 
-    return HTTPClientTransport(pool_size=pool_size)
+    return HTTPClientTransport(pool_size=pool_size, max_bytes=max_bytes)

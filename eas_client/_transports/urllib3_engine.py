@@ -1,34 +1,79 @@
-"""Sync default engine: one urllib3 HTTPConnectionPool per origin (faster than PoolManager,
-which re-parses every URL), with urllib3's own retries and redirects off: the core decides."""
+"""Sync engine ``engine="urllib3"``: one urllib3 HTTPConnectionPool per origin (faster than
+PoolManager, which re-parses every URL), with urllib3's own retries and redirects off: the core
+decides. Responses read on the attempt's budget and under the size cap (see ``_bounds``)."""
 
 from __future__ import annotations
 
 import threading
+import time
+from http.client import RemoteDisconnected
+from typing import Any
 
 import urllib3
 from urllib3 import exceptions as u3
 
 from .._core.errors import ConnectError, ReadError, ReadTimeoutError, TransportError
 from .._core.flow import RawResponse
+from ._bounds import read_capped, timed_connection_class
+
+
+class _Attempt(threading.local):
+    """The attempt running on this thread: urllib3 hands us no per-request hook, but it sends and
+    reads on the calling thread, so the connection finds its budget here."""
+
+    deadline = 0.0
+    received = 0
+    reused = False
+
+
+_ATTEMPT = _Attempt()
+
+
+def _counting(base: Any) -> type[Any]:
+    timed = timed_connection_class(base, lambda conn: _ATTEMPT)
+
+    def connect(self: Any) -> None:
+        self.eas_sent = 0
+        base.connect(self)
+
+    def request(self: Any, *args: Any, **kwargs: Any) -> None:
+        # urllib3 reconnects a dropped connection object in place: only requests since the last
+        # connect() count as reuse (CONN-1).
+        _ATTEMPT.reused = self.sock is not None and getattr(self, "eas_sent", 0) > 0
+        base.request(self, *args, **kwargs)  # may connect(), which resets the count
+        self.eas_sent += 1
+
+    return type(timed.__name__, (timed,), {"connect": connect, "request": request})
+
+
+_CLASSES: dict[Any, type[Any]] = {
+    cls: _counting(cls) for cls in (urllib3.connection.HTTPConnection, urllib3.connection.HTTPSConnection)
+}
+_STALE = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, RemoteDisconnected)
 
 
 class Urllib3Transport:
-    def __init__(self, *, pool_size: int) -> None:
+    def __init__(self, *, pool_size: int, max_bytes: int | None = None) -> None:
         self._pool_size = pool_size
+        self._max_bytes = max_bytes
         self._pools: dict[str, urllib3.HTTPConnectionPool] = {}
         self._timeouts: dict[tuple[float, float], urllib3.Timeout] = {}
         self._lock = threading.Lock()
 
-    def _pool(self, origin: str) -> urllib3.HTTPConnectionPool:
+    def _pool(self, origin: str, fresh: bool = False) -> urllib3.HTTPConnectionPool:
         pool = self._pools.get(origin)
-        if pool is None:
+        if pool is None or fresh:
             with self._lock:
                 pool = self._pools.get(origin)
-                if pool is None:
+                if pool is None or fresh:
+                    old = pool
                     pool = urllib3.connection_from_url(
                         origin, maxsize=self._pool_size, block=False, retries=False
                     )
+                    pool.ConnectionCls = _CLASSES.get(pool.ConnectionCls, pool.ConnectionCls)
                     self._pools[origin] = pool
+                    if old is not None:  # its idle connections are as stale as the one that broke
+                        old.close()
         return pool
 
     def send(
@@ -45,8 +90,34 @@ class Urllib3Transport:
         tmo = self._timeouts.get(key)
         if tmo is None:
             tmo = self._timeouts[key] = urllib3.Timeout(connect=connect_timeout, read=timeout)
+        args = (method, origin, target, headers, body, timeout, tmo)
+        result = self._exchange(self._pool(origin), *args)
+        if result is None:  # CONN-1: once, at once, on a fresh connection
+            result = self._exchange(self._pool(origin, fresh=True), *args)
+        if isinstance(result, TransportError):
+            raise result  # outside any except block: no engine error rides along (SEC-4)
+        assert result is not None
+        return result
+
+    def _exchange(
+        self,
+        pool: urllib3.HTTPConnectionPool,
+        method: str,
+        origin: str,
+        target: str,
+        headers: dict[str, str],
+        body: bytes,
+        timeout: float,
+        tmo: urllib3.Timeout,
+    ) -> RawResponse | TransportError | None:
+        """One request and its response; ``None`` when CONN-1 allows sending it again."""
+        attempt = _ATTEMPT
+        attempt.deadline = time.monotonic() + timeout
+        attempt.received = 0
+        attempt.reused = False
+        resp = None
         try:
-            resp = self._pool(origin).urlopen(
+            resp = pool.urlopen(
                 method,
                 target,
                 body=body,
@@ -55,11 +126,19 @@ class Urllib3Transport:
                 redirect=False,
                 timeout=tmo,
                 assert_same_host=False,
-                preload_content=True,
+                preload_content=False,
             )
+            encoded = "content-encoding" in resp.headers
+            data = read_capped(resp.read, None if encoded else resp.length_remaining, self._max_bytes, origin)
         except Exception as exc:  # every engine error becomes one of ours, never a bare traceback
-            raise map_error(exc, origin + target) from exc
-        return RawResponse(resp.status, resp.headers, resp.data)
+            if resp is not None:
+                resp.close()
+                resp.release_conn()
+            elif attempt.reused and not attempt.received and _is_stale(exc):
+                return None
+            return map_error(exc, origin + target)
+        resp.release_conn()
+        return RawResponse(resp.status, resp.headers, data)
 
     def close(self) -> None:
         with self._lock:
@@ -68,7 +147,18 @@ class Urllib3Transport:
             pool.close()
 
 
+def _is_stale(exc: BaseException) -> bool:
+    """urllib3 reports a closed idle connection as ProtocolError("Connection aborted.", <error>)."""
+    if isinstance(exc, u3.MaxRetryError) and exc.reason is not None:
+        exc = exc.reason
+    if isinstance(exc, u3.ProtocolError):
+        return any(isinstance(arg, _STALE) for arg in exc.args)
+    return isinstance(exc, _STALE)
+
+
 def map_error(exc: BaseException, url: str) -> TransportError:
+    if isinstance(exc, TransportError):  # ResponseTooLargeError from read_capped
+        return exc
     if isinstance(exc, u3.MaxRetryError) and exc.reason is not None:
         exc = exc.reason
     if isinstance(exc, (u3.ConnectTimeoutError, u3.NewConnectionError, u3.SSLError)):

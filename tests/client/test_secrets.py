@@ -4,6 +4,8 @@ in no log record of any logger at any level, no repr and no error text, and call
 from __future__ import annotations
 
 import logging
+import traceback
+from typing import Any
 
 import pytest
 
@@ -54,3 +56,83 @@ def test_token_never_leaks_through_any_path(
     assert caplog.records, "DEBUG logging produced no records to check"
     assert TOKEN not in caplog.text
     assert caller_headers == {"X-Trace": "t-1"}
+
+
+# The token lands right where the 200-byte message excerpt and the 512-byte body excerpt are cut.
+ECHO_BODY = b"m" * 190 + TOKEN.encode() + b"b" * 300 + TOKEN.encode() + b"e" * 40
+
+
+def _everything_shown(err: BaseException, client: Any) -> str:
+    """Every surface SEC-1/3/4 covers: message, repr, body, headers, id, the chain, tracebacks
+    (plain and with locals) and vars() of the client, its config and its transport."""
+    try:
+        raise err
+    except EASError:
+        formatted = traceback.format_exc()
+    # Locals of the library's frames only: this test's own frames hold the token on purpose.
+    tb = traceback.TracebackException.from_exception(err, capture_locals=True)
+    ours = [frame for frame in tb.stack if "eas_client" in frame.filename and "tests" not in frame.filename]
+    assert ours, "the traceback reaches no library frame to check"
+    with_locals = "".join(f"{frame.name} {frame.locals!r}\n" for frame in ours)
+    chain = []
+    link: BaseException | None = err
+    while link is not None and len(chain) < 10:
+        chain.append(f"{link!r} {vars(link)!r}")
+        link = link.__cause__ or link.__context__
+    inner = getattr(client, "client", client)
+    return "\n".join(
+        [
+            str(err),
+            repr(err),
+            getattr(err, "body", b"").decode("utf-8", "replace"),
+            repr(getattr(err, "headers", {})),
+            str(getattr(err, "request_id", "")),
+            formatted,
+            with_locals,
+            *chain,
+            repr(vars(inner)),
+            str(vars(inner)),
+            repr(vars(inner.config)),
+            repr(vars(inner._transport)) if hasattr(inner._transport, "__dict__") else "",
+        ]
+    )
+
+
+@pytest.mark.parametrize("auth", ["token", "signature"])
+def test_echoed_token_is_masked_on_every_surface(make_client: ClientFactory, auth: str) -> None:
+    echo = {"X-Request-Id": TOKEN, "X-Echo": f"token={TOKEN}", "WWW-Authenticate": TOKEN}
+    with ScriptedServer([Reply(401, echo, ECHO_BODY)]) as srv:
+        client = make_client(srv.url(), TOKEN, auth=auth, max_retries=0)
+        with pytest.raises(EASError) as info:
+            client.predict(b"x")
+    err = info.value
+    sent = srv.seen[0].headers["authorization"]
+    shown = _everything_shown(err, client)
+    for secret in (TOKEN, TOKEN[:8], TOKEN[-8:], sent):
+        assert secret not in shown
+    lowered = {k.lower(): v for k, v in err.headers.items()}
+    assert err.request_id == "***" and lowered["x-echo"] == "token=***"
+    assert err.body.startswith(b"m" * 190 + b"***b") and len(err.body) == 512
+
+
+@pytest.mark.parametrize("auth", ["token", "signature"])
+@pytest.mark.parametrize("failure", ["timeout", "reset", "connect"])
+def test_transport_errors_carry_no_engine_request(
+    make_client: ClientFactory, auth: str, failure: str
+) -> None:
+    replies = [Reply(200, delay_ms=400)] if failure == "timeout" else [Reply(reset=True)]
+    with ScriptedServer(replies) as srv:
+        url = "http://127.0.0.1:9/api/predict/x" if failure == "connect" else srv.url()
+        # A long timeout for the others: a loaded machine must not turn a reset into a timeout.
+        timeout = 0.2 if failure == "timeout" else 10.0
+        client = make_client(url, TOKEN, auth=auth, max_retries=0, timeout=timeout)
+        with pytest.raises(EASError) as info:
+            client.predict(b"x")
+    err = info.value
+    kinds = {"timeout": "ReadTimeoutError", "reset": "ReadError", "connect": "ConnectError"}
+    assert err.kind == kinds[failure]
+    assert err.__cause__ is None and err.__context__ is None
+    shown = _everything_shown(err, client)
+    assert TOKEN not in shown
+    if srv.seen:
+        assert srv.seen[0].headers["authorization"] not in shown

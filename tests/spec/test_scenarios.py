@@ -86,14 +86,20 @@ def _call(client: Any, call: dict[str, Any]) -> Any:
 
 
 def _reply(spec: dict[str, Any]) -> Reply:
+    body = decode_bytes(spec["body"]) if "body" in spec else b""
+    if "body_repeat" in spec:
+        body = bytes.fromhex(spec["body_repeat"]["byte"]) * spec["body_repeat"]["count"]
     return Reply(
         spec.get("status", 200),
         spec.get("headers", {}),
-        decode_bytes(spec["body"]) if "body" in spec else b"",
+        body,
         spec.get("delay_ms", 0),
         spec.get("reset", False),
-        spec.get("echo", False),
-        decode_bytes(spec["when"]) if "when" in spec else None,
+        echo=spec.get("echo", False),
+        when=decode_bytes(spec["when"]) if "when" in spec else None,
+        drip_ms=spec.get("drip_ms", 0),
+        close_after=spec.get("close_after", False),
+        omit_length=spec.get("omit_length", False),
     )
 
 
@@ -176,6 +182,8 @@ def _discovery_reply(
 def _check_outcome(client: Any, run: Run) -> None:
     call = run.case["input"]["call"]
     expect = run.case["expect"]
+    for warmup in run.case["input"].get("warmup", []):
+        _call(client, warmup)  # §11: succeeds, leaves a kept-alive connection, is not timed
     for n in range(call.get("repeat", 1)):
         started = time.monotonic()
         _check_one_outcome(client, run)
