@@ -205,13 +205,24 @@ final class Call {
         a.capped = true;
       }
     }
-    a.target = origin + path + query;
+    // The plain call (the service URL itself) reuses one target string and one parsed URI.
+    boolean plain = origin == c.endpoint.origin() && path == c.endpoint.path && query == c.endpoint.queryString(null);
+    a.target = plain ? c.plainTarget : origin + path + query;
     try {
-      HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(a.target)).timeout(t)
+      HttpRequest.Builder rb = HttpRequest.newBuilder(plain ? c.plainUri() : URI.create(a.target)).timeout(t)
           .POST(HttpRequest.BodyPublishers.ofByteArray(req.payload.body));
-      for (Map.Entry<String, String> h : Headers.build(c.userAgent, c.token(), c.signed, req.payload, c.headers,
-          callHeaders, path, c.clock.instant())) {
-        rb.header(h.getKey(), h.getValue());
+      if (!c.signed && callHeaders.isEmpty()) {
+        // HDR-1..3 give the same headers to every such attempt; only the credential is added each time.
+        rb.headers(c.plainHeaders(req.payload));
+        String token = c.token();
+        if (token != null) {
+          rb.header("Authorization", token);
+        }
+      } else {
+        for (Map.Entry<String, String> h : Headers.build(c.userAgent, c.token(), c.signed, req.payload, c.headers,
+            callHeaders, path, c.clock.instant())) {
+          rb.header(h.getKey(), h.getValue());
+        }
       }
       a.request = rb.build();
     } catch (IllegalArgumentException e) {
@@ -220,7 +231,7 @@ final class Call {
     }
     // TIMEOUT-1: the request timeout stops at the headers; the body handler's watchdog bounds the rest
     // of the attempt, so a dripping peer cannot hold a call past the timeout.
-    a.body = CappedBody.handler(c.maxResponseBytes, System.nanoTime() + t.toNanos(), c.scheduler);
+    a.body = CappedBody.handler(c.maxResponseBytes, System.nanoTime() + t.toNanos(), c.watchdog);
     return a;
   }
 

@@ -7,9 +7,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -30,52 +27,59 @@ final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
 
   private final long cap;
   private final long declared;
+  /** When the attempt's time is up ({@link System#nanoTime()}); the watchdog expires the body then. */
+  final long deadlineNanos;
   private final CompletableFuture<byte[]> result = new CompletableFuture<>();
   private final List<ByteBuffer> parts = new ArrayList<>();
   private long total;
   private volatile Flow.Subscription subscription;
 
-  private CappedBody(long cap, long declared) {
+  private CappedBody(long cap, long declared, long deadlineNanos) {
     this.cap = cap;
     this.declared = declared;
+    this.deadlineNanos = deadlineNanos;
   }
 
   /** A handler with this cap (below 1: none) whose body fails with a TimeoutException at {@code deadlineNanos}. */
-  static Handler handler(long cap, long deadlineNanos, ScheduledExecutorService timer) {
-    return new Handler(cap < 1 ? Long.MAX_VALUE : cap, deadlineNanos, timer);
+  static Handler handler(long cap, long deadlineNanos, Watchdog watchdog) {
+    return new Handler(cap < 1 ? Long.MAX_VALUE : cap, deadlineNanos, watchdog);
   }
 
   /** Makes one body subscriber per response and arms its watchdog; {@link #disarm} once the attempt ended. */
   static final class Handler implements HttpResponse.BodyHandler<byte[]> {
     private final long cap;
     private final long deadlineNanos;
-    private final ScheduledExecutorService timer;
-    private volatile ScheduledFuture<?> watchdog;
+    private final Watchdog watchdog;
+    private volatile CappedBody armed;
     private volatile boolean done;
 
-    Handler(long cap, long deadlineNanos, ScheduledExecutorService timer) {
+    Handler(long cap, long deadlineNanos, Watchdog watchdog) {
       this.cap = cap;
       this.deadlineNanos = deadlineNanos;
-      this.timer = timer;
+      this.watchdog = watchdog;
     }
 
     @Override
     public HttpResponse.BodySubscriber<byte[]> apply(HttpResponse.ResponseInfo info) {
-      CappedBody b = new CappedBody(cap, info.headers().firstValueAsLong("Content-Length").orElse(-1));
-      long left = deadlineNanos - System.nanoTime();
-      if (left <= 0) {
+      CappedBody b = new CappedBody(cap, info.headers().firstValueAsLong("Content-Length").orElse(-1), deadlineNanos);
+      if (deadlineNanos - System.nanoTime() <= 0) {
         b.expire();
       } else if (!done) {
-        watchdog = timer.schedule(b::expire, left, TimeUnit.NANOSECONDS);
+        armed = b;
+        watchdog.arm(b);
+        if (done) {
+          // disarm() ran between the check and arming and could not see this body.
+          watchdog.disarm(b);
+        }
       }
       return b;
     }
 
     void disarm() {
       done = true;
-      ScheduledFuture<?> w = watchdog;
-      if (w != null) {
-        w.cancel(false);
+      CappedBody b = armed;
+      if (b != null) {
+        watchdog.disarm(b);
       }
     }
   }

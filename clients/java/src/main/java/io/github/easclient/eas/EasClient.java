@@ -1,5 +1,6 @@
 package io.github.easclient.eas;
 
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
@@ -10,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -71,6 +73,12 @@ public final class EasClient implements AutoCloseable {
   final ScheduledExecutorService scheduler;
   final Direct directState;
   final IdleConnections idle = new IdleConnections();
+  final Watchdog watchdog;
+  /** The URL of a call without sub-path or query pairs, and its parse, made once (see {@link #plainUri}). */
+  final String plainTarget;
+  private volatile URI plainUri;
+  /** Name/value pairs of an unsigned attempt without call headers, by content type; never the credential. */
+  private final Map<String, String[]> plainHeaders = new ConcurrentHashMap<>();
   private final ExecutorService ownedExecutor;
   private final Builder source;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -103,10 +111,11 @@ public final class EasClient implements AutoCloseable {
       this.executor = ownedExecutor;
     }
     ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("eas-client-" + id + "-scheduler-"));
-    // Every attempt arms a watchdog and cancels it when the answer is in: drop cancelled ones at once,
-    // or a busy client would keep a timeout's worth of dead tasks in the queue.
+    // A cancelled backoff (cancel(true) on a call) leaves the queue at once instead of at its time.
     timer.setRemoveOnCancelPolicy(true);
     this.scheduler = timer;
+    this.watchdog = new Watchdog(timer);
+    this.plainTarget = endpoint.origin() + endpoint.path + endpoint.queryString(null);
     this.http = b.httpClient != null ? b.httpClient : HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
         .followRedirects(HttpClient.Redirect.NEVER)
@@ -114,6 +123,32 @@ public final class EasClient implements AutoCloseable {
         .executor(executor)
         .build();
     this.directState = direct ? new Direct(this) : null;
+  }
+
+  /** The parsed {@link #plainTarget}; parsed at the first call so a bad URL stays a call's error, as before. */
+  URI plainUri() {
+    URI u = plainUri;
+    if (u == null) {
+      u = URI.create(plainTarget);
+      plainUri = u;
+    }
+    return u;
+  }
+
+  /** User-Agent, Content-Type and the client headers (HDR-1..3) for a payload, without the credential. */
+  String[] plainHeaders(Payload payload) {
+    String[] h = plainHeaders.get(payload.contentType);
+    if (h == null) {
+      List<Map.Entry<String, String>> list = Headers.build(userAgent, null, false, payload, headers, List.of(),
+          endpoint.path, null);
+      h = new String[list.size() * 2];
+      for (int k = 0; k < list.size(); k++) {
+        h[2 * k] = list.get(k).getKey();
+        h[2 * k + 1] = list.get(k).getValue();
+      }
+      plainHeaders.put(payload.contentType, h);
+    }
+    return h;
   }
 
   /** The token, or null; only for building headers and masking text. */

@@ -41,9 +41,19 @@ public final class EasRequest {
     this.maxRetries = b.maxRetries;
   }
 
+  /** The plain request of {@link #of}: no builder, no copies of empty collections. */
+  private EasRequest(Payload payload) {
+    this.payload = payload;
+    this.path = null;
+    this.params = List.of();
+    this.headers = Map.of();
+    this.timeout = null;
+    this.maxRetries = null;
+  }
+
   /** A request with this body (application/octet-stream) and nothing else. */
   public static EasRequest of(byte[] body) {
-    return builder().body(body).build();
+    return new EasRequest(Payload.bytes(body));
   }
 
   public static Builder builder() {

@@ -21,6 +21,9 @@ final class Endpoint {
   final String query;
   /** The service name, or null for a custom URL used verbatim. */
   final String service;
+  /** {@link #origin()} and the query string of a call without pairs, made once: every call asks for them. */
+  private final String origin;
+  private final String bareQuery;
 
   private Endpoint(String scheme, String authority, String path, String query, String service) {
     this.scheme = scheme;
@@ -28,11 +31,13 @@ final class Endpoint {
     this.path = path;
     this.query = query;
     this.service = service;
+    this.origin = scheme + "://" + authority;
+    this.bareQuery = query.isEmpty() ? "" : "?" + query;
   }
 
   /** The origin, {@code scheme://host[:port]}. */
   String origin() {
-    return scheme + "://" + authority;
+    return origin;
   }
 
   /** The service URL without a query. */
@@ -203,6 +208,9 @@ final class Endpoint {
 
   /** "" or "?..." from the endpoint's query then the call's pairs. */
   String queryString(List<Map.Entry<String, Object>> params) {
+    if (params == null || params.isEmpty()) {
+      return bareQuery;
+    }
     StringBuilder b = new StringBuilder(query);
     if (params != null) {
       for (Map.Entry<String, Object> p : params) {

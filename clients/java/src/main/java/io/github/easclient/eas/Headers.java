@@ -20,10 +20,10 @@ final class Headers {
 
   /** Validates caller headers once (names are tokens, values have no CR/LF/NUL). Returns an ordered copy. */
   static List<Map.Entry<String, String>> check(Map<String, String> headers, boolean hasToken, String where) {
-    List<Map.Entry<String, String>> out = new ArrayList<>();
-    if (headers == null) {
-      return out;
+    if (headers == null || headers.isEmpty()) {
+      return List.of();
     }
+    List<Map.Entry<String, String>> out = new ArrayList<>();
     for (Map.Entry<String, String> h : headers.entrySet()) {
       String name = h.getKey();
       String value = h.getValue();

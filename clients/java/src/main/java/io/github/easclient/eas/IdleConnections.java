@@ -1,7 +1,7 @@
 package io.github.easclient.eas;
 
-import java.util.HashMap;
-import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A count of the idle keep-alive connections the HTTP client should hold per origin, so an attempt
@@ -10,20 +10,27 @@ import java.util.Map;
  * answer that leaves the connection open adds one, an attempt takes one when any is counted.
  */
 final class IdleConnections {
-  private final Map<String, Integer> idle = new HashMap<>();
+  private final ConcurrentHashMap<String, AtomicInteger> idle = new ConcurrentHashMap<>();
 
   /** True when the attempt about to start will (probably) reuse an idle connection. */
-  synchronized boolean take(String origin) {
-    int n = idle.getOrDefault(origin, 0);
-    if (n == 0) {
+  boolean take(String origin) {
+    AtomicInteger n = idle.get(origin);
+    if (n == null) {
       return false;
     }
-    idle.put(origin, n - 1);
-    return true;
+    while (true) {
+      int v = n.get();
+      if (v == 0) {
+        return false;
+      }
+      if (n.compareAndSet(v, v - 1)) {
+        return true;
+      }
+    }
   }
 
   /** A complete answer that kept the connection open. */
-  synchronized void give(String origin) {
-    idle.merge(origin, 1, Integer::sum);
+  void give(String origin) {
+    idle.computeIfAbsent(origin, o -> new AtomicInteger()).incrementAndGet();
   }
 }

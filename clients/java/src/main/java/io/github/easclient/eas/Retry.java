@@ -31,6 +31,9 @@ final class Retry {
 
   private Retry() {}
 
+  /** Most attempts end here; one shared instance (decisions are immutable). */
+  private static final Decision SUCCESS = new Decision(Action.RETURN, 0, false, "success");
+
   /**
    * The decision after attempt number {@code attempts} (1-based) ended with {@code status} (an HTTP status,
    * or 0) or {@code errorKind} (connect/reset/timeout, or null).
@@ -38,7 +41,7 @@ final class Retry {
   static Decision decide(RetryPolicy p, int attempts, int status, String errorKind, String retryAfter,
       double elapsed, double rand, double now) {
     if (errorKind == null && status >= 200 && status < 300) {
-      return new Decision(Action.RETURN, 0, false, "success");
+      return SUCCESS;
     }
     if ("timeout".equals(errorKind) && p.hasDeadline() && elapsed >= p.deadline) {
       // TIMEOUT-2: the deadline is what stopped the call, whether or not timeouts are retried.

@@ -12,7 +12,11 @@ public final class TFResponse {
     this.outputs = Collections.unmodifiableMap(outputs);
   }
 
-  /** Decodes a {@code PredictResponse} body; PayloadException when it is malformed. */
+  /**
+   * Decodes a {@code PredictResponse} body; PayloadException when it is malformed. Packed float and double
+   * values are not copied here: each {@code floats()}/{@code doubles()} call copies them out of
+   * {@code body} in one block, so do not change the array afterwards (pass {@code body.clone()} if you must).
+   */
   public static TFResponse parse(byte[] body) {
     if (body == null) {
       throw new PayloadException("response body is null");

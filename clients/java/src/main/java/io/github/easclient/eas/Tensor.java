@@ -1,6 +1,8 @@
 package io.github.easclient.eas;
 
 import java.lang.reflect.Array;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,7 +33,10 @@ import java.util.List;
 public final class Tensor {
   private final DataType dtype;
   private final long[] shape;
-  /** float[], double[], int[], long[], boolean[] or byte[][] by dtype. */
+  /**
+   * float[], double[], int[], long[], boolean[] or byte[][] by dtype, or a {@link Packed} view of
+   * little-endian float32/float64 bytes (a decoded response's packed field, read only when asked).
+   */
   final Object values;
   private final int size;
 
@@ -39,7 +44,43 @@ public final class Tensor {
     this.dtype = dtype;
     this.shape = shape;
     this.values = values;
-    this.size = Array.getLength(values);
+    this.size = values instanceof Packed ? ((Packed) values).count : Array.getLength(values);
+  }
+
+  /**
+   * Packed float32 (width 4) or float64 (width 8) values, little-endian, inside a buffer this tensor
+   * shares with nobody who can change it (a response body). Each read copies them out in one block,
+   * so decoding a 1M-value answer costs one allocation and one copy, made by the accessor.
+   */
+  static final class Packed {
+    final byte[] buf;
+    final int off;
+    final int count;
+    final int width;
+
+    Packed(byte[] buf, int off, int count, int width) {
+      this.buf = buf;
+      this.off = off;
+      this.count = count;
+      this.width = width;
+    }
+
+    Object array() {
+      ByteBuffer b = ByteBuffer.wrap(buf, off, count * width).order(ByteOrder.LITTLE_ENDIAN);
+      if (width == 4) {
+        float[] out = new float[count];
+        b.asFloatBuffer().get(out);
+        return out;
+      }
+      double[] out = new double[count];
+      b.asDoubleBuffer().get(out);
+      return out;
+    }
+  }
+
+  /** The values as one of the array types (a packed view is copied out). */
+  Object array() {
+    return values instanceof Packed ? ((Packed) values).array() : values;
   }
 
   /** A tensor from a (nested) array or a boxed scalar, its type and shape inferred. */
@@ -95,11 +136,17 @@ public final class Tensor {
 
   /** Values of a DT_FLOAT tensor. */
   public float[] floats() {
+    if (values instanceof Packed && ((Packed) values).width == 4) {
+      return (float[]) ((Packed) values).array();
+    }
     return ((float[]) as(float[].class)).clone();
   }
 
   /** Values of a DT_DOUBLE tensor. */
   public double[] doubles() {
+    if (values instanceof Packed && ((Packed) values).width == 8) {
+      return (double[]) ((Packed) values).array();
+    }
     return ((double[]) as(double[].class)).clone();
   }
 
@@ -139,7 +186,9 @@ public final class Tensor {
   }
 
   private Object as(Class<?> type) {
-    if (!type.isInstance(values)) {
+    Class<?> have = values instanceof Packed ? (((Packed) values).width == 4 ? float[].class : double[].class)
+        : values.getClass();
+    if (!type.isAssignableFrom(have)) {
       throw new PayloadException("tensor is " + dtype + ", not readable as " + type.getSimpleName());
     }
     return values;

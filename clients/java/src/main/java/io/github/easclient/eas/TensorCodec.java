@@ -25,7 +25,10 @@ final class TensorCodec {
 
   /** Payload bytes of the packed value field (0 when there are no values or for strings). */
   private static long packedSize(Object v) {
-    if (v instanceof float[]) {
+    if (v instanceof Tensor.Packed) {
+      Tensor.Packed p = (Tensor.Packed) v;
+      return (long) p.count * p.width;
+    } else if (v instanceof float[]) {
       return 4L * ((float[]) v).length;
     } else if (v instanceof double[]) {
       return 8L * ((double[]) v).length;
@@ -95,6 +98,14 @@ final class TensorCodec {
       }
       return;
     }
+    if (v instanceof Tensor.Packed) {
+      // A decoded answer sent on as it came: its bytes are already the packed field's payload.
+      Tensor.Packed p = (Tensor.Packed) v;
+      w.tag(p.width == 4 ? 3 : 4, 2);
+      w.varint((long) p.count * p.width);
+      w.raw(p.buf, p.off, p.count * p.width);
+      return;
+    }
     int fieldNumber = v instanceof float[] ? 3 : v instanceof double[] ? 4 : v instanceof int[] ? 5
         : v instanceof long[] ? 7 : 8;
     w.tag(fieldNumber, 2);
@@ -137,6 +148,12 @@ final class TensorCodec {
 
   /** Growable primitive buffers for one ArrayProto's fields. */
   private static final class Acc {
+    /**
+     * The first packed float/double run, kept as a view of the body until a second run or an
+     * unpacked value needs a real array (real answers have one run, so most never copy here).
+     */
+    Tensor.Packed pf;
+    Tensor.Packed pd;
     float[] f = new float[0];
     int nf;
     double[] d = new double[0];
@@ -207,6 +224,18 @@ final class TensorCodec {
   }
 
   private static void readFloats(Proto.Reader r, int wt, Acc a) {
+    unpackFloats(a);
+    if (wt == 2 && a.nf == 0) {
+      Proto.Reader p = r.sub();
+      int n = p.end - p.pos;
+      if (n % 4 != 0) {
+        throw Proto.bad("float_val length " + n + " is not a multiple of 4");
+      }
+      if (n > 0) {
+        a.pf = new Tensor.Packed(p.buf, p.pos, n / 4, 4);
+      }
+      return;
+    }
     if (wt == 5) {
       if (a.nf == a.f.length) {
         a.f = Arrays.copyOf(a.f, Math.max(8, a.nf * 2));
@@ -225,6 +254,18 @@ final class TensorCodec {
   }
 
   private static void readDoubles(Proto.Reader r, int wt, Acc a) {
+    unpackDoubles(a);
+    if (wt == 2 && a.nd == 0) {
+      Proto.Reader p = r.sub();
+      int n = p.end - p.pos;
+      if (n % 8 != 0) {
+        throw Proto.bad("double_val length " + n + " is not a multiple of 8");
+      }
+      if (n > 0) {
+        a.pd = new Tensor.Packed(p.buf, p.pos, n / 8, 8);
+      }
+      return;
+    }
     if (wt == 1) {
       if (a.nd == a.d.length) {
         a.d = Arrays.copyOf(a.d, Math.max(8, a.nd * 2));
@@ -240,6 +281,23 @@ final class TensorCodec {
     a.d = Arrays.copyOf(a.d, a.nd + n / 8);
     java.nio.ByteBuffer.wrap(p.buf, p.pos, n).order(java.nio.ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(a.d, a.nd, n / 8);
     a.nd += n / 8;
+  }
+
+  /** Turns a kept packed run into array values, before more values are appended. */
+  private static void unpackFloats(Acc a) {
+    if (a.pf != null) {
+      a.f = (float[]) a.pf.array();
+      a.nf = a.f.length;
+      a.pf = null;
+    }
+  }
+
+  private static void unpackDoubles(Acc a) {
+    if (a.pd != null) {
+      a.d = (double[]) a.pd.array();
+      a.nd = a.d.length;
+      a.pd = null;
+    }
   }
 
   private static long[] shape(Proto.Reader r) {
@@ -273,8 +331,10 @@ final class TensorCodec {
     if (dtypeNum != 0 && dt == DataType.DT_INVALID) {
       throw Proto.bad("unknown dtype " + dtypeNum);
     }
+    int nf = a.pf != null ? a.pf.count : a.nf;
+    int nd = a.pd != null ? a.pd.count : a.nd;
     if (dt == DataType.DT_INVALID) {
-      dt = a.nf > 0 ? DataType.DT_FLOAT : a.nd > 0 ? DataType.DT_DOUBLE : a.ni > 0 ? DataType.DT_INT32
+      dt = nf > 0 ? DataType.DT_FLOAT : nd > 0 ? DataType.DT_DOUBLE : a.ni > 0 ? DataType.DT_INT32
           : a.nl > 0 ? DataType.DT_INT64 : a.nb > 0 ? DataType.DT_BOOL : a.ns > 0 ? DataType.DT_STRING
           : DataType.DT_INVALID;
     }
@@ -283,8 +343,12 @@ final class TensorCodec {
     }
     Object values;
     switch (dt) {
-      case DT_FLOAT: values = a.f.length == a.nf ? a.f : Arrays.copyOf(a.f, a.nf); break;
-      case DT_DOUBLE: values = a.d.length == a.nd ? a.d : Arrays.copyOf(a.d, a.nd); break;
+      case DT_FLOAT:
+        values = a.pf != null ? a.pf : a.f.length == a.nf ? a.f : Arrays.copyOf(a.f, a.nf);
+        break;
+      case DT_DOUBLE:
+        values = a.pd != null ? a.pd : a.d.length == a.nd ? a.d : Arrays.copyOf(a.d, a.nd);
+        break;
       case DT_INT64: values = Arrays.copyOf(a.l, a.nl); break;
       case DT_BOOL: values = Arrays.copyOf(a.b, a.nb); break;
       case DT_STRING: values = Arrays.copyOf(a.s, a.ns); break;
@@ -299,7 +363,8 @@ final class TensorCodec {
         }
         values = ints;
     }
-    int count = java.lang.reflect.Array.getLength(values);
+    int count = values instanceof Tensor.Packed ? ((Tensor.Packed) values).count
+        : java.lang.reflect.Array.getLength(values);
     if (shape == null) {
       shape = count == 1 ? new long[0] : new long[] {count};
     } else {

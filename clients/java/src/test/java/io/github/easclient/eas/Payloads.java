@@ -301,7 +301,7 @@ final class Payloads {
     assertArrayEquals(shape, t.shape(), name + " shape");
     JsonNode vals = want.get("values");
     assertEquals(vals.size(), t.size(), name + " value count");
-    Object v = t.values;
+    Object v = t.array();
     for (int k = 0; k < vals.size(); k++) {
       JsonNode w = vals.get(k);
       String at = name + "[" + k + "]";

@@ -1,0 +1,65 @@
+package io.github.easclient.eas;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The body deadlines of a client's attempts (TIMEOUT-1), checked by one sweep every {@link #TICK_NANOS}
+ * while any body is being read. A timer task per attempt would wake the timer thread on almost every
+ * call (each new task is the earliest); here arming and disarming only touch a concurrent set, and a
+ * deadline is noticed at most one tick late.
+ */
+final class Watchdog {
+  /** 10 ms: far below any useful timeout, and at most 100 wake-ups a second while calls run. */
+  static final long TICK_NANOS = 10_000_000L;
+
+  private final ScheduledExecutorService timer;
+  private final Set<CappedBody> armed = ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean sweeping = new AtomicBoolean();
+
+  Watchdog(ScheduledExecutorService timer) {
+    this.timer = timer;
+  }
+
+  void arm(CappedBody body) {
+    armed.add(body);
+    if (!sweeping.get() && sweeping.compareAndSet(false, true)) {
+      next();
+    }
+  }
+
+  void disarm(CappedBody body) {
+    armed.remove(body);
+  }
+
+  private void next() {
+    try {
+      timer.schedule(this::sweep, TICK_NANOS, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // The client is closed: its calls fail on their own, nothing is left to time.
+      sweeping.set(false);
+    }
+  }
+
+  private void sweep() {
+    long now = System.nanoTime();
+    for (CappedBody b : armed) {
+      if (now - b.deadlineNanos >= 0) {
+        armed.remove(b);
+        b.expire();
+      }
+    }
+    if (armed.isEmpty()) {
+      sweeping.set(false);
+      // A body armed between the check and the reset saw the flag still set and left the restart to us.
+      if (armed.isEmpty() || !sweeping.compareAndSet(false, true)) {
+        return;
+      }
+    }
+    next();
+  }
+}
