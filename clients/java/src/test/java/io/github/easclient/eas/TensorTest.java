@@ -60,6 +60,44 @@ class TensorTest {
     assertArrayEquals(new long[] {1000, 1000}, back.get("x").shape());
   }
 
+  @Test
+  void aDecodedPackedFieldIsCopiedOutByEachRead() {
+    byte[] body = reencodeAsResponse(TFRequest.builder().feed("x", new long[] {3}, new float[] {1, 2, 3}).build()
+        .toByteArray());
+    Tensor t = TFResponse.parse(body).get("x");
+    float[] a = t.floats();
+    a[0] = 99;
+    assertArrayEquals(new float[] {1, 2, 3}, t.floats(), "each read is a fresh copy");
+    assertThrows(PayloadException.class, t::doubles);
+    // Sent on as it came: the packed bytes are written back unchanged.
+    byte[] again = reencodeAsResponse(TFRequest.builder().feed("x", t).build().toByteArray());
+    assertArrayEquals(body, again);
+    Tensor d = TFResponse.parse(reencodeAsResponse(TFRequest.builder().feed("y", new long[] {2}, new double[] {0.5, -1})
+        .build().toByteArray())).get("y");
+    assertArrayEquals(new double[] {0.5, -1}, d.doubles());
+    assertEquals(DataType.DT_DOUBLE, d.dtype());
+  }
+
+  @Test
+  void packedAndUnpackedRunsOfOneFieldAreJoined() {
+    // ArrayProto {dtype: DT_FLOAT, float_val: packed [1, 2], float_val: 3 (fixed32), float_val: packed [4]}.
+    Proto.Writer w = new Proto.Writer(0);
+    w.tag(1, 0);
+    w.varint(DataType.DT_FLOAT.number());
+    w.tag(3, 2);
+    w.varint(8);
+    w.floats(new float[] {1, 2});
+    w.tag(3, 5);
+    w.fixed32(Float.floatToIntBits(3));
+    w.tag(3, 2);
+    w.varint(4);
+    w.floats(new float[] {4});
+    byte[] b = w.toByteArray();
+    Tensor t = TensorCodec.decode(new Proto.Reader(b, 0, b.length), false);
+    assertArrayEquals(new float[] {1, 2, 3, 4}, t.floats());
+    assertArrayEquals(new long[] {4}, t.shape());
+  }
+
   private static byte[] reencodeAsResponse(byte[] request) {
     // Field 2 (inputs) of the request becomes field 1 (outputs): only the first tag byte differs.
     byte[] out = request.clone();
