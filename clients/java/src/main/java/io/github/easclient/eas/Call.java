@@ -49,6 +49,36 @@ final class Call {
     this.query = c.endpoint.queryString(req.params);
   }
 
+  /**
+   * With {@code jdk.httpclient.enableAllMethodRetry} set (JVM-wide), the JDK itself sends a POST again
+   * once when a pooled connection fails before any response byte: exactly CONN-1, from the JDK's own
+   * knowledge of the connection. The client then leaves the resend to it instead of adding a second one.
+   */
+  static final boolean JDK_RESENDS = jdkResends();
+
+  private static boolean jdkResends() {
+    try {
+      String s = System.getProperty("jdk.httpclient.enableAllMethodRetry");
+      return s != null && (s.isEmpty() || Boolean.parseBoolean(s));
+    } catch (SecurityException e) {
+      return false;
+    }
+  }
+
+  /**
+   * True when the failure shows that part of an answer arrived: the JDK reports a malformed status
+   * line or header block (bytes were read) as a {@link java.net.ProtocolException}. A reset or an end
+   * of stream carries no such sign, so those count as "before any response byte".
+   */
+  static boolean afterResponseBytes(Throwable err) {
+    for (Throwable x = err; x != null; x = x.getCause()) {
+      if (x instanceof java.net.ProtocolException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   CompletableFuture<EasResponse> start() {
     result.whenComplete((v, e) -> {
       CompletableFuture<?> f = inflight;
@@ -286,7 +316,7 @@ final class Call {
       c.idle.give(a.origin);
     }
     String kind = err == null ? null : errorKind(err);
-    if (err != null && a.reused && "reset".equals(kind)) {
+    if (err != null && a.reused && "reset".equals(kind) && !JDK_RESENDS && !afterResponseBytes(err)) {
       if (EasClient.LOG.isLoggable(Level.DEBUG)) {
         EasClient.LOG.log(Level.DEBUG, "attempt " + a.n + " POST " + Redact.text(a.target, c.token())
             + " -> reset on a reused idle connection: sent again on a new connection");
