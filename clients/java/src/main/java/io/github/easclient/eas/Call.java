@@ -26,7 +26,6 @@ import java.util.zip.GZIPInputStream;
 final class Call {
   private final EasClient c;
   private final EasRequest req;
-  private final boolean awaitRefresh;
   private final RetryPolicy policy;
   private final Duration timeout;
   private final List<Map.Entry<String, String>> callHeaders;
@@ -38,10 +37,9 @@ final class Call {
   private int attempts;
   private String lastInstance;
 
-  Call(EasClient c, EasRequest req, boolean awaitRefresh) {
+  Call(EasClient c, EasRequest req) {
     this.c = c;
     this.req = req;
-    this.awaitRefresh = awaitRefresh;
     this.policy = req.maxRetries == null ? c.policy : c.policy.withMaxRetries(req.maxRetries);
     this.timeout = req.timeout == null ? c.timeout : req.timeout;
     this.callHeaders = Headers.check(req.headers, c.token() != null, "call");
@@ -106,7 +104,7 @@ final class Call {
         key = null;
       }
       if (c.directState != null && !resend) {
-        Discovery.Instance inst = EasClient.join(c.directState.pick(exclude, true));
+        Discovery.Instance inst = EasClient.join(c.directState.pick(exclude));
         origin = "http://" + hostPort(inst);
         key = inst.key();
       }
@@ -169,7 +167,7 @@ final class Call {
     }
     CompletableFuture<Discovery.Instance> pick;
     try {
-      pick = c.directState.pick(lastInstance, awaitRefresh);
+      pick = c.directState.pick(lastInstance);
     } catch (RuntimeException e) {
       result.completeExceptionally(e);
       return;

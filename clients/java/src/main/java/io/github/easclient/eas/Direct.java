@@ -30,14 +30,18 @@ final class Direct {
     return (System.nanoTime() - origin) / 1e9;
   }
 
-  CompletableFuture<Discovery.Instance> pick(String exclude, boolean awaitRefresh) {
+  /**
+   * An instance for the next attempt. Only the first fetch is waited for; a due refresh is started
+   * and the call proceeds with the current list (DISC-6's background mode, for every call of the client).
+   */
+  CompletableFuture<Discovery.Instance> pick(String exclude) {
     CompletableFuture<Void> ready;
     synchronized (lock) {
       if (balancer == null) {
         ready = refresh();
       } else if (System.nanoTime() - fetchedAt >= c.discoveryRefresh.toNanos()) {
-        CompletableFuture<Void> r = refresh();
-        ready = awaitRefresh ? r : CompletableFuture.completedFuture(null);
+        refresh();
+        ready = CompletableFuture.completedFuture(null);
       } else {
         ready = CompletableFuture.completedFuture(null);
       }
