@@ -61,7 +61,7 @@ final class Vectors {
     return EasClient.builder().endpoint("http://127.0.0.1:9/api/predict/demo").token(token).environment(k -> null);
   }
 
-  /** The data forms of headers.json (§9 of protocol.md plus the text_escaped/json_nan/unsupported forms). */
+  /** The data forms of headers.json (§10 of protocol.md: text_escaped, invalid_text_hex, nonfinite_json, unsupported, tensor). */
   static Payload payload(JsonNode data) {
     if (data.has("hex")) {
       return Payload.bytes(SpecTest.hex(data.get("hex").asText()));
@@ -75,11 +75,6 @@ final class Vectors {
     if (data.has("json")) {
       return Payload.json(SpecTest.JSON.convertValue(data.get("json"), new TypeReference<Object>() {}));
     }
-    if (data.has("json_nan")) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("x", Double.NaN);
-      return Payload.json(m);
-    }
     if (data.has("invalid_text_hex")) {
       return Payload.text(wtf8(SpecTest.hex(data.get("invalid_text_hex").asText())));
     }
@@ -89,8 +84,8 @@ final class Vectors {
       return Payload.json(new ArrayList<>(List.of(d)));
     }
     if (data.has("unsupported")) {
-      // v1 names a Python set: its Java counterpart is a collection with no JSON meaning here.
-      return Payload.of(data.get("unsupported").asText().equals("set") ? new HashSet<>(Set.of(1)) : new Object());
+      // Spec v2's Java form of "a value of a type the client does not send".
+      return Payload.of(new Object());
     }
     if (data.has("tensor")) {
       JsonNode t = data.get("tensor");
