@@ -17,6 +17,7 @@ trap cleanup EXIT
 started=""
 start() { # name app args... ; sets $started to the service URL (no subshell, so $pids keeps the pid)
   local name="$1" app="$2"; shift 2
+  : >"$tmp/$name.log" # exists before the background server opens it, so the first grep finds a file
   "$eas" serve "$root/$app" --host 127.0.0.1 --port 0 "$@" >"$tmp/$name.log" 2>&1 &
   pids+=("$!")
   for _ in $(seq 1 300); do
