@@ -43,7 +43,7 @@ public class Bench {
       String url = "http://127.0.0.1:" + port + "/api/predict/demo";
       waitUp(url);
       List<String[]> rows = new ArrayList<>();
-      // A first round warms the JIT for both sides; only the second round is reported.
+      // A first round warms the JIT for every side; only the second round is reported.
       sequential(url, Math.min(2.0, seconds));
       concurrent(url, Math.min(2.0, seconds));
       rows.addAll(sequential(url, seconds));
@@ -51,7 +51,7 @@ public class Bench {
       rows.addAll(tensors());
       System.out.println("# Java client benchmark");
       System.out.println();
-      System.out.printf("Java %s, %d cores, load average %.2f, %.0f s per row after a warm-up round; target: one nginx"
+      System.out.printf("Java %s, %d cores, load average %.2f, %.0f s per row in 1 s slices taking turns with the rows they are compared with, after a warm-up round; target: one nginx"
           + " worker answering \"True\"%s. Client CPU is the JVM's process CPU time per request.%n%n",
           System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(),
           ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), seconds,
@@ -106,12 +106,34 @@ public class Bench {
     return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
-  /** Runs {@code step} (which returns how many requests it made) for about {@code seconds}; {req/s, cpu µs/req}. */
-  static double[] measure(double seconds, IntSupplier step) {
-    long warm = System.nanoTime() + (long) (Math.min(2.0, seconds) * 1e9);
-    while (System.nanoTime() < warm) {
-      step.getAsInt();
+  /**
+   * Runs the steps (each returns how many requests it made) in turn, in slices of about one second,
+   * until each had {@code seconds}: on a shared machine a change of load then falls on every case
+   * alike instead of on whichever row ran during it. Returns {req/s, cpu µs/req} per step.
+   */
+  static double[][] interleaved(double seconds, List<IntSupplier> steps) {
+    for (IntSupplier step : steps) {
+      slice(Math.min(2.0, seconds), step);
     }
+    int slices = Math.max(1, (int) Math.round(seconds));
+    double[][] sum = new double[steps.size()][3];
+    for (int k = 0; k < slices; k++) {
+      for (int i = 0; i < steps.size(); i++) {
+        double[] r = slice(seconds / slices, steps.get(i));
+        for (int j = 0; j < 3; j++) {
+          sum[i][j] += r[j];
+        }
+      }
+    }
+    double[][] out = new double[steps.size()][];
+    for (int i = 0; i < steps.size(); i++) {
+      out[i] = new double[] {sum[i][0] / sum[i][1], sum[i][2] / sum[i][0]};
+    }
+    return out;
+  }
+
+  /** {requests, wall seconds, cpu µs} of running {@code step} for about {@code seconds}. */
+  static double[] slice(double seconds, IntSupplier step) {
     long n = 0;
     long cpu0 = cpuNanos();
     long t0 = System.nanoTime();
@@ -119,9 +141,7 @@ public class Bench {
     while (System.nanoTime() < end) {
       n += step.getAsInt();
     }
-    double wall = (System.nanoTime() - t0) / 1e9;
-    double cpu = (cpuNanos() - cpu0) / 1e3;
-    return new double[] {n / wall, cpu / n};
+    return new double[] {n, (System.nanoTime() - t0) / 1e9, (cpuNanos() - cpu0) / 1e3};
   }
 
   static List<String[]> sequential(String url, double seconds) throws Exception {
@@ -130,62 +150,86 @@ public class Bench {
     HttpRequest req = HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.ofByteArray(BODY))
         .header("Authorization", TOKEN).header("Content-Type", "application/octet-stream")
         .header("User-Agent", "raw-java-net-http").build();
-    double[] r = measure(seconds, () -> {
+    IntSupplier rawStep = () -> {
       try {
         raw.send(req, HttpResponse.BodyHandlers.ofByteArray());
         return 1;
       } catch (Exception e) {
         throw new IllegalStateException(e);
       }
-    });
-    double[] e;
+    };
+    Official official = Official.open(url);
     try (EasClient client = EasClient.create(url, TOKEN)) {
-      e = measure(seconds, () -> {
+      List<IntSupplier> steps = new ArrayList<>(List.of(rawStep, () -> {
         client.predict(BODY);
         return 1;
-      });
+      }));
+      if (official != null) {
+        steps.add(official::predict);
+      }
+      double[][] m = interleaved(seconds, steps);
+      double[] r = m[0];
+      double[] e = m[1];
+      List<String[]> rows = new ArrayList<>(List.of(
+          new String[] {"raw java.net.http send() loop", fmt(r[0]), fmt(r[1]), "1.00"},
+          new String[] {"eas-client predict(byte[])", fmt(e[0]), fmt(e[1]),
+              String.format("%.2fx req/s, %.2fx CPU", e[0] / r[0], e[1] / r[1])}));
+      if (official != null) {
+        double[] o = m[2];
+        rows.add(new String[] {"official eas-sdk 2.0.3 predict(byte[])", fmt(o[0]), fmt(o[1]),
+            String.format("%.2fx req/s, %.2fx CPU (eas-client: %.2fx its req/s, %.2fx its CPU)", o[0] / r[0],
+                o[1] / r[1], e[0] / o[0], e[1] / o[1])});
+      }
+      return rows;
+    } finally {
+      if (official != null) {
+        official.close();
+      }
     }
-    List<String[]> rows = new ArrayList<>(List.of(
-        new String[] {"raw java.net.http send() loop", fmt(r[0]), fmt(r[1]), "1.00"},
-        new String[] {"eas-client predict(byte[])", fmt(e[0]), fmt(e[1]),
-            String.format("%.2fx req/s, %.2fx CPU", e[0] / r[0], e[1] / r[1])}));
-    double[] o = official(url, seconds);
-    if (o != null) {
-      rows.add(new String[] {"official eas-sdk 2.0.3 predict(byte[])", fmt(o[0]), fmt(o[1]),
-          String.format("%.2fx req/s, %.2fx CPU (eas-client: %.2fx its req/s)", o[0] / r[0], o[1] / r[1], e[0] / o[0])});
-    }
-    return rows;
   }
 
   /**
    * The official SDK, when its jars are on the classpath (make bench-java resolves them in this
    * directory's pom, apart from the client). Reflection keeps this file compilable without them.
    */
-  static double[] official(String url, double seconds) throws Exception {
-    Class<?> pc;
-    try {
-      pc = Class.forName("com.aliyun.openservices.eas.predict.http.PredictClient");
-    } catch (ClassNotFoundException e) {
-      return null;
+  static final class Official {
+    private final Class<?> pc;
+    private final Object client;
+    private final java.lang.reflect.Method predict;
+
+    private Official(Class<?> pc, Object client) throws ReflectiveOperationException {
+      this.pc = pc;
+      this.client = client;
+      this.predict = pc.getMethod("predict", byte[].class);
     }
-    Class<?> hc = Class.forName("com.aliyun.openservices.eas.predict.http.HttpConfig");
-    Object client = pc.getConstructor(hc).newInstance(hc.getConstructor().newInstance());
-    // The official SDK wants host:port (a scheme would be doubled) and the model name apart.
-    String hostPort = url.substring("http://".length(), url.indexOf("/api/predict/"));
-    pc.getMethod("setEndpoint", String.class).invoke(client, hostPort);
-    pc.getMethod("setModelName", String.class).invoke(client, "demo");
-    pc.getMethod("setToken", String.class).invoke(client, TOKEN);
-    java.lang.reflect.Method predict = pc.getMethod("predict", byte[].class);
-    try {
-      return measure(seconds, () -> {
-        try {
-          predict.invoke(client, (Object) BODY);
-          return 1;
-        } catch (ReflectiveOperationException ex) {
-          throw new IllegalStateException(ex);
-        }
-      });
-    } finally {
+
+    static Official open(String url) throws Exception {
+      Class<?> pc;
+      try {
+        pc = Class.forName("com.aliyun.openservices.eas.predict.http.PredictClient");
+      } catch (ClassNotFoundException e) {
+        return null;
+      }
+      Class<?> hc = Class.forName("com.aliyun.openservices.eas.predict.http.HttpConfig");
+      Object client = pc.getConstructor(hc).newInstance(hc.getConstructor().newInstance());
+      // The official SDK wants host:port (a scheme would be doubled) and the model name apart.
+      String hostPort = url.substring("http://".length(), url.indexOf("/api/predict/"));
+      pc.getMethod("setEndpoint", String.class).invoke(client, hostPort);
+      pc.getMethod("setModelName", String.class).invoke(client, "demo");
+      pc.getMethod("setToken", String.class).invoke(client, TOKEN);
+      return new Official(pc, client);
+    }
+
+    int predict() {
+      try {
+        predict.invoke(client, (Object) BODY);
+        return 1;
+      } catch (ReflectiveOperationException ex) {
+        throw new IllegalStateException(ex);
+      }
+    }
+
+    void close() throws ReflectiveOperationException {
       pc.getMethod("shutdown").invoke(client);
     }
   }
@@ -196,7 +240,7 @@ public class Bench {
     HttpClient raw = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     HttpRequest req = HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.ofByteArray(BODY))
         .header("Authorization", TOKEN).header("Content-Type", "application/octet-stream").build();
-    double[] r = measure(seconds, () -> {
+    IntSupplier rawStep = () -> {
       Semaphore permits = new Semaphore(conc);
       List<CompletableFuture<HttpResponse<byte[]>>> all = new ArrayList<>(batch);
       for (int k = 0; k < batch; k++) {
@@ -207,22 +251,20 @@ public class Bench {
       }
       CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).join();
       return batch;
-    });
+    };
     List<byte[]> inputs = new ArrayList<>();
     for (int k = 0; k < batch; k++) {
       inputs.add(BODY);
     }
-    double[] e;
     try (EasClient client = EasClient.create(url, TOKEN)) {
-      e = measure(seconds, () -> {
-        List<EasResult> rs = client.predictMany(inputs, conc);
-        return rs.size();
-      });
+      double[][] m = interleaved(seconds, List.of(rawStep, () -> client.predictMany(inputs, conc).size()));
+      double[] r = m[0];
+      double[] e = m[1];
+      return List.of(
+          new String[] {"raw sendAsync pool, 32 in flight", fmt(r[0]), fmt(r[1]), "1.00"},
+          new String[] {"eas-client predictMany(…, 32)", fmt(e[0]), fmt(e[1]),
+              String.format("%.2fx req/s, %.2fx CPU", e[0] / r[0], e[1] / r[1])});
     }
-    return List.of(
-        new String[] {"raw sendAsync pool, 32 in flight", fmt(r[0]), fmt(r[1]), "1.00"},
-        new String[] {"eas-client predictMany(…, 32)", fmt(e[0]), fmt(e[1]),
-            String.format("%.2fx req/s, %.2fx CPU", e[0] / r[0], e[1] / r[1])});
   }
 
   /**
