@@ -114,11 +114,18 @@ final class Call {
       }
       HttpResponse<byte[]> resp = null;
       Throwable err = null;
+      CompletableFuture<HttpResponse<byte[]>> f = null;
       try {
-        resp = c.http.send(a.request, a.body);
-      } catch (IOException e) {
+        // What HttpClient.send does (sendAsync, then wait in this thread), with the future at hand
+        // so the watchdog can cancel it when the attempt's time is up.
+        f = sendAsync(a);
+        resp = f.get();
+      } catch (java.util.concurrent.ExecutionException e) {
+        err = e.getCause() != null ? e.getCause() : e;
+      } catch (java.util.concurrent.CancellationException e) {
         err = e;
       } catch (InterruptedException e) {
+        f.cancel(true);
         Thread.currentThread().interrupt();
         throw new EasReadException("interrupted while waiting for " + url(), url(), a.n, e);
       } finally {
@@ -237,7 +244,9 @@ final class Call {
     boolean plain = origin == c.endpoint.origin() && path == c.endpoint.path && query == c.endpoint.queryString(null);
     a.target = plain ? c.plainTarget : origin + path + query;
     try {
-      HttpRequest.Builder rb = HttpRequest.newBuilder(plain ? c.plainUri() : URI.create(a.target)).timeout(t)
+      // No HttpRequest timeout: the JDK's registers a timer with its selector thread on every request
+      // and stops at the headers; the watchdog bounds the whole attempt instead (TIMEOUT-1).
+      HttpRequest.Builder rb = HttpRequest.newBuilder(plain ? c.plainUri() : URI.create(a.target))
           .POST(HttpRequest.BodyPublishers.ofByteArray(req.payload.body));
       if (!c.signed && callHeaders.isEmpty()) {
         // HDR-1..3 give the same headers to every such attempt; only the credential is added each time.
@@ -257,8 +266,7 @@ final class Call {
       a.failure = new EasConfigException("cannot build the request: " + Redact.text(e.getMessage(), c.token()));
       return a;
     }
-    // TIMEOUT-1: the request timeout stops at the headers; the body handler's watchdog bounds the rest
-    // of the attempt, so a dripping peer cannot hold a call past the timeout.
+    // TIMEOUT-1: from sending to the last body byte, so a dripping peer cannot hold a call past it.
     a.body = CappedBody.handler(c.maxResponseBytes, System.nanoTime() + t.toNanos(), c.watchdog);
     return a;
   }
@@ -274,10 +282,9 @@ final class Call {
     }
     CompletableFuture<HttpResponse<byte[]>> f;
     try {
-      f = c.http.sendAsync(a.request, a.body);
+      f = sendAsync(a);
     } catch (RuntimeException e) {
-      result.completeExceptionally(e instanceof IllegalArgumentException
-          ? new EasConfigException("cannot send the request: " + Redact.text(e.getMessage(), c.token())) : e);
+      result.completeExceptionally(e);
       return;
     }
     inflight = f;
@@ -307,9 +314,25 @@ final class Call {
     });
   }
 
+  /** Sends one attempt and starts its time limit; a request the HTTP client refuses is a config error. */
+  private CompletableFuture<HttpResponse<byte[]>> sendAsync(Attempt a) {
+    CompletableFuture<HttpResponse<byte[]>> f;
+    try {
+      f = c.http.sendAsync(a.request, a.body);
+    } catch (IllegalArgumentException e) {
+      throw new EasConfigException("cannot send the request: " + Redact.text(e.getMessage(), c.token()));
+    }
+    a.body.arm(f);
+    return f;
+  }
+
   /** Classifies an attempt's outcome and decides the next step (the same for both forms). */
   private Step step(Attempt a, HttpResponse<byte[]> resp, Throwable err) {
     Step step = new Step();
+    if (err != null && a.body.expired()) {
+      // The watchdog ended the attempt (a cancelled exchange or a cut body): a timeout, whatever it looks like.
+      err = new java.util.concurrent.TimeoutException("the attempt did not finish within the timeout");
+    }
     if (err == null && !resp.headers().firstValue("Connection").orElse("").equalsIgnoreCase("close")) {
       c.idle.give(a.origin);
     }

@@ -27,17 +27,14 @@ final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
 
   private final long cap;
   private final long declared;
-  /** When the attempt's time is up ({@link System#nanoTime()}); the watchdog expires the body then. */
-  final long deadlineNanos;
   private final CompletableFuture<byte[]> result = new CompletableFuture<>();
   private final List<ByteBuffer> parts = new ArrayList<>();
   private long total;
   private volatile Flow.Subscription subscription;
 
-  private CappedBody(long cap, long declared, long deadlineNanos) {
+  private CappedBody(long cap, long declared) {
     this.cap = cap;
     this.declared = declared;
-    this.deadlineNanos = deadlineNanos;
   }
 
   /** A handler with this cap (below 1: none) whose body fails with a TimeoutException at {@code deadlineNanos}. */
@@ -45,12 +42,19 @@ final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
     return new Handler(cap < 1 ? Long.MAX_VALUE : cap, deadlineNanos, watchdog);
   }
 
-  /** Makes one body subscriber per response and arms its watchdog; {@link #disarm} once the attempt ended. */
+  /**
+   * One attempt's body handler and its time limit (TIMEOUT-1): {@link #arm} starts the watchdog on the
+   * exchange when it is sent, and at the deadline the exchange is cancelled, or the body still arriving
+   * is ended, whichever the attempt has reached. {@link #disarm} once the attempt has ended.
+   */
   static final class Handler implements HttpResponse.BodyHandler<byte[]> {
     private final long cap;
-    private final long deadlineNanos;
+    /** When the attempt's time is up ({@link System#nanoTime()}). */
+    final long deadlineNanos;
     private final Watchdog watchdog;
-    private volatile CappedBody armed;
+    private volatile CappedBody body;
+    private volatile java.util.concurrent.Future<?> exchange;
+    private volatile boolean expired;
     private volatile boolean done;
 
     Handler(long cap, long deadlineNanos, Watchdog watchdog) {
@@ -61,26 +65,48 @@ final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
 
     @Override
     public HttpResponse.BodySubscriber<byte[]> apply(HttpResponse.ResponseInfo info) {
-      CappedBody b = new CappedBody(cap, info.headers().firstValueAsLong("Content-Length").orElse(-1), deadlineNanos);
-      if (deadlineNanos - System.nanoTime() <= 0) {
+      CappedBody b = new CappedBody(cap, info.headers().firstValueAsLong("Content-Length").orElse(-1));
+      body = b;
+      if (expired) {
         b.expire();
-      } else if (!done) {
-        armed = b;
-        watchdog.arm(b);
-        if (done) {
-          // disarm() ran between the check and arming and could not see this body.
-          watchdog.disarm(b);
-        }
       }
       return b;
     }
 
+    /** The exchange is on its way: the watchdog now bounds it. */
+    void arm(java.util.concurrent.Future<?> sent) {
+      exchange = sent;
+      if (done) {
+        return;
+      }
+      watchdog.arm(this);
+      if (done) {
+        // disarm() ran between the check and arming and could not see this attempt.
+        watchdog.disarm(this);
+      }
+    }
+
+    /** The attempt's time is up: the answer is abandoned wherever it is (the connection is closed). */
+    void expire() {
+      expired = true;
+      CappedBody b = body;
+      if (b != null) {
+        b.expire();
+      }
+      java.util.concurrent.Future<?> f = exchange;
+      if (f != null) {
+        f.cancel(true);
+      }
+    }
+
+    /** True once the watchdog ended the attempt: whatever failure followed is a timeout. */
+    boolean expired() {
+      return expired;
+    }
+
     void disarm() {
       done = true;
-      CappedBody b = armed;
-      if (b != null) {
-        watchdog.disarm(b);
-      }
+      watchdog.disarm(this);
     }
   }
 

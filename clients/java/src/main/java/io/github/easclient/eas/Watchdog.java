@@ -8,32 +8,33 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The body deadlines of a client's attempts (TIMEOUT-1), checked by one sweep every {@link #TICK_NANOS}
- * while any body is being read. A timer task per attempt would wake the timer thread on almost every
- * call (each new task is the earliest); here arming and disarming only touch a concurrent set, and a
- * deadline is noticed at most one tick late.
+ * The deadlines of a client's attempts (TIMEOUT-1: from sending to the last body byte), checked by one
+ * sweep every {@link #TICK_NANOS} while any attempt runs. A timer per attempt (a task of ours, or the
+ * JDK's request timeout, which registers with its selector thread) wakes another thread on almost
+ * every call; here arming and disarming only touch a concurrent set, and a deadline is noticed at
+ * most one tick late.
  */
 final class Watchdog {
   /** 10 ms: far below any useful timeout, and at most 100 wake-ups a second while calls run. */
   static final long TICK_NANOS = 10_000_000L;
 
   private final ScheduledExecutorService timer;
-  private final Set<CappedBody> armed = ConcurrentHashMap.newKeySet();
+  private final Set<CappedBody.Handler> armed = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean sweeping = new AtomicBoolean();
 
   Watchdog(ScheduledExecutorService timer) {
     this.timer = timer;
   }
 
-  void arm(CappedBody body) {
-    armed.add(body);
+  void arm(CappedBody.Handler attempt) {
+    armed.add(attempt);
     if (!sweeping.get() && sweeping.compareAndSet(false, true)) {
       next();
     }
   }
 
-  void disarm(CappedBody body) {
-    armed.remove(body);
+  void disarm(CappedBody.Handler attempt) {
+    armed.remove(attempt);
   }
 
   private void next() {
@@ -47,7 +48,7 @@ final class Watchdog {
 
   private void sweep() {
     long now = System.nanoTime();
-    for (CappedBody b : armed) {
+    for (CappedBody.Handler b : armed) {
       if (now - b.deadlineNanos >= 0) {
         armed.remove(b);
         b.expire();
