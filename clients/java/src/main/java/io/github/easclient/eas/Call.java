@@ -114,22 +114,28 @@ final class Call {
       }
       HttpResponse<byte[]> resp = null;
       Throwable err = null;
-      CompletableFuture<HttpResponse<byte[]>> f = null;
+      boolean userInterrupt = false;
+      // HttpClient.send, not sendAsync + get: the public sendAsync completes on the client's executor,
+      // a hand-off that costs more than half a sequential loop's throughput. At the attempt's deadline
+      // the watchdog interrupts this thread, and send cancels the exchange.
+      a.body.armBlocking(Thread.currentThread());
       try {
-        // What HttpClient.send does (sendAsync, then wait in this thread), with the future at hand
-        // so the watchdog can cancel it when the attempt's time is up.
-        f = sendAsync(a);
-        resp = f.get();
-      } catch (java.util.concurrent.ExecutionException e) {
-        err = e.getCause() != null ? e.getCause() : e;
-      } catch (java.util.concurrent.CancellationException e) {
+        resp = c.http.send(a.request, a.body);
+      } catch (IOException e) {
         err = e;
       } catch (InterruptedException e) {
-        f.cancel(true);
-        Thread.currentThread().interrupt();
-        throw new EasReadException("interrupted while waiting for " + url(), url(), a.n, e);
+        err = e;
+        userInterrupt = !a.body.expired();
+      } catch (IllegalArgumentException e) {
+        throw new EasConfigException("cannot send the request: " + Redact.text(e.getMessage(), c.token()));
       } finally {
-        a.body.disarm();
+        if (a.body.disarm() && !userInterrupt) {
+          Thread.interrupted();
+        }
+      }
+      if (userInterrupt) {
+        Thread.currentThread().interrupt();
+        throw new EasReadException("interrupted while waiting for " + url(), url(), a.n, err);
       }
       Step step = step(a, resp, err);
       exclude = lastInstance;

@@ -43,9 +43,10 @@ final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
   }
 
   /**
-   * One attempt's body handler and its time limit (TIMEOUT-1): {@link #arm} starts the watchdog on the
-   * exchange when it is sent, and at the deadline the exchange is cancelled, or the body still arriving
-   * is ended, whichever the attempt has reached. {@link #disarm} once the attempt has ended.
+   * One attempt's body handler and its time limit (TIMEOUT-1): {@link #arm} starts the watchdog when
+   * the exchange is sent. At the deadline the body still arriving is ended and the exchange abandoned:
+   * an async one by cancelling its future, a blocking one by interrupting the thread waiting in
+   * {@code HttpClient.send} (which then cancels it). {@link #disarm} once the attempt has ended.
    */
   static final class Handler implements HttpResponse.BodyHandler<byte[]> {
     private final long cap;
@@ -54,8 +55,10 @@ final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
     private final Watchdog watchdog;
     private volatile CappedBody body;
     private volatile java.util.concurrent.Future<?> exchange;
+    private Thread waiter;
     private volatile boolean expired;
-    private volatile boolean done;
+    private boolean interrupted;
+    private boolean done;
 
     Handler(long cap, long deadlineNanos, Watchdog watchdog) {
       this.cap = cap;
@@ -73,21 +76,31 @@ final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
       return b;
     }
 
-    /** The exchange is on its way: the watchdog now bounds it. */
+    /** An async exchange is on its way: the watchdog now bounds it. */
     void arm(java.util.concurrent.Future<?> sent) {
       exchange = sent;
-      if (done) {
-        return;
-      }
       watchdog.arm(this);
-      if (done) {
-        // disarm() ran between the check and arming and could not see this attempt.
+      if (isDone()) {
+        // disarm() ran before arming (a very fast answer) and could not see this attempt.
         watchdog.disarm(this);
       }
     }
 
+    /** The calling thread is about to wait in {@code HttpClient.send}: the watchdog now bounds it. */
+    synchronized void armBlocking(Thread caller) {
+      waiter = caller;
+      watchdog.arm(this);
+    }
+
+    private synchronized boolean isDone() {
+      return done;
+    }
+
     /** The attempt's time is up: the answer is abandoned wherever it is (the connection is closed). */
-    void expire() {
+    synchronized void expire() {
+      if (done) {
+        return;
+      }
       expired = true;
       CappedBody b = body;
       if (b != null) {
@@ -97,6 +110,10 @@ final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
       if (f != null) {
         f.cancel(true);
       }
+      if (waiter != null) {
+        interrupted = true;
+        waiter.interrupt();
+      }
     }
 
     /** True once the watchdog ended the attempt: whatever failure followed is a timeout. */
@@ -104,9 +121,18 @@ final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
       return expired;
     }
 
-    void disarm() {
-      done = true;
+    /**
+     * The attempt has ended: no expiry after this. Returns true when the watchdog interrupted the
+     * blocking caller; the caller then clears its interrupt flag, which was the watchdog's, not a user's.
+     */
+    boolean disarm() {
+      boolean ours;
+      synchronized (this) {
+        done = true;
+        ours = interrupted;
+      }
       watchdog.disarm(this);
+      return ours;
     }
   }
 
