@@ -14,7 +14,7 @@ final class Batch {
   private Batch() {}
 
   static CompletableFuture<List<EasResult>> run(EasClient c, List<EasRequest> requests, int concurrency,
-      boolean returnErrors) {
+      boolean returnErrors, boolean awaitRefresh) {
     if (concurrency < 1) {
       throw new EasConfigException("concurrency must be >= 1, got " + concurrency);
     }
@@ -36,7 +36,7 @@ final class Batch {
     for (int w = 0; w < Math.min(concurrency, n); w++) {
       CompletableFuture<Void> worker = new CompletableFuture<>();
       workers.add(worker);
-      pump(c, requests, out, next, firstError, returnErrors, worker, done, running);
+      pump(c, requests, out, next, firstError, returnErrors, awaitRefresh, worker, done, running);
     }
     CompletableFuture.allOf(workers.toArray(new CompletableFuture<?>[0])).whenComplete((v, e) -> {
       if (!returnErrors && firstError.get() != null) {
@@ -49,7 +49,7 @@ final class Batch {
   }
 
   private static void pump(EasClient c, List<EasRequest> requests, EasResult[] out, AtomicInteger next,
-      AtomicReference<EasException> firstError, boolean returnErrors,
+      AtomicReference<EasException> firstError, boolean returnErrors, boolean awaitRefresh,
       CompletableFuture<Void> worker, CompletableFuture<List<EasResult>> done,
       Set<CompletableFuture<EasResponse>> running) {
     if (done.isCancelled() || (!returnErrors && firstError.get() != null)) {
@@ -63,7 +63,7 @@ final class Batch {
     }
     CompletableFuture<EasResponse> f;
     try {
-      f = c.call(requests.get(k));
+      f = c.call(requests.get(k), awaitRefresh);
     } catch (RuntimeException e) {
       f = CompletableFuture.failedFuture(e);
     }
@@ -83,7 +83,7 @@ final class Batch {
         out[k] = EasResult.failed(ee);
         firstError.compareAndSet(null, ee);
       }
-      pump(c, requests, out, next, firstError, returnErrors, worker, done, running);
+      pump(c, requests, out, next, firstError, returnErrors, awaitRefresh, worker, done, running);
     });
   }
 }

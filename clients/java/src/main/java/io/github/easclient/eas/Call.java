@@ -26,6 +26,7 @@ import java.util.zip.GZIPInputStream;
 final class Call {
   private final EasClient c;
   private final EasRequest req;
+  private final boolean awaitRefresh;
   private final RetryPolicy policy;
   private final Duration timeout;
   private final List<Map.Entry<String, String>> callHeaders;
@@ -37,9 +38,10 @@ final class Call {
   private int attempts;
   private String lastInstance;
 
-  Call(EasClient c, EasRequest req) {
+  Call(EasClient c, EasRequest req, boolean awaitRefresh) {
     this.c = c;
     this.req = req;
+    this.awaitRefresh = awaitRefresh;
     this.policy = req.maxRetries == null ? c.policy : c.policy.withMaxRetries(req.maxRetries);
     this.timeout = req.timeout == null ? c.timeout : req.timeout;
     this.callHeaders = Headers.check(req.headers, c.token() != null, "call");
@@ -104,7 +106,7 @@ final class Call {
         key = null;
       }
       if (c.directState != null && !resend) {
-        Discovery.Instance inst = EasClient.join(c.directState.pick(exclude));
+        Discovery.Instance inst = EasClient.join(c.directState.pick(exclude, true));
         origin = "http://" + hostPort(inst);
         key = inst.key();
       }
@@ -180,7 +182,7 @@ final class Call {
     }
     CompletableFuture<Discovery.Instance> pick;
     try {
-      pick = c.directState.pick(lastInstance);
+      pick = c.directState.pick(lastInstance, awaitRefresh);
     } catch (RuntimeException e) {
       result.completeExceptionally(e);
       return;

@@ -30,18 +30,14 @@ final class Direct {
     return (System.nanoTime() - origin) / 1e9;
   }
 
-  /**
-   * An instance for the next attempt. Only the first fetch is waited for; a due refresh is started
-   * and the call proceeds with the current list (DISC-6's background mode, for every call of the client).
-   */
-  CompletableFuture<Discovery.Instance> pick(String exclude) {
+  CompletableFuture<Discovery.Instance> pick(String exclude, boolean awaitRefresh) {
     CompletableFuture<Void> ready;
     synchronized (lock) {
       if (balancer == null) {
         ready = refresh();
       } else if (System.nanoTime() - fetchedAt >= c.discoveryRefresh.toNanos()) {
-        refresh();
-        ready = CompletableFuture.completedFuture(null);
+        CompletableFuture<Void> r = refresh();
+        ready = awaitRefresh ? r : CompletableFuture.completedFuture(null);
       } else {
         ready = CompletableFuture.completedFuture(null);
       }

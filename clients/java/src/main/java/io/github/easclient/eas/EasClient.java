@@ -208,17 +208,17 @@ public final class EasClient implements AutoCloseable {
     if (request == null) {
       throw new PayloadException("request is null");
     }
-    return new Call(this, request).run();
+    return new Call(this, request, true).run();
   }
 
   /** The async form of {@link #request}: {@code cancel(true)} stops further attempts. */
   public CompletableFuture<EasResponse> requestAsync(EasRequest request) {
-    return call(request);
+    return call(request, false);
   }
 
   /** Sends bytes without blocking; retries are scheduled, never slept; {@code cancel(true)} stops them. */
   public CompletableFuture<byte[]> predictAsync(byte[] body) {
-    CompletableFuture<EasResponse> f = call(EasRequest.of(body));
+    CompletableFuture<EasResponse> f = call(EasRequest.of(body), false);
     CompletableFuture<byte[]> out = f.thenApply(EasResponse::body);
     out.whenComplete((v, e) -> {
       if (out.isCancelled()) {
@@ -230,7 +230,7 @@ public final class EasClient implements AutoCloseable {
 
   /** Sends every input with at most {@code concurrency} in flight; one result per input, in input order. */
   public List<EasResult> predictMany(List<byte[]> inputs, int concurrency) {
-    return join(Batch.run(this, toRequests(inputs), concurrency, true));
+    return join(Batch.run(this, toRequests(inputs), concurrency, true, true));
   }
 
   /** {@link #predictMany(List, int)} with the client's default concurrency (16 unless configured). */
@@ -240,31 +240,32 @@ public final class EasClient implements AutoCloseable {
 
   /** The async form of {@link #predictMany(List, int)}. */
   public CompletableFuture<List<EasResult>> predictManyAsync(List<byte[]> inputs, int concurrency) {
-    return Batch.run(this, toRequests(inputs), concurrency, true);
+    return Batch.run(this, toRequests(inputs), concurrency, true, false);
   }
 
   /** Like predictMany for full requests. */
   public List<EasResult> requestMany(List<EasRequest> requests, int concurrency) {
-    return join(Batch.run(this, requests, concurrency, true));
+    return join(Batch.run(this, requests, concurrency, true, true));
   }
 
   /** The async form of {@link #requestMany}. */
   public CompletableFuture<List<EasResult>> requestManyAsync(List<EasRequest> requests, int concurrency) {
-    return Batch.run(this, requests, concurrency, true);
+    return Batch.run(this, requests, concurrency, true, false);
   }
 
   /** Like requestMany but stops taking inputs after the first failure and throws it (in-flight calls finish). */
   public List<EasResponse> requestAll(List<EasRequest> requests, int concurrency) {
-    return join(all(requests, concurrency));
+    return join(requestAll(requests, concurrency, true));
   }
 
   /** The async form of {@link #requestAll}: completes exceptionally with the first failure. */
   public CompletableFuture<List<EasResponse>> requestAllAsync(List<EasRequest> requests, int concurrency) {
-    return all(requests, concurrency);
+    return requestAll(requests, concurrency, false);
   }
 
-  private CompletableFuture<List<EasResponse>> all(List<EasRequest> requests, int concurrency) {
-    return Batch.run(this, requests, concurrency, false).thenApply(rs -> {
+  private CompletableFuture<List<EasResponse>> requestAll(List<EasRequest> requests, int concurrency,
+      boolean awaitRefresh) {
+    return Batch.run(this, requests, concurrency, false, awaitRefresh).thenApply(rs -> {
       List<EasResponse> out = new ArrayList<>(rs.size());
       for (EasResult r : rs) {
         out.add(r.response());
@@ -287,14 +288,14 @@ public final class EasClient implements AutoCloseable {
     return rs;
   }
 
-  CompletableFuture<EasResponse> call(EasRequest request) {
+  CompletableFuture<EasResponse> call(EasRequest request, boolean awaitRefresh) {
     if (closed.get()) {
       throw new IllegalStateException("EasClient is closed");
     }
     if (request == null) {
       throw new PayloadException("request is null");
     }
-    return new Call(this, request).start();
+    return new Call(this, request, awaitRefresh).start();
   }
 
   static <T> T join(CompletableFuture<T> f) {
