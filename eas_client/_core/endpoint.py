@@ -22,7 +22,7 @@ _PREDICT_RE = re.compile(r"^(?P<prefix>.*?)/api/predict/(?P<service>[^?#]+?)/*$"
 # RFC 3986 unreserved characters stay as they are; everything else in a query is %-encoded,
 # so a space is %20 (never '+', which servers disagree on).
 _QUERY_SAFE = "-._~"
-_PATH_SAFE = "/-._~!$&'()*+,;=:@%"
+_PATH_SAFE = "/-._~!$&'()*+,;=:@"  # pchar without "%": a sub-path is text (URL-5)
 
 ParamValue = str | int | float | bool | None
 Params = Mapping[str, ParamValue] | Sequence[tuple[str, ParamValue]]

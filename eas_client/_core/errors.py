@@ -250,8 +250,10 @@ def error_for_status(
         body = redact_bytes(body, token)
         headers = redact_header_map(headers, token)
     excerpt = body[:200].decode("utf-8", "replace").strip()
-    who = f"service {service}" if service else "the service"
-    hint = cls.hint.format(service=service or "(unknown)")
+    # A custom URL (URL-4) has no service name: its URL names what answered (ERR-3).
+    name = service or endpoint or "(unknown)"
+    who = f"service {name}"
+    hint = cls.hint.format(service=name)
     message = redact_text(f"HTTP {status} from {who}: {excerpt or '(empty body)'}; {hint}", token)
     return cls(
         message,

@@ -107,6 +107,11 @@ ENCODE = [
         [feed("x", [], "float32", shape=[0, 3])],
     ),
     tf(
+        "tf-untyped-empty-list",
+        "an empty untyped list has no values to infer from: DT_DOUBLE, shape [0]",
+        [feed("x", [], None)],
+    ),
+    tf(
         "tf-scalar",
         "an untyped scalar with a declared dtype: 0-d, so no array_shape",
         [feed("x", 7, None, dtype="DT_INT64")],
@@ -324,6 +329,12 @@ def response_cases() -> list[dict[str, Any]]:
         "dtype 0: read the value field that is filled",
         "tf_response",
         bytes.fromhex("0a0b0a017912062a0401027f05"),
+    )
+    raw(
+        "decode-tf-dtype-unset-no-values",
+        "dtype 0 and no value field filled: DT_FLOAT, shape [0], no values",
+        "tf_response",
+        bytes.fromhex("0a050a01791200"),
     )
     raw(
         "decode-tf-unknown-field",

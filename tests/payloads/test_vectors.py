@@ -41,7 +41,8 @@ def _protobuf_outputs(inp: dict[str, Any]) -> dict[str, Any]:
         which = {1: "float_val", 2: "double_val", 9: "int64_val", 10: "bool_val", 7: "string_val"}
         field = which.get(a.dtype, "int_val")
         if a.dtype == 0:
-            field = next(f for f in ("float_val", "int_val", "int64_val") if len(getattr(a, f)))
+            filled = [f for f in ("float_val", "int_val", "int64_val") if len(getattr(a, f))]
+            field = filled[0] if filled else "float_val"  # none filled: DT_FLOAT (PAYLOAD-9)
         out[k] = [_json_value(x) for x in getattr(a, field)]
     return out
 

@@ -32,7 +32,7 @@ final class Balancer {
     return instances;
   }
 
-  /** The next instance; avoids {@code exclude} (the previous attempt's key) while another is eligible. */
+  /** The next instance; avoids {@code exclude} (the previous attempt's key) while another exists. */
   Discovery.Instance pick(double now, String exclude) {
     List<Discovery.Instance> eligible = new ArrayList<>();
     for (Discovery.Instance i : instances) {
@@ -41,13 +41,7 @@ final class Balancer {
       }
     }
     if (eligible.isEmpty()) {
-      for (Discovery.Instance i : instances) {
-        if (states.get(i.key()).coolUntil <= now) {
-          eligible.add(i);
-        }
-      }
-    }
-    if (eligible.isEmpty()) {
+      // DISC-5: another instance, even one cooling off, comes before the previous attempt's.
       return leastCooling(exclude);
     }
     long total = 0;

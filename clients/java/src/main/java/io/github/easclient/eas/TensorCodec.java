@@ -336,7 +336,7 @@ final class TensorCodec {
     if (dt == DataType.DT_INVALID) {
       dt = nf > 0 ? DataType.DT_FLOAT : nd > 0 ? DataType.DT_DOUBLE : a.ni > 0 ? DataType.DT_INT32
           : a.nl > 0 ? DataType.DT_INT64 : a.nb > 0 ? DataType.DT_BOOL : a.ns > 0 ? DataType.DT_STRING
-          : DataType.DT_INVALID;
+          : DataType.DT_FLOAT; // none filled: PAYLOAD-9
     }
     if (torch && dt == DataType.DT_BOOL) {
       throw Proto.bad("PyTorch messages have no DT_BOOL values");

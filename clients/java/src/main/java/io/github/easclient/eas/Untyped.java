@@ -59,7 +59,7 @@ final class Untyped {
     if (strings) {
       return Tensor.Flat.flat1(leaves.toArray(new String[0]), shape);
     }
-    if (floats) {
+    if (floats || n == 0) { // no values to infer from: DT_DOUBLE (PAYLOAD-7)
       double[] out = new double[n];
       for (int k = 0; k < n; k++) {
         out[k] = ((Number) leaves.get(k)).doubleValue();
