@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from .errors import DiscoveryError
 
 DISCOVERY_PATH = "/api/v1/servicediscovery/upstreams/"
+# The largest weight every language holds in a signed 32-bit integer (DISC-2).
+MAX_WEIGHT = 2**31 - 1
 # Weight used when an item omits it: EAS gives every instance weight 100 unless told otherwise.
 DEFAULT_WEIGHT = 100
 # 5 s doubled 4 times is 80 s: long enough that a dead instance costs almost nothing, short
@@ -80,7 +82,7 @@ def _instance(item: object, index: int, service: str) -> Instance:
         raise DiscoveryError(f"{where} has an invalid ip {host!r}")
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
         raise DiscoveryError(f"{where} has an invalid port {port!r}")
-    if isinstance(weight, bool) or not isinstance(weight, int) or weight < 0:
+    if isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= MAX_WEIGHT:
         raise DiscoveryError(f"{where} has an invalid weight {weight!r}")
     return Instance(host, port, weight)
 
