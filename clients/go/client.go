@@ -12,10 +12,12 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -79,16 +81,13 @@ type Response struct {
 type Client struct {
 	ep      *endpoint
 	cfg     config
-	token   string
+	creds   *credentials // the token; shown as "***" by every format verb
 	http    *http.Client
 	owned   *http.Transport // nil with WithHTTPClient
 	disc    *discoverer
 	created time.Time
 	logger  *slog.Logger
-
-	// octetHeader is the header of a call with a bytes body and no call headers, built once:
-	// the transport never writes to a request's header, so calls share it.
-	octetHeader http.Header
+	fresh   *http.Client // CONN-1 resends: the owned transport's settings, never a pooled connection
 
 	mu     sync.Mutex
 	closed bool
@@ -147,23 +146,24 @@ func NewClient(endpoint, token string, opts ...Option) (*Client, error) {
 	if cfg.clock == nil {
 		cfg.clock = time.Now
 	}
-	c := &Client{ep: ep, cfg: cfg, token: token, created: time.Now(), logger: cfg.logger}
+	c := &Client{ep: ep, cfg: cfg, creds: &credentials{token: token}, created: time.Now(), logger: cfg.logger}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.httpClient != nil {
 		c.http = cfg.httpClient
 	} else {
+		noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 		c.owned = newTransport(cfg)
-		c.http = &http.Client{
-			Transport:     c.owned,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		c.http = &http.Client{Transport: c.owned, CheckRedirect: noRedirect}
+		fresh := c.owned.Clone()
+		fresh.DisableKeepAlives = true
+		c.fresh = &http.Client{Transport: fresh, CheckRedirect: noRedirect}
 	}
 	if cfg.direct {
 		c.disc = newDiscoverer(c)
 	}
-	c.octetHeader = c.buildHeader("application/octet-stream", nil)
+	c.creds.octetHeader = c.buildHeader("application/octet-stream", nil)
 	return c, nil
 }
 
@@ -186,7 +186,7 @@ func newTransport(cfg config) *http.Transport {
 // String shows the client without its token.
 func (c *Client) String() string {
 	tok := "none"
-	if c.token != "" {
+	if c.creds.token != "" {
 		tok = mask
 	}
 	return fmt.Sprintf("eas.Client{url=%s token=%s direct=%t}", c.ep.url(), tok, c.cfg.direct)
@@ -287,14 +287,14 @@ func (c *Client) prepare(req *Request) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkHeaders(req.Header, c.token != ""); err != nil {
+	if err := checkHeaders(req.Header, c.creds.token != ""); err != nil {
 		return nil, err
 	}
 	ct := req.Body.contentType
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	h := c.octetHeader
+	h := c.creds.octetHeader
 	if len(req.Header) > 0 || ct != "application/octet-stream" {
 		h = c.buildHeader(ct, req.Header)
 	}
@@ -306,8 +306,8 @@ func (c *Client) buildHeader(contentType string, call map[string]string) http.He
 	h := http.Header{}
 	h.Set("User-Agent", c.cfg.userAgent)
 	h.Set("Content-Type", contentType)
-	if c.token != "" && !c.cfg.signature {
-		h.Set("Authorization", c.token)
+	if c.creds.token != "" && !c.cfg.signature {
+		h.Set("Authorization", c.creds.token)
 	}
 	for _, layer := range []map[string]string{c.cfg.headers, call} {
 		for name, value := range layer {
@@ -327,7 +327,7 @@ func (c *Client) attemptHeader(p *prepared) http.Header {
 	}
 	if c.cfg.signature {
 		h = h.Clone()
-		s := sign(c.token, p.body, p.contentType, c.now(), p.path)
+		s := sign(c.creds.token, p.body, p.contentType, c.now(), p.path)
 		h.Set("Content-MD5", s.contentMD5)
 		h.Set("Date", s.date)
 		h.Set("Authorization", s.authorization)
@@ -429,15 +429,19 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 			return resp, nil
 		}
 		if resp != nil {
-			last = statusError(resp.Status, resp.Header, resp.Body, c.ep.service, c.ep.url(), c.token, attempt)
+			last = statusError(resp.Status, resp.Header, resp.Body, c.ep.service, c.ep.url(), c.creds.token, attempt)
 		} else {
 			last = c.transportError(kind, cause, attempt)
 		}
 		if d.action == actionRaise {
 			if d.deadlineHit {
+				why := "leaves no time for another retry"
+				if kind == ErrorTimeout {
+					why = "ended the last attempt"
+				}
 				return nil, &Error{Kind: KindDeadlineExceeded, Status: last.Status, RequestID: last.RequestID,
 					Attempts: attempt, Body: last.Body, Endpoint: c.ep.url(), Err: last,
-					Message: fmt.Sprintf("the call's deadline of %v leaves no time for another retry; last error: %s", pol.deadline, last.Message)}
+					Message: fmt.Sprintf("the call's deadline of %v %s; last error: %s", pol.deadline, why, last.Message)}
 			}
 			return nil, last
 		}
@@ -447,32 +451,113 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	}
 }
 
-// attempt sends one request; it returns the answer (any status) or a transport failure.
+// attempt sends one request; it returns the answer (any status) or a transport failure. The
+// timeout bounds the whole attempt, from sending to the last body byte (TIMEOUT-1).
 func (c *Client) attempt(ctx context.Context, url string, p *prepared, timeout time.Duration) (*Response, ErrorKind, error) {
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	hr, err := http.NewRequestWithContext(actx, http.MethodPost, url, bytes.NewReader(p.body))
-	if err != nil {
-		return nil, ErrorConnect, err
+	resp, kind, err, resend := c.send(actx, url, p, c.http)
+	if resend {
+		// CONN-1: the server closed a kept-alive connection as the request went out; send it
+		// again at once, once, on a fresh connection. Not a retry: no backoff, not counted.
+		c.log(ctx, "eas resend on a fresh connection", "url", url, "error", string(kind))
+		resp, kind, err, _ = c.send(actx, url, p, c.fresh)
 	}
+	return resp, kind, err
+}
+
+// connTrace records whether a request went out on a reused connection and whether any byte of
+// the answer arrived, which is what CONN-1 needs to know.
+// The transport calls GotFirstResponseByte on its read goroutine, hence the atomics.
+type connTrace struct {
+	reused, gotByte atomic.Bool
+	trace           httptrace.ClientTrace
+}
+
+func newConnTrace() *connTrace {
+	t := &connTrace{}
+	t.trace.GotConn = func(info httptrace.GotConnInfo) { t.reused.Store(info.Reused) }
+	t.trace.GotFirstResponseByte = func() { t.gotByte.Store(true) }
+	return t
+}
+
+// send makes one HTTP exchange through hc. resend reports a failure CONN-1 answers with a
+// resend: a reset or close on a reused connection before any response byte. hc is nil for a
+// resend the client cannot make (a caller's http.Client, or a resend already made).
+func (c *Client) send(actx context.Context, url string, p *prepared, hc *http.Client) (resp *Response, kind ErrorKind, err error, resend bool) {
+	if hc == nil {
+		hc = c.http
+	}
+	var tr *connTrace
+	reqCtx := actx
+	if hc != c.fresh && c.fresh != nil {
+		tr = newConnTrace()
+		reqCtx = httptrace.WithClientTrace(actx, &tr.trace)
+	}
+	hr, err := http.NewRequestWithContext(reqCtx, http.MethodPost, url, bytes.NewReader(p.body))
+	if err != nil {
+		return nil, ErrorConnect, err, false
+	}
+	// CONN-1 is made here, once and counted; the transport must not replay the body itself.
+	hr.GetBody = nil
 	hr.Header = c.attemptHeader(p)
-	resp, err := c.http.Do(hr)
+	hresp, err := hc.Do(hr)
 	if err != nil {
-		return nil, classify(err, actx), err
+		kind = classify(err, actx)
+		resend = tr != nil && kind == ErrorReset && tr.reused.Load() && !tr.gotByte.Load() && actx.Err() == nil
+		return nil, kind, err, resend
 	}
+	body, kind, err := c.readBody(hresp, actx)
+	if err != nil {
+		return nil, kind, err, false
+	}
+	return &Response{Status: hresp.StatusCode, Header: hresp.Header, Body: body}, "", nil, false
+}
+
+// errTooLarge is the cause of a ResponseTooLargeError; the message says the cap and the fix.
+type errTooLarge struct{ limit int64 }
+
+func (e errTooLarge) Error() string {
+	return fmt.Sprintf("the answer is larger than the %d-byte cap (after decoding); raise it with WithMaxResponseBytes, or WithNoResponseLimit for a trusted service", e.limit)
+}
+
+// readBody reads and closes the answer's body within the size cap (LIMIT-1). A body past the
+// cap is closed unread, so the transport drops the connection instead of reusing it.
+func (c *Client) readBody(resp *http.Response, actx context.Context) ([]byte, ErrorKind, error) {
 	defer resp.Body.Close()
+	limit := c.cfg.maxResponseBytes
+	n := resp.ContentLength // -1 when unknown, and always after the transport decoded gzip
+	if limit > 0 && n > limit && resp.Header.Get("Content-Encoding") == "" {
+		return nil, ErrorTooLarge, errTooLarge{limit}
+	}
+	if n >= 0 {
+		// The declared length sizes the buffer once; reading on to EOF lets the transport
+		// keep the connection.
+		body := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, body); err != nil {
+			return nil, classify(err, actx), err
+		}
+		var probe [1]byte
+		if k, err := resp.Body.Read(probe[:]); k > 0 || (err != nil && err != io.EOF) {
+			if err == nil {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, classify(err, actx), err
+		}
+		return body, "", nil
+	}
 	var r io.Reader = resp.Body
-	if c.cfg.maxResponseBytes > 0 {
-		r = io.LimitReader(resp.Body, c.cfg.maxResponseBytes+1)
+	if limit > 0 {
+		r = io.LimitReader(resp.Body, limit+1) // decoded bytes: a gzip bomb stops here
 	}
 	body, err := io.ReadAll(r)
 	if err != nil {
 		return nil, classify(err, actx), err
 	}
-	if c.cfg.maxResponseBytes > 0 && int64(len(body)) > c.cfg.maxResponseBytes {
-		return nil, ErrorReset, fmt.Errorf("the response is larger than %d bytes (WithMaxResponseBytes)", c.cfg.maxResponseBytes)
+	if limit > 0 && int64(len(body)) > limit {
+		return nil, ErrorTooLarge, errTooLarge{limit}
 	}
-	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, "", nil
+	return body, "", nil
 }
 
 // classify maps a transport error to its retry kind (RETRY-2).
@@ -495,20 +580,25 @@ func classify(err error, actx context.Context) ErrorKind {
 	return ErrorReset
 }
 
-var transportKinds = map[ErrorKind]Kind{ErrorConnect: KindConnect, ErrorReset: KindRead, ErrorTimeout: KindReadTimeout}
+var transportKinds = map[ErrorKind]Kind{ErrorConnect: KindConnect, ErrorReset: KindRead, ErrorTimeout: KindReadTimeout,
+	ErrorTooLarge: KindResponseTooLarge}
 
 var transportHints = map[ErrorKind]string{
-	ErrorConnect: "cannot connect; check the endpoint, the network and that the service is running",
-	ErrorReset:   "the connection broke before a full answer; retry later",
-	ErrorTimeout: "no full answer within the timeout; raise WithTimeout or retry (the service may still be working)",
+	ErrorConnect:  "cannot connect; check the endpoint, the network and that the service is running",
+	ErrorReset:    "the connection broke before a full answer; retry later",
+	ErrorTimeout:  "no full answer within the timeout; raise WithTimeout or retry (the service may still be working)",
+	ErrorTooLarge: "the answer is too large",
 }
 
 func (c *Client) transportError(kind ErrorKind, cause error, attempts int) *Error {
 	detail := ""
+	var shown error
 	if cause != nil {
-		detail = " (" + maskToken(cause.Error(), c.token) + ")"
+		// The engine's error is described, then dropped for a data-free Cause (SEC-4).
+		sc := newCause(cause, c.creds.token)
+		detail, shown = " ("+sc.Text+")", sc
 	}
-	return &Error{Kind: transportKinds[kind], Attempts: attempts, Endpoint: c.ep.url(), Err: cause,
+	return &Error{Kind: transportKinds[kind], Attempts: attempts, Endpoint: c.ep.url(), Err: shown,
 		Message: fmt.Sprintf("%s %s%s", transportHints[kind], c.ep.url(), detail)}
 }
 

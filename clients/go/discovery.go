@@ -288,13 +288,13 @@ func (d *discoverer) fetch(ctx context.Context) ([]instance, error) {
 	req.Header.Set("User-Agent", d.c.cfg.userAgent)
 	resp, err := d.c.http.Do(req)
 	if err != nil {
-		return nil, &Error{Kind: KindDiscovery, Endpoint: d.url, Err: err,
+		return nil, &Error{Kind: KindDiscovery, Endpoint: d.url, Err: newCause(err, ""),
 			Message: fmt.Sprintf("cannot reach the discovery server for %q (%s); check the endpoint and the network", d.service, classify(err, ctx))}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
-		return nil, &Error{Kind: KindDiscovery, Endpoint: d.url, Err: err,
+		return nil, &Error{Kind: KindDiscovery, Endpoint: d.url, Err: newCause(err, ""),
 			Message: fmt.Sprintf("the discovery answer for %q broke off", d.service)}
 	}
 	if resp.StatusCode != http.StatusOK {
