@@ -231,7 +231,8 @@ func (c *Client) log(ctx context.Context, msg string, args ...any) {
 //
 //	out, err := c.Predict(ctx, []byte(`{"x": 1}`))
 func (c *Client) Predict(ctx context.Context, body []byte) ([]byte, error) {
-	resp, err := c.Do(ctx, &Request{Body: Bytes(body)})
+	req := Request{Body: Bytes(body)}
+	resp, err := c.do(ctx, &req)
 	if err != nil {
 		return nil, err
 	}
@@ -279,16 +280,16 @@ type prepared struct {
 }
 
 // prepare validates a call and builds its headers (HDR-1 … 3, AUTH-1).
-func (c *Client) prepare(req *Request) (*prepared, error) {
+func (c *Client) prepare(req *Request) (prepared, error) {
 	if req.Body.err != nil {
-		return nil, req.Body.err
+		return prepared{}, req.Body.err
 	}
 	path, query, err := c.ep.requestTarget(req.Path, req.Params)
 	if err != nil {
-		return nil, err
+		return prepared{}, err
 	}
 	if err := checkHeaders(req.Header, c.creds.token != ""); err != nil {
-		return nil, err
+		return prepared{}, err
 	}
 	ct := req.Body.contentType
 	if ct == "" {
@@ -298,7 +299,7 @@ func (c *Client) prepare(req *Request) (*prepared, error) {
 	if len(req.Header) > 0 || ct != "application/octet-stream" {
 		h = c.buildHeader(ct, req.Header)
 	}
-	return &prepared{path: path, query: query, body: req.Body.data, header: h, contentType: h.Get("Content-Type")}, nil
+	return prepared{path: path, query: query, body: req.Body.data, header: h, contentType: h.Get("Content-Type")}, nil
 }
 
 // buildHeader layers the defaults, the client's headers and the call's (HDR-1 … 3, AUTH-1).
@@ -339,26 +340,35 @@ func (c *Client) attemptHeader(p *prepared) http.Header {
 //
 //	resp, err := c.Do(ctx, &eas.Request{Body: eas.JSON(map[string]any{"x": 1}), Path: "v1/chat"})
 func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
-	if ctx == nil {
-		return nil, configError("Do needs a context; pass context.Background() when there is none")
-	}
 	if req == nil {
 		req = &Request{}
 	}
+	resp, err := c.do(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// do is Do returning the answer by value, so Predict and batches allocate no Response.
+func (c *Client) do(ctx context.Context, req *Request) (Response, error) {
+	if ctx == nil {
+		return Response{}, configError("Do needs a context; pass context.Background() when there is none")
+	}
 	if c.isClosed() {
-		return nil, configError("the client is closed; make a new one")
+		return Response{}, configError("the client is closed; make a new one")
 	}
 	p, err := c.prepare(req)
 	if err != nil {
 		if e, ok := asError(err); ok {
 			e.Endpoint = c.ep.url()
 		}
-		return nil, err
+		return Response{}, err
 	}
 	pol := c.cfg.policy
 	if req.MaxRetries != nil {
 		if *req.MaxRetries < 0 {
-			return nil, configError("MaxRetries %d must be 0 or more", *req.MaxRetries)
+			return Response{}, configError("MaxRetries %d must be 0 or more", *req.MaxRetries)
 		}
 		pol.maxRetries = *req.MaxRetries
 	}
@@ -379,16 +389,16 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 		if c.disc != nil {
 			if err := c.disc.ready(ctx); err != nil {
 				if ctxErr := ctx.Err(); ctxErr != nil {
-					return nil, c.contextError(ctxErr, attempt-1, err, last)
+					return Response{}, c.contextError(ctxErr, attempt-1, err, last)
 				}
 				if e, ok := asError(err); ok {
 					e.Attempts = attempt - 1
 				}
-				return nil, err
+				return Response{}, err
 			}
 			inst, err := c.disc.pick(exclude)
 			if err != nil {
-				return nil, err
+				return Response{}, err
 			}
 			base, key = "http://"+inst.hostPort(), inst.key()
 		}
@@ -396,12 +406,12 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 		if p.query != "" {
 			url += "?" + p.query
 		}
-		resp, kind, cause := c.attempt(ctx, url, p, attemptTimeout)
-		if ctxErr := ctx.Err(); ctxErr != nil && resp == nil {
-			return nil, c.contextError(ctxErr, attempt, cause, last)
+		resp, answered, kind, cause := c.attempt(ctx, url, &p, attemptTimeout)
+		if ctxErr := ctx.Err(); ctxErr != nil && !answered {
+			return Response{}, c.contextError(ctxErr, attempt, cause, last)
 		}
 		var o outcome
-		if resp != nil {
+		if answered {
 			o = outcome{status: resp.Status}
 			if vals, ok := resp.Header["Retry-After"]; ok && len(vals) > 0 {
 				o.retryAfter, o.hasRA = vals[0], true
@@ -411,7 +421,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 			o = outcome{errKind: kind}
 		}
 		if c.disc != nil {
-			c.disc.report(key, kind, resp != nil)
+			c.disc.report(key, kind, answered)
 			exclude = key
 		}
 		var d decision
@@ -420,15 +430,18 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 		} else {
 			d = pol.decide(o, attempt, time.Since(start), c.cfg.rand(), c.now())
 		}
-		if resp != nil {
-			c.log(ctx, "eas attempt", "url", url, "attempt", attempt, "status", resp.Status, "decision", d.reason)
-		} else {
-			c.log(ctx, "eas attempt", "url", url, "attempt", attempt, "error", string(kind), "decision", d.reason)
+		// Checked here, not in log: building the arguments allocates even when nothing is logged.
+		if c.logger.Enabled(ctx, slog.LevelDebug) {
+			if answered {
+				c.log(ctx, "eas attempt", "url", url, "attempt", attempt, "status", resp.Status, "decision", d.reason)
+			} else {
+				c.log(ctx, "eas attempt", "url", url, "attempt", attempt, "error", string(kind), "decision", d.reason)
+			}
 		}
 		if d.action == actionReturn {
 			return resp, nil
 		}
-		if resp != nil {
+		if answered {
 			last = statusError(resp.Status, resp.Header, resp.Body, c.ep.service, c.ep.url(), c.creds.token, attempt)
 		} else {
 			last = c.transportError(kind, cause, attempt)
@@ -439,52 +452,60 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 				if kind == ErrorTimeout {
 					why = "ended the last attempt"
 				}
-				return nil, &Error{Kind: KindDeadlineExceeded, Status: last.Status, RequestID: last.RequestID,
+				return Response{}, &Error{Kind: KindDeadlineExceeded, Status: last.Status, RequestID: last.RequestID,
 					Attempts: attempt, Body: last.Body, Endpoint: c.ep.url(), Err: last,
 					Message: fmt.Sprintf("the call's deadline of %v %s; last error: %s", pol.deadline, why, last.Message)}
 			}
-			return nil, last
+			return Response{}, last
 		}
 		if err := sleep(ctx, d.delay); err != nil {
-			return nil, c.contextError(err, attempt, nil, last)
+			return Response{}, c.contextError(err, attempt, nil, last)
 		}
 	}
 }
 
 // attempt sends one request; it returns the answer (any status) or a transport failure. The
 // timeout bounds the whole attempt, from sending to the last body byte (TIMEOUT-1).
-func (c *Client) attempt(ctx context.Context, url string, p *prepared, timeout time.Duration) (*Response, ErrorKind, error) {
+func (c *Client) attempt(ctx context.Context, url string, p *prepared, timeout time.Duration) (Response, bool, ErrorKind, error) {
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	resp, kind, err, resend := c.send(actx, url, p, c.http)
+	resp, answered, kind, err, resend := c.send(actx, url, p, c.http)
 	if resend {
 		// CONN-1: the server closed a kept-alive connection as the request went out; send it
 		// again at once, once, on a fresh connection. Not a retry: no backoff, not counted.
 		c.log(ctx, "eas resend on a fresh connection", "url", url, "error", string(kind))
-		resp, kind, err, _ = c.send(actx, url, p, c.fresh)
+		resp, answered, kind, err, _ = c.send(actx, url, p, c.fresh)
 	}
-	return resp, kind, err
+	return resp, answered, kind, err
 }
 
 // connTrace records whether a request went out on a reused connection and whether any byte of
 // the answer arrived, which is what CONN-1 needs to know.
 // The transport calls GotFirstResponseByte on its read goroutine, hence the atomics.
+// Traces are pooled, hooks and all, to keep their allocations off every call.
 type connTrace struct {
 	reused, gotByte atomic.Bool
 	trace           httptrace.ClientTrace
 }
 
-func newConnTrace() *connTrace {
+var connTraces = sync.Pool{New: func() any {
 	t := &connTrace{}
 	t.trace.GotConn = func(info httptrace.GotConnInfo) { t.reused.Store(info.Reused) }
 	t.trace.GotFirstResponseByte = func() { t.gotByte.Store(true) }
+	return t
+}}
+
+func newConnTrace() *connTrace {
+	t := connTraces.Get().(*connTrace)
+	t.reused.Store(false)
+	t.gotByte.Store(false)
 	return t
 }
 
 // send makes one HTTP exchange through hc. resend reports a failure CONN-1 answers with a
 // resend: a reset or close on a reused connection before any response byte. hc is nil for a
 // resend the client cannot make (a caller's http.Client, or a resend already made).
-func (c *Client) send(actx context.Context, url string, p *prepared, hc *http.Client) (resp *Response, kind ErrorKind, err error, resend bool) {
+func (c *Client) send(actx context.Context, url string, p *prepared, hc *http.Client) (resp Response, answered bool, kind ErrorKind, err error, resend bool) {
 	if hc == nil {
 		hc = c.http
 	}
@@ -496,7 +517,7 @@ func (c *Client) send(actx context.Context, url string, p *prepared, hc *http.Cl
 	}
 	hr, err := http.NewRequestWithContext(reqCtx, http.MethodPost, url, bytes.NewReader(p.body))
 	if err != nil {
-		return nil, ErrorConnect, err, false
+		return Response{}, false, ErrorConnect, err, false
 	}
 	// CONN-1 is made here, once and counted; the transport must not replay the body itself.
 	hr.GetBody = nil
@@ -504,14 +525,19 @@ func (c *Client) send(actx context.Context, url string, p *prepared, hc *http.Cl
 	hresp, err := hc.Do(hr)
 	if err != nil {
 		kind = classify(err, actx)
+		// The trace goes back to the pool only on the success path below: after an error the
+		// transport's goroutines may still hold the request for a moment.
 		resend = tr != nil && kind == ErrorReset && tr.reused.Load() && !tr.gotByte.Load() && actx.Err() == nil
-		return nil, kind, err, resend
+		return Response{}, false, kind, err, resend
 	}
 	body, kind, err := c.readBody(hresp, actx)
-	if err != nil {
-		return nil, kind, err, false
+	if tr != nil && err == nil {
+		connTraces.Put(tr)
 	}
-	return &Response{Status: hresp.StatusCode, Header: hresp.Header, Body: body}, "", nil, false
+	if err != nil {
+		return Response{}, false, kind, err, false
+	}
+	return Response{Status: hresp.StatusCode, Header: hresp.Header, Body: body}, true, "", nil, false
 }
 
 // errTooLarge is the cause of a ResponseTooLargeError; the message says the cap and the fix.
@@ -537,11 +563,9 @@ func (c *Client) readBody(resp *http.Response, actx context.Context) ([]byte, Er
 		if _, err := io.ReadFull(resp.Body, body); err != nil {
 			return nil, classify(err, actx), err
 		}
-		var probe [1]byte
-		if k, err := resp.Body.Read(probe[:]); k > 0 || (err != nil && err != io.EOF) {
-			if err == nil {
-				err = io.ErrUnexpectedEOF
-			}
+		// A zero-length read at the end meets EOF, so the transport sees the body done
+		// even when the last data read did not report EOF with it.
+		if _, err := resp.Body.Read(body[n:]); err != nil && err != io.EOF {
 			return nil, classify(err, actx), err
 		}
 		return body, "", nil

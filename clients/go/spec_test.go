@@ -471,7 +471,7 @@ func vecHeaders(in, want obj, c specCase) error {
 	if wantErr {
 		return fmt.Errorf("want %s, got headers %v", expectErr, p.header)
 	}
-	h := cl.attemptHeader(p)
+	h := cl.attemptHeader(&p)
 	if !strings.HasPrefix(h.Get("User-Agent"), "eas-client-") {
 		return fmt.Errorf("User-Agent %q", h.Get("User-Agent"))
 	}
