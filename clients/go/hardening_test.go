@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -217,5 +219,51 @@ func TestDripCannotOutlastTheTimeout(t *testing.T) {
 	_, err := c.Predict(context.Background(), []byte("x"))
 	if took := time.Since(start); !errors.Is(err, ErrReadTimeout) || took > 2*time.Second {
 		t.Fatalf("got %v after %v, want a ReadTimeoutError near 300 ms", err, took)
+	}
+}
+
+// The word-at-a-time NaN scan agrees with a value-by-value one on every position of a large
+// tensor, leaves infinities and the caller's slice alone, and the encoded message matches a
+// byte-by-byte encoding (PAYLOAD-6).
+func TestQuietNaNScanOnLargeTensors(t *testing.T) {
+	specials := []uint32{0x7f800000, 0xff800000, 0x7f800001, 0xffc00001, 0x7fffffff, 0x7f7fffff, 0x80000000, 0x7fc00000}
+	v := make([]float32, 1037)
+	for i := range v {
+		v[i] = float32(i) - 500
+	}
+	for k, bits := range specials {
+		for _, at := range []int{k, 15 + k, 16 + 64*k, 1036 - k} {
+			v[at] = math.Float32frombits(bits)
+		}
+	}
+	orig := append([]float32(nil), v...)
+	got, err := NewTFRequest("").AddFeed("x", nil, v).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]byte, 4*len(v))
+	for i, x := range v {
+		bits := math.Float32bits(x)
+		if x != x {
+			bits = nan32
+		}
+		binary.LittleEndian.PutUint32(want[4*i:], bits)
+	}
+	if !bytes.Contains(got, want) {
+		t.Fatal("the encoded values differ from a value-by-value encoding")
+	}
+	for i := range v {
+		if math.Float32bits(v[i]) != math.Float32bits(orig[i]) {
+			t.Fatalf("the caller's value %d changed", i)
+		}
+	}
+	d := []float64{1, math.NaN(), math.Inf(1), math.Float64frombits(0xfff0000000000001)}
+	gotD, _ := NewTFRequest("").AddFeed("y", nil, d).Marshal()
+	wantD := make([]byte, 32)
+	for i, bits := range []uint64{math.Float64bits(1), nan64, math.Float64bits(math.Inf(1)), nan64} {
+		binary.LittleEndian.PutUint64(wantD[8*i:], bits)
+	}
+	if !bytes.Contains(gotD, wantD) {
+		t.Fatal("float64 NaNs are not the quiet NaN")
 	}
 }
