@@ -53,7 +53,8 @@ func (c *config) problem(format string, args ...any) {
 // WithServiceName names the service when the endpoint is a base URL (URL-2).
 func WithServiceName(name string) Option { return func(c *config) { c.serviceName = name } }
 
-// WithTimeout bounds each attempt, from sending to the last byte of the answer (default 30 s).
+// WithTimeout bounds each attempt in total, from sending to the last byte of the answer
+// (default 30 s, TIMEOUT-1): not per read, so a peer dripping bytes cannot stretch it.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d <= 0 {
@@ -172,7 +173,9 @@ func WithEjectFor(d time.Duration) Option {
 func WithHeader(name, value string) Option { return func(c *config) { c.headers[name] = value } }
 
 // WithHTTPClient sends through hc instead of the client's own tuned transport. The client
-// then leaves hc's redirect policy, pool and Close to its owner.
+// then leaves hc's redirect policy, pool and Close to its owner, and cannot resend a request
+// whose kept-alive connection the server closed on a fresh connection of its own (CONN-1):
+// such a failure is an ordinary ReadError.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) {
 		if hc == nil {
