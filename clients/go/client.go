@@ -198,12 +198,15 @@ func (c *Client) GoString() string { return c.String() }
 // URL is the service URL calls go to (the discovery server's origin in direct mode).
 func (c *Client) URL() string { return c.ep.url() }
 
-// Close releases idle connections of the client's own transport; calls after Close fail.
-// It starts no goroutine and leaves none behind.
+// Close stops a background discovery refresh (waiting for it) and releases idle connections
+// of the client's own transport; calls after Close fail. No goroutine of the client survives it.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	c.closed = true
 	c.mu.Unlock()
+	if c.disc != nil {
+		c.disc.close()
+	}
 	if c.owned != nil {
 		c.owned.CloseIdleConnections()
 	}

@@ -267,3 +267,42 @@ func TestQuietNaNScanOnLargeTensors(t *testing.T) {
 		t.Fatal("float64 NaNs are not the quiet NaN")
 	}
 }
+
+// A stale list is refreshed in the background (DISC-6): the call that notices does not wait for
+// a slow discovery answer, and Close waits for the refresh it started.
+func TestRefreshDoesNotHoldTheCall(t *testing.T) {
+	var fetches atomic.Int32
+	release := make(chan struct{})
+	srv, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/v1/servicediscovery/") {
+			if fetches.Add(1) > 1 {
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			}
+			fmt.Fprintf(w, `{"endpoints":{"items":[{"ip":"127.0.0.1","port":%s,"weight":1}]}}`, r.Host[strings.LastIndex(r.Host, ":")+1:])
+			return
+		}
+		_, _ = io.WriteString(w, "ok")
+	})
+	defer close(release)
+	t.Setenv("EAS_TOKEN", "")
+	c, err := NewClient(srv.URL, "", WithServiceName("demo"), WithDirect(), WithDiscoveryRefresh(time.Nanosecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		start := time.Now()
+		if out, err := c.Predict(context.Background(), []byte("x")); err != nil || string(out) != "ok" {
+			t.Fatalf("call %d: %q %v", i, out, err)
+		}
+		if took := time.Since(start); took > time.Second {
+			t.Fatalf("call %d waited %v for the refresh", i, took)
+		}
+	}
+	if n := fetches.Load(); n != 2 {
+		t.Fatalf("%d discovery requests, want 2 (the first fetch and one refresh under way)", n)
+	}
+	c.Close() // cancels the held refresh and waits for it
+}
