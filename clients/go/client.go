@@ -89,8 +89,9 @@ type Client struct {
 	logger  *slog.Logger
 	fresh   *http.Client // CONN-1 resends: the owned transport's settings, never a pooled connection
 
-	mu     sync.Mutex
-	closed bool
+	origin, serviceURL string // built once: every gateway call uses them
+
+	closed atomic.Bool // read by every call: an atomic, not a lock the batch workers contend on
 }
 
 // NewClient builds a client for endpoint (or EAS_ENDPOINT) with token (or EAS_TOKEN; none
@@ -164,6 +165,7 @@ func NewClient(endpoint, token string, opts ...Option) (*Client, error) {
 		c.disc = newDiscoverer(c)
 	}
 	c.creds.octetHeader = c.buildHeader("application/octet-stream", nil)
+	c.origin, c.serviceURL = ep.origin(), ep.url()
 	return c, nil
 }
 
@@ -201,9 +203,7 @@ func (c *Client) URL() string { return c.ep.url() }
 // Close stops a background discovery refresh (waiting for it) and releases idle connections
 // of the client's own transport; calls after Close fail. No goroutine of the client survives it.
 func (c *Client) Close() error {
-	c.mu.Lock()
-	c.closed = true
-	c.mu.Unlock()
+	c.closed.Store(true)
 	if c.disc != nil {
 		c.disc.close()
 	}
@@ -214,9 +214,7 @@ func (c *Client) Close() error {
 }
 
 func (c *Client) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
+	return c.closed.Load()
 }
 
 func (c *Client) now() time.Time { return c.cfg.clock() }
@@ -388,7 +386,7 @@ func (c *Client) do(ctx context.Context, req *Request) (Response, error) {
 		if pol.deadline > 0 {
 			attemptTimeout = min(timeout, pol.deadline-elapsed)
 		}
-		base, key := c.ep.origin(), ""
+		base, key := c.origin, ""
 		if c.disc != nil {
 			if err := c.disc.ready(ctx); err != nil {
 				if ctxErr := ctx.Err(); ctxErr != nil {
@@ -405,9 +403,14 @@ func (c *Client) do(ctx context.Context, req *Request) (Response, error) {
 			}
 			base, key = "http://"+inst.hostPort(), inst.key()
 		}
-		url := base + p.path
-		if p.query != "" {
-			url += "?" + p.query
+		var url string
+		if key == "" && p.path == c.ep.path && p.query == c.ep.query {
+			url = c.serviceURL // the common call: no sub-path or params, built once
+		} else {
+			url = base + p.path
+			if p.query != "" {
+				url += "?" + p.query
+			}
 		}
 		resp, answered, kind, cause := c.attempt(ctx, url, &p, attemptTimeout)
 		if ctxErr := ctx.Err(); ctxErr != nil && !answered {
