@@ -53,17 +53,28 @@ func checkToken(token string) error {
 // credentialHeaders are the headers a configured token owns (HDR-3).
 var credentialHeaders = map[string]bool{"authorization": true, "date": true, "content-md5": true}
 
-// checkHeaders validates caller headers: names must be HTTP tokens, values free of CR, LF and
-// NUL, and with a token the credential headers are refused (HDR-3).
+// framingHeaders are written by the HTTP engine alone (HDR-5): a caller's Content-Length that
+// disagrees with the body would let a second request ride in the same connection.
+var framingHeaders = map[string]bool{"content-length": true, "transfer-encoding": true, "host": true, "connection": true}
+
+// checkHeaders validates caller headers before any I/O: names must be RFC 9110 tokens, values
+// visible ASCII, space or tab (HDR-4); the framing headers are refused (HDR-5), and with a token
+// so are the credential headers (HDR-3). Messages name the header, never its value.
 func checkHeaders(h map[string]string, haveToken bool) error {
 	for name, value := range h {
 		if name == "" || strings.ContainsFunc(name, func(r rune) bool { return !isTokenChar(r) }) {
-			return configError("the header name %q is not a valid HTTP header name", name)
+			return configError("the header name %q is not an HTTP token (letters, digits and !#$%%&'*+-.^_`|~ only); fix the name", name)
 		}
-		if strings.ContainsAny(value, "\r\n\x00") {
-			return configError("the value of header %q contains CR, LF or NUL; remove them", name)
+		for i := 0; i < len(value); i++ {
+			if c := value[i]; (c < 0x20 && c != '\t') || c > 0x7e {
+				return configError("the value of header %q has a control or non-ASCII byte at index %d; send only visible ASCII, space and tab (percent-encode anything else)", name, i)
+			}
 		}
-		if haveToken && credentialHeaders[strings.ToLower(name)] {
+		lower := strings.ToLower(name)
+		if framingHeaders[lower] {
+			return configError("the header %q is written by the HTTP engine from the body and URL; remove it from the headers", name)
+		}
+		if haveToken && credentialHeaders[lower] {
 			return configError("the header %q is set from the token; remove it from the headers", name)
 		}
 	}

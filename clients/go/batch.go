@@ -82,6 +82,7 @@ func (c *Client) batch(ctx context.Context, payloads []Payload, concurrency int,
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var req Request // one per worker: do keeps no reference to it
 			for {
 				i, ok := take()
 				if !ok {
@@ -91,7 +92,8 @@ func (c *Client) batch(ctx context.Context, payloads []Payload, concurrency int,
 					results[i].Err = c.contextError(err, 0, nil, nil)
 					continue
 				}
-				resp, err := c.Do(ctx, &Request{Body: payloads[i]})
+				req.Body = payloads[i]
+				resp, err := c.do(ctx, &req)
 				if err != nil {
 					results[i].Err = err
 					mu.Lock()

@@ -12,10 +12,12 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -79,19 +81,17 @@ type Response struct {
 type Client struct {
 	ep      *endpoint
 	cfg     config
-	token   string
+	creds   *credentials // the token; shown as "***" by every format verb
 	http    *http.Client
 	owned   *http.Transport // nil with WithHTTPClient
 	disc    *discoverer
 	created time.Time
 	logger  *slog.Logger
+	fresh   *http.Client // CONN-1 resends: the owned transport's settings, never a pooled connection
 
-	// octetHeader is the header of a call with a bytes body and no call headers, built once:
-	// the transport never writes to a request's header, so calls share it.
-	octetHeader http.Header
+	origin, serviceURL string // built once: every gateway call uses them
 
-	mu     sync.Mutex
-	closed bool
+	closed atomic.Bool // read by every call: an atomic, not a lock the batch workers contend on
 }
 
 // NewClient builds a client for endpoint (or EAS_ENDPOINT) with token (or EAS_TOKEN; none
@@ -147,23 +147,25 @@ func NewClient(endpoint, token string, opts ...Option) (*Client, error) {
 	if cfg.clock == nil {
 		cfg.clock = time.Now
 	}
-	c := &Client{ep: ep, cfg: cfg, token: token, created: time.Now(), logger: cfg.logger}
+	c := &Client{ep: ep, cfg: cfg, creds: &credentials{token: token}, created: time.Now(), logger: cfg.logger}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.httpClient != nil {
 		c.http = cfg.httpClient
 	} else {
+		noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 		c.owned = newTransport(cfg)
-		c.http = &http.Client{
-			Transport:     c.owned,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		c.http = &http.Client{Transport: c.owned, CheckRedirect: noRedirect}
+		fresh := c.owned.Clone()
+		fresh.DisableKeepAlives = true
+		c.fresh = &http.Client{Transport: fresh, CheckRedirect: noRedirect}
 	}
 	if cfg.direct {
 		c.disc = newDiscoverer(c)
 	}
-	c.octetHeader = c.buildHeader("application/octet-stream", nil)
+	c.creds.octetHeader = c.buildHeader("application/octet-stream", nil)
+	c.origin, c.serviceURL = ep.origin(), ep.url()
 	return c, nil
 }
 
@@ -186,7 +188,7 @@ func newTransport(cfg config) *http.Transport {
 // String shows the client without its token.
 func (c *Client) String() string {
 	tok := "none"
-	if c.token != "" {
+	if c.creds.token != "" {
 		tok = mask
 	}
 	return fmt.Sprintf("eas.Client{url=%s token=%s direct=%t}", c.ep.url(), tok, c.cfg.direct)
@@ -198,12 +200,13 @@ func (c *Client) GoString() string { return c.String() }
 // URL is the service URL calls go to (the discovery server's origin in direct mode).
 func (c *Client) URL() string { return c.ep.url() }
 
-// Close releases idle connections of the client's own transport; calls after Close fail.
-// It starts no goroutine and leaves none behind.
+// Close stops a background discovery refresh (waiting for it) and releases idle connections
+// of the client's own transport; calls after Close fail. No goroutine of the client survives it.
 func (c *Client) Close() error {
-	c.mu.Lock()
-	c.closed = true
-	c.mu.Unlock()
+	c.closed.Store(true)
+	if c.disc != nil {
+		c.disc.close()
+	}
 	if c.owned != nil {
 		c.owned.CloseIdleConnections()
 	}
@@ -211,9 +214,7 @@ func (c *Client) Close() error {
 }
 
 func (c *Client) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
+	return c.closed.Load()
 }
 
 func (c *Client) now() time.Time { return c.cfg.clock() }
@@ -231,7 +232,8 @@ func (c *Client) log(ctx context.Context, msg string, args ...any) {
 //
 //	out, err := c.Predict(ctx, []byte(`{"x": 1}`))
 func (c *Client) Predict(ctx context.Context, body []byte) ([]byte, error) {
-	resp, err := c.Do(ctx, &Request{Body: Bytes(body)})
+	req := Request{Body: Bytes(body)}
+	resp, err := c.do(ctx, &req)
 	if err != nil {
 		return nil, err
 	}
@@ -279,26 +281,26 @@ type prepared struct {
 }
 
 // prepare validates a call and builds its headers (HDR-1 … 3, AUTH-1).
-func (c *Client) prepare(req *Request) (*prepared, error) {
+func (c *Client) prepare(req *Request) (prepared, error) {
 	if req.Body.err != nil {
-		return nil, req.Body.err
+		return prepared{}, req.Body.err
 	}
 	path, query, err := c.ep.requestTarget(req.Path, req.Params)
 	if err != nil {
-		return nil, err
+		return prepared{}, err
 	}
-	if err := checkHeaders(req.Header, c.token != ""); err != nil {
-		return nil, err
+	if err := checkHeaders(req.Header, c.creds.token != ""); err != nil {
+		return prepared{}, err
 	}
 	ct := req.Body.contentType
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	h := c.octetHeader
+	h := c.creds.octetHeader
 	if len(req.Header) > 0 || ct != "application/octet-stream" {
 		h = c.buildHeader(ct, req.Header)
 	}
-	return &prepared{path: path, query: query, body: req.Body.data, header: h, contentType: h.Get("Content-Type")}, nil
+	return prepared{path: path, query: query, body: req.Body.data, header: h, contentType: h.Get("Content-Type")}, nil
 }
 
 // buildHeader layers the defaults, the client's headers and the call's (HDR-1 … 3, AUTH-1).
@@ -306,8 +308,8 @@ func (c *Client) buildHeader(contentType string, call map[string]string) http.He
 	h := http.Header{}
 	h.Set("User-Agent", c.cfg.userAgent)
 	h.Set("Content-Type", contentType)
-	if c.token != "" && !c.cfg.signature {
-		h.Set("Authorization", c.token)
+	if c.creds.token != "" && !c.cfg.signature {
+		h.Set("Authorization", c.creds.token)
 	}
 	for _, layer := range []map[string]string{c.cfg.headers, call} {
 		for name, value := range layer {
@@ -327,7 +329,7 @@ func (c *Client) attemptHeader(p *prepared) http.Header {
 	}
 	if c.cfg.signature {
 		h = h.Clone()
-		s := sign(c.token, p.body, p.contentType, c.now(), p.path)
+		s := sign(c.creds.token, p.body, p.contentType, c.now(), p.path)
 		h.Set("Content-MD5", s.contentMD5)
 		h.Set("Date", s.date)
 		h.Set("Authorization", s.authorization)
@@ -339,26 +341,35 @@ func (c *Client) attemptHeader(p *prepared) http.Header {
 //
 //	resp, err := c.Do(ctx, &eas.Request{Body: eas.JSON(map[string]any{"x": 1}), Path: "v1/chat"})
 func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
-	if ctx == nil {
-		return nil, configError("Do needs a context; pass context.Background() when there is none")
-	}
 	if req == nil {
 		req = &Request{}
 	}
+	resp, err := c.do(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// do is Do returning the answer by value, so Predict and batches allocate no Response.
+func (c *Client) do(ctx context.Context, req *Request) (Response, error) {
+	if ctx == nil {
+		return Response{}, configError("Do needs a context; pass context.Background() when there is none")
+	}
 	if c.isClosed() {
-		return nil, configError("the client is closed; make a new one")
+		return Response{}, configError("the client is closed; make a new one")
 	}
 	p, err := c.prepare(req)
 	if err != nil {
 		if e, ok := asError(err); ok {
 			e.Endpoint = c.ep.url()
 		}
-		return nil, err
+		return Response{}, err
 	}
 	pol := c.cfg.policy
 	if req.MaxRetries != nil {
 		if *req.MaxRetries < 0 {
-			return nil, configError("MaxRetries %d must be 0 or more", *req.MaxRetries)
+			return Response{}, configError("MaxRetries %d must be 0 or more", *req.MaxRetries)
 		}
 		pol.maxRetries = *req.MaxRetries
 	}
@@ -375,33 +386,38 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 		if pol.deadline > 0 {
 			attemptTimeout = min(timeout, pol.deadline-elapsed)
 		}
-		base, key := c.ep.origin(), ""
+		base, key := c.origin, ""
 		if c.disc != nil {
 			if err := c.disc.ready(ctx); err != nil {
 				if ctxErr := ctx.Err(); ctxErr != nil {
-					return nil, c.contextError(ctxErr, attempt-1, err, last)
+					return Response{}, c.contextError(ctxErr, attempt-1, err, last)
 				}
 				if e, ok := asError(err); ok {
 					e.Attempts = attempt - 1
 				}
-				return nil, err
+				return Response{}, err
 			}
 			inst, err := c.disc.pick(exclude)
 			if err != nil {
-				return nil, err
+				return Response{}, err
 			}
 			base, key = "http://"+inst.hostPort(), inst.key()
 		}
-		url := base + p.path
-		if p.query != "" {
-			url += "?" + p.query
+		var url string
+		if key == "" && p.path == c.ep.path && p.query == c.ep.query {
+			url = c.serviceURL // the common call: no sub-path or params, built once
+		} else {
+			url = base + p.path
+			if p.query != "" {
+				url += "?" + p.query
+			}
 		}
-		resp, kind, cause := c.attempt(ctx, url, p, attemptTimeout)
-		if ctxErr := ctx.Err(); ctxErr != nil && resp == nil {
-			return nil, c.contextError(ctxErr, attempt, cause, last)
+		resp, answered, kind, cause := c.attempt(ctx, url, &p, attemptTimeout)
+		if ctxErr := ctx.Err(); ctxErr != nil && !answered {
+			return Response{}, c.contextError(ctxErr, attempt, cause, last)
 		}
 		var o outcome
-		if resp != nil {
+		if answered {
 			o = outcome{status: resp.Status}
 			if vals, ok := resp.Header["Retry-After"]; ok && len(vals) > 0 {
 				o.retryAfter, o.hasRA = vals[0], true
@@ -411,7 +427,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 			o = outcome{errKind: kind}
 		}
 		if c.disc != nil {
-			c.disc.report(key, kind, resp != nil)
+			c.disc.report(key, kind, answered)
 			exclude = key
 		}
 		var d decision
@@ -420,59 +436,158 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 		} else {
 			d = pol.decide(o, attempt, time.Since(start), c.cfg.rand(), c.now())
 		}
-		if resp != nil {
-			c.log(ctx, "eas attempt", "url", url, "attempt", attempt, "status", resp.Status, "decision", d.reason)
-		} else {
-			c.log(ctx, "eas attempt", "url", url, "attempt", attempt, "error", string(kind), "decision", d.reason)
+		// Checked here, not in log: building the arguments allocates even when nothing is logged.
+		if c.logger.Enabled(ctx, slog.LevelDebug) {
+			if answered {
+				c.log(ctx, "eas attempt", "url", url, "attempt", attempt, "status", resp.Status, "decision", d.reason)
+			} else {
+				c.log(ctx, "eas attempt", "url", url, "attempt", attempt, "error", string(kind), "decision", d.reason)
+			}
 		}
 		if d.action == actionReturn {
 			return resp, nil
 		}
-		if resp != nil {
-			last = statusError(resp.Status, resp.Header, resp.Body, c.ep.service, c.ep.url(), c.token, attempt)
+		if answered {
+			last = statusError(resp.Status, resp.Header, resp.Body, c.ep.service, c.ep.url(), c.creds.token, attempt)
 		} else {
 			last = c.transportError(kind, cause, attempt)
 		}
 		if d.action == actionRaise {
 			if d.deadlineHit {
-				return nil, &Error{Kind: KindDeadlineExceeded, Status: last.Status, RequestID: last.RequestID,
+				why := "leaves no time for another retry"
+				if kind == ErrorTimeout {
+					why = "ended the last attempt"
+				}
+				return Response{}, &Error{Kind: KindDeadlineExceeded, Status: last.Status, RequestID: last.RequestID,
 					Attempts: attempt, Body: last.Body, Endpoint: c.ep.url(), Err: last,
-					Message: fmt.Sprintf("the call's deadline of %v leaves no time for another retry; last error: %s", pol.deadline, last.Message)}
+					Message: fmt.Sprintf("the call's deadline of %v %s; last error: %s", pol.deadline, why, last.Message)}
 			}
-			return nil, last
+			return Response{}, last
 		}
 		if err := sleep(ctx, d.delay); err != nil {
-			return nil, c.contextError(err, attempt, nil, last)
+			return Response{}, c.contextError(err, attempt, nil, last)
 		}
 	}
 }
 
-// attempt sends one request; it returns the answer (any status) or a transport failure.
-func (c *Client) attempt(ctx context.Context, url string, p *prepared, timeout time.Duration) (*Response, ErrorKind, error) {
+// attempt sends one request; it returns the answer (any status) or a transport failure. The
+// timeout bounds the whole attempt, from sending to the last body byte (TIMEOUT-1).
+func (c *Client) attempt(ctx context.Context, url string, p *prepared, timeout time.Duration) (Response, bool, ErrorKind, error) {
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	hr, err := http.NewRequestWithContext(actx, http.MethodPost, url, bytes.NewReader(p.body))
-	if err != nil {
-		return nil, ErrorConnect, err
+	resp, answered, kind, err, resend := c.send(actx, url, p, c.http)
+	if resend {
+		// CONN-1: the server closed a kept-alive connection as the request went out; send it
+		// again at once, once, on a fresh connection. Not a retry: no backoff, not counted.
+		c.log(ctx, "eas resend on a fresh connection", "url", url, "error", string(kind))
+		resp, answered, kind, err, _ = c.send(actx, url, p, c.fresh)
 	}
+	return resp, answered, kind, err
+}
+
+// connTrace records whether a request went out on a reused connection and whether any byte of
+// the answer arrived, which is what CONN-1 needs to know.
+// The transport calls GotFirstResponseByte on its read goroutine, hence the atomics.
+// Traces are pooled, hooks and all, to keep their allocations off every call.
+type connTrace struct {
+	reused, gotByte atomic.Bool
+	trace           httptrace.ClientTrace
+}
+
+var connTraces = sync.Pool{New: func() any {
+	t := &connTrace{}
+	t.trace.GotConn = func(info httptrace.GotConnInfo) { t.reused.Store(info.Reused) }
+	t.trace.GotFirstResponseByte = func() { t.gotByte.Store(true) }
+	return t
+}}
+
+func newConnTrace() *connTrace {
+	t := connTraces.Get().(*connTrace)
+	t.reused.Store(false)
+	t.gotByte.Store(false)
+	return t
+}
+
+// send makes one HTTP exchange through hc. resend reports a failure CONN-1 answers with a
+// resend: a reset or close on a reused connection before any response byte. hc is nil for a
+// resend the client cannot make (a caller's http.Client, or a resend already made).
+func (c *Client) send(actx context.Context, url string, p *prepared, hc *http.Client) (resp Response, answered bool, kind ErrorKind, err error, resend bool) {
+	if hc == nil {
+		hc = c.http
+	}
+	var tr *connTrace
+	reqCtx := actx
+	if hc != c.fresh && c.fresh != nil {
+		tr = newConnTrace()
+		reqCtx = httptrace.WithClientTrace(actx, &tr.trace)
+	}
+	hr, err := http.NewRequestWithContext(reqCtx, http.MethodPost, url, bytes.NewReader(p.body))
+	if err != nil {
+		return Response{}, false, ErrorConnect, err, false
+	}
+	// CONN-1 is made here, once and counted; the transport must not replay the body itself.
+	hr.GetBody = nil
 	hr.Header = c.attemptHeader(p)
-	resp, err := c.http.Do(hr)
+	hresp, err := hc.Do(hr)
 	if err != nil {
-		return nil, classify(err, actx), err
+		kind = classify(err, actx)
+		// The trace goes back to the pool only on the success path below: after an error the
+		// transport's goroutines may still hold the request for a moment.
+		resend = tr != nil && kind == ErrorReset && tr.reused.Load() && !tr.gotByte.Load() && actx.Err() == nil
+		return Response{}, false, kind, err, resend
 	}
+	body, kind, err := c.readBody(hresp, actx)
+	if tr != nil && err == nil {
+		connTraces.Put(tr)
+	}
+	if err != nil {
+		return Response{}, false, kind, err, false
+	}
+	return Response{Status: hresp.StatusCode, Header: hresp.Header, Body: body}, true, "", nil, false
+}
+
+// errTooLarge is the cause of a ResponseTooLargeError; the message says the cap and the fix.
+type errTooLarge struct{ limit int64 }
+
+func (e errTooLarge) Error() string {
+	return fmt.Sprintf("the answer is larger than the %d-byte cap (after decoding); raise it with WithMaxResponseBytes, or WithNoResponseLimit for a trusted service", e.limit)
+}
+
+// readBody reads and closes the answer's body within the size cap (LIMIT-1). A body past the
+// cap is closed unread, so the transport drops the connection instead of reusing it.
+func (c *Client) readBody(resp *http.Response, actx context.Context) ([]byte, ErrorKind, error) {
 	defer resp.Body.Close()
+	limit := c.cfg.maxResponseBytes
+	n := resp.ContentLength // -1 when unknown, and always after the transport decoded gzip
+	if limit > 0 && n > limit && resp.Header.Get("Content-Encoding") == "" {
+		return nil, ErrorTooLarge, errTooLarge{limit}
+	}
+	if n >= 0 {
+		// The declared length sizes the buffer once; reading on to EOF lets the transport
+		// keep the connection.
+		body := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, body); err != nil {
+			return nil, classify(err, actx), err
+		}
+		// A zero-length read at the end meets EOF, so the transport sees the body done
+		// even when the last data read did not report EOF with it.
+		if _, err := resp.Body.Read(body[n:]); err != nil && err != io.EOF {
+			return nil, classify(err, actx), err
+		}
+		return body, "", nil
+	}
 	var r io.Reader = resp.Body
-	if c.cfg.maxResponseBytes > 0 {
-		r = io.LimitReader(resp.Body, c.cfg.maxResponseBytes+1)
+	if limit > 0 {
+		r = io.LimitReader(resp.Body, limit+1) // decoded bytes: a gzip bomb stops here
 	}
 	body, err := io.ReadAll(r)
 	if err != nil {
 		return nil, classify(err, actx), err
 	}
-	if c.cfg.maxResponseBytes > 0 && int64(len(body)) > c.cfg.maxResponseBytes {
-		return nil, ErrorReset, fmt.Errorf("the response is larger than %d bytes (WithMaxResponseBytes)", c.cfg.maxResponseBytes)
+	if limit > 0 && int64(len(body)) > limit {
+		return nil, ErrorTooLarge, errTooLarge{limit}
 	}
-	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, "", nil
+	return body, "", nil
 }
 
 // classify maps a transport error to its retry kind (RETRY-2).
@@ -495,20 +610,25 @@ func classify(err error, actx context.Context) ErrorKind {
 	return ErrorReset
 }
 
-var transportKinds = map[ErrorKind]Kind{ErrorConnect: KindConnect, ErrorReset: KindRead, ErrorTimeout: KindReadTimeout}
+var transportKinds = map[ErrorKind]Kind{ErrorConnect: KindConnect, ErrorReset: KindRead, ErrorTimeout: KindReadTimeout,
+	ErrorTooLarge: KindResponseTooLarge}
 
 var transportHints = map[ErrorKind]string{
-	ErrorConnect: "cannot connect; check the endpoint, the network and that the service is running",
-	ErrorReset:   "the connection broke before a full answer; retry later",
-	ErrorTimeout: "no full answer within the timeout; raise WithTimeout or retry (the service may still be working)",
+	ErrorConnect:  "cannot connect; check the endpoint, the network and that the service is running",
+	ErrorReset:    "the connection broke before a full answer; retry later",
+	ErrorTimeout:  "no full answer within the timeout; raise WithTimeout or retry (the service may still be working)",
+	ErrorTooLarge: "the answer is too large",
 }
 
 func (c *Client) transportError(kind ErrorKind, cause error, attempts int) *Error {
 	detail := ""
+	var shown error
 	if cause != nil {
-		detail = " (" + maskToken(cause.Error(), c.token) + ")"
+		// The engine's error is described, then dropped for a data-free Cause (SEC-4).
+		sc := newCause(cause, c.creds.token)
+		detail, shown = " ("+sc.Text+")", sc
 	}
-	return &Error{Kind: transportKinds[kind], Attempts: attempts, Endpoint: c.ep.url(), Err: cause,
+	return &Error{Kind: transportKinds[kind], Attempts: attempts, Endpoint: c.ep.url(), Err: shown,
 		Message: fmt.Sprintf("%s %s%s", transportHints[kind], c.ep.url(), detail)}
 }
 

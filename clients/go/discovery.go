@@ -216,11 +216,20 @@ type discoverer struct {
 	bal     *balancer
 	fetched time.Time // zero: never fetched successfully
 	tried   time.Time // last refresh attempt
+
+	// Background refreshes run under life, which Close cancels and then waits for (wg).
+	life   context.Context
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
+	closed bool // guarded by mu: no refresh starts after Close
 }
 
 func newDiscoverer(c *Client) *discoverer {
 	service, _, _ := strings.Cut(c.ep.service, "/")
+	life, stop := context.WithCancel(context.Background())
 	return &discoverer{
+		life:    life,
+		stop:    stop,
 		c:       c,
 		url:     c.ep.origin() + "/api/v1/servicediscovery/upstreams/" + escapePath(service),
 		service: service,
@@ -229,26 +238,39 @@ func newDiscoverer(c *Client) *discoverer {
 	}
 }
 
-// ready makes sure a list exists: the first call fetches it (others wait for that fetch),
-// later calls refresh a list older than the period, keeping the last good one on failure.
+// ready makes sure a list exists: the first call fetches it (others wait for that fetch).
+// A list older than the period is refreshed in the background (DISC-6): the call that notices
+// starts the fetch and goes on with the current list, as do all calls until the fetch is done;
+// a failed refresh keeps the last good list.
 func (d *discoverer) ready(ctx context.Context) error {
 	d.mu.Lock()
-	have, stale := !d.fetched.IsZero(), d.c.now().Sub(d.tried) >= d.refresh
+	have, stale, closed := !d.fetched.IsZero(), d.c.now().Sub(d.tried) >= d.refresh, d.closed
 	d.mu.Unlock()
 	if have && !stale {
 		return nil
 	}
 	if have {
-		// Only the call that notices refreshes; the others keep using the current list.
-		if !d.fetchMu.TryLock() {
+		if closed || !d.fetchMu.TryLock() {
+			return nil // a refresh is under way, or the client is closing
+		}
+		d.mu.Lock()
+		if d.closed {
+			d.mu.Unlock()
+			d.fetchMu.Unlock()
 			return nil
 		}
-		defer d.fetchMu.Unlock()
-		if list, err := d.fetch(ctx); err == nil {
-			d.apply(list)
-		} else {
-			d.c.log(ctx, "discovery refresh failed; keeping the last good list", "error", err.Error())
-		}
+		d.tried = d.c.now() // later calls in this period do not start another refresh
+		d.wg.Add(1)
+		d.mu.Unlock()
+		go func() {
+			defer d.wg.Done()
+			defer d.fetchMu.Unlock()
+			if list, err := d.fetch(d.life); err == nil {
+				d.apply(list)
+			} else {
+				d.c.log(d.life, "discovery refresh failed; keeping the last good list", "error", err.Error())
+			}
+		}()
 		return nil
 	}
 	d.fetchMu.Lock()
@@ -265,6 +287,15 @@ func (d *discoverer) ready(ctx context.Context) error {
 	}
 	d.apply(list)
 	return nil
+}
+
+// close stops a background refresh and waits for it, so Close leaves no goroutine behind.
+func (d *discoverer) close() {
+	d.mu.Lock()
+	d.closed = true
+	d.mu.Unlock()
+	d.stop()
+	d.wg.Wait()
 }
 
 func (d *discoverer) apply(list []instance) {
@@ -288,13 +319,13 @@ func (d *discoverer) fetch(ctx context.Context) ([]instance, error) {
 	req.Header.Set("User-Agent", d.c.cfg.userAgent)
 	resp, err := d.c.http.Do(req)
 	if err != nil {
-		return nil, &Error{Kind: KindDiscovery, Endpoint: d.url, Err: err,
+		return nil, &Error{Kind: KindDiscovery, Endpoint: d.url, Err: newCause(err, ""),
 			Message: fmt.Sprintf("cannot reach the discovery server for %q (%s); check the endpoint and the network", d.service, classify(err, ctx))}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
-		return nil, &Error{Kind: KindDiscovery, Endpoint: d.url, Err: err,
+		return nil, &Error{Kind: KindDiscovery, Endpoint: d.url, Err: newCause(err, ""),
 			Message: fmt.Sprintf("the discovery answer for %q broke off", d.service)}
 	}
 	if resp.StatusCode != http.StatusOK {

@@ -33,13 +33,23 @@ func (e *endpoint) url() string {
 // parseEndpoint validates an endpoint and an optional service name. Every problem is a
 // ConfigError that names it and the fix.
 func parseEndpoint(raw, serviceName string) (*endpoint, error) {
+	// Non-ASCII is checked before trimming: TrimSpace would drop a NEL or NBSP at either end.
+	if strings.ContainsFunc(raw, func(r rune) bool { return r > 0x7f }) {
+		return nil, configError("the endpoint %q contains a non-ASCII character (URL-9); percent-encode it, or use the IDNA (xn--) form of the host name", raw)
+	}
+	if strings.ContainsFunc(serviceName, func(r rune) bool { return r > 0x7f }) {
+		return nil, configError("the service name %q contains a non-ASCII character (URL-9); pass it percent-encoded", serviceName)
+	}
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return nil, configError("the endpoint is empty; pass a URL such as http://<host>/api/predict/<service> or set EAS_ENDPOINT")
 	}
 	for _, r := range s {
 		if r <= ' ' || r == 0x7f {
-			return nil, configError("the endpoint %q contains whitespace or control characters; remove them", s)
+			return nil, configError("the endpoint %q contains whitespace or control characters; remove them or percent-encode them", s)
+		}
+		if r > 0x7f {
+			return nil, configError("the endpoint %q contains a non-ASCII character (URL-9); percent-encode it, or use the IDNA (xn--) form of the host name", s)
 		}
 	}
 	scheme, rest := "http", s
@@ -68,8 +78,8 @@ func parseEndpoint(raw, serviceName string) (*endpoint, error) {
 	}
 	service := strings.Trim(strings.TrimSpace(serviceName), "/")
 	if service != "" {
-		if strings.ContainsFunc(service, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '?' || r == '#' }) {
-			return nil, configError("the service name %q contains whitespace or ?/#; pass the name as shown in the console", service)
+		if strings.ContainsFunc(service, func(r rune) bool { return r <= ' ' || r >= 0x7f || r == '?' || r == '#' }) {
+			return nil, configError("the service name %q contains whitespace, control or non-ASCII characters or ?/# (URL-9); pass the name as shown in the console, percent-encoded", service)
 		}
 	}
 	ep := &endpoint{scheme: scheme, host: host, query: query}

@@ -1,10 +1,14 @@
 package eas
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
+	"syscall"
 )
 
 // Kind classifies an error. Kinds form the hierarchy of the spec (ERR-1, ERR-2): every
@@ -24,6 +28,7 @@ const (
 	KindConnect
 	KindRead
 	KindReadTimeout
+	KindResponseTooLarge
 	KindDeadlineExceeded
 	KindStatus
 	KindBadRequest
@@ -50,6 +55,7 @@ var (
 	ErrConnect            error = KindConnect
 	ErrRead               error = KindRead
 	ErrReadTimeout        error = KindReadTimeout
+	ErrResponseTooLarge   error = KindResponseTooLarge
 	ErrDeadlineExceeded   error = KindDeadlineExceeded
 	ErrStatus             error = KindStatus
 	ErrBadRequest         error = KindBadRequest
@@ -75,6 +81,7 @@ var kindNames = map[Kind]string{
 	KindConnect:            "ConnectError",
 	KindRead:               "ReadError",
 	KindReadTimeout:        "ReadTimeoutError",
+	KindResponseTooLarge:   "ResponseTooLargeError",
 	KindDeadlineExceeded:   "DeadlineExceededError",
 	KindStatus:             "StatusError",
 	KindBadRequest:         "BadRequestError",
@@ -95,6 +102,7 @@ var kindParent = map[Kind]Kind{
 	KindConnect:            KindTransport,
 	KindRead:               KindTransport,
 	KindReadTimeout:        KindTransport,
+	KindResponseTooLarge:   KindTransport,
 	KindBadRequest:         KindStatus,
 	KindAuthentication:     KindStatus,
 	KindPermissionDenied:   KindStatus,
@@ -162,13 +170,14 @@ const bodyExcerptLen = 512
 // Neither Error() nor any format verb shows the token.
 type Error struct {
 	Kind      Kind
-	Status    int    // HTTP status for status kinds, else 0
-	RequestID string // from X-Request-Id, X-Eas-Request-Id or X-Eas-Queueservice-Request-Id
-	Attempts  int    // attempts made by the call
-	Body      []byte // first 512 bytes of the response body (token masked)
-	Endpoint  string // the service URL (never carries the token)
-	Message   string // what went wrong and what to do
-	Err       error  // the cause: a transport error, or for DeadlineExceeded the last attempt's error
+	Status    int         // HTTP status for status kinds, else 0
+	RequestID string      // from X-Request-Id, X-Eas-Request-Id or X-Eas-Queueservice-Request-Id (token masked)
+	Header    http.Header // a status error's response headers: secret values "***", the token masked (SEC-3)
+	Attempts  int         // attempts made by the call
+	Body      []byte      // first 512 bytes of the response body (token masked)
+	Endpoint  string      // the service URL (never carries the token)
+	Message   string      // what went wrong and what to do
+	Err       error       // the cause: a *Cause describing a transport failure, or for DeadlineExceeded the last attempt's *Error
 }
 
 func (e *Error) Error() string {
@@ -249,10 +258,14 @@ var statusHints = map[Kind]string{
 	KindStatus:             "unexpected status; check the endpoint",
 }
 
-// statusError builds the error for a non-2xx answer (ERR-1, ERR-3); body is masked first.
+// statusError builds the error for a non-2xx answer (ERR-1, ERR-3). The token is masked in the
+// whole body before any cut (SEC-3), so no prefix of it survives at the 200- or 512-byte edge.
 func statusError(status int, header http.Header, body []byte, service, endpoint, token string, attempts int) *Error {
 	kind := KindForStatus(status)
-	masked := []byte(maskToken(string(body), token))
+	masked := body
+	if token != "" && bytes.Contains(body, []byte(token)) {
+		masked = []byte(maskToken(string(body), token))
+	}
 	excerpt := masked
 	if len(excerpt) > bodyExcerptLen {
 		excerpt = excerpt[:bodyExcerptLen]
@@ -272,7 +285,8 @@ func statusError(status int, header http.Header, body []byte, service, endpoint,
 	return &Error{
 		Kind:      kind,
 		Status:    status,
-		RequestID: requestID(header),
+		RequestID: maskToken(requestID(header), token),
+		Header:    maskHeader(header, token),
 		Attempts:  attempts,
 		Body:      append([]byte(nil), excerpt...),
 		Endpoint:  endpoint,
@@ -285,4 +299,39 @@ func asError(err error) (*Error, bool) {
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok
+}
+
+// Cause describes the transport failure behind an *Error. It keeps the failure's text (the
+// token masked) and the low-level sentinel it wrapped (a syscall.Errno such as ECONNRESET,
+// io.ErrUnexpectedEOF, context.DeadlineExceeded) for errors.Is, and drops the engine's own
+// error values, which may hold request data (SEC-4).
+//
+//	if errors.Is(err, syscall.ECONNREFUSED) { … }
+type Cause struct {
+	Text string // the engine's description, token masked
+	err  error  // a sentinel that carries no request data, or nil
+}
+
+func (c *Cause) Error() string { return c.Text }
+
+// Unwrap returns the sentinel the failure wrapped, if any.
+func (c *Cause) Unwrap() error { return c.err }
+
+// newCause keeps err's text and the first data-free sentinel in its chain.
+func newCause(err error, token string) *Cause {
+	c := &Cause{Text: maskToken(err.Error(), token)}
+	var errno syscall.Errno
+	switch {
+	case errors.As(err, &errno):
+		c.err = errno
+	case errors.Is(err, context.DeadlineExceeded):
+		c.err = context.DeadlineExceeded
+	case errors.Is(err, context.Canceled):
+		c.err = context.Canceled
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		c.err = io.ErrUnexpectedEOF
+	case errors.Is(err, io.EOF):
+		c.err = io.EOF
+	}
+	return c
 }

@@ -28,7 +28,7 @@ type config struct {
 	discoveryRefresh time.Duration
 	ejectFor         time.Duration
 	concurrency      int
-	maxResponseBytes int64
+	maxResponseBytes int64 // 0: no cap
 	problems         []error
 }
 
@@ -42,6 +42,7 @@ func defaultConfig() config {
 		discoveryRefresh: 3 * time.Second,
 		ejectFor:         5 * time.Second,
 		concurrency:      DefaultConcurrency,
+		maxResponseBytes: DefaultMaxResponseBytes,
 	}
 }
 
@@ -52,7 +53,8 @@ func (c *config) problem(format string, args ...any) {
 // WithServiceName names the service when the endpoint is a base URL (URL-2).
 func WithServiceName(name string) Option { return func(c *config) { c.serviceName = name } }
 
-// WithTimeout bounds each attempt, from sending to the last byte of the answer (default 30 s).
+// WithTimeout bounds each attempt in total, from sending to the last byte of the answer
+// (default 30 s, TIMEOUT-1): not per read, so a peer dripping bytes cannot stretch it.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d <= 0 {
@@ -171,7 +173,9 @@ func WithEjectFor(d time.Duration) Option {
 func WithHeader(name, value string) Option { return func(c *config) { c.headers[name] = value } }
 
 // WithHTTPClient sends through hc instead of the client's own tuned transport. The client
-// then leaves hc's redirect policy, pool and Close to its owner.
+// then leaves hc's redirect policy, pool and Close to its owner, and cannot resend a request
+// whose kept-alive connection the server closed on a fresh connection of its own (CONN-1):
+// such a failure is an ordinary ReadError.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) {
 		if hc == nil {
@@ -198,15 +202,26 @@ func WithConcurrency(n int) Option {
 	}
 }
 
-// WithMaxResponseBytes limits a response body; a longer answer is a ReadError (default: no limit).
+// DefaultMaxResponseBytes is the default cap on one response body after decoding (LIMIT-1):
+// 256 MiB, a float32 answer of 64 million values.
+const DefaultMaxResponseBytes int64 = 256 << 20
+
+// WithMaxResponseBytes caps the body read for one attempt, counted after gzip decoding
+// (default DefaultMaxResponseBytes). A longer answer stops being read at the cap and fails
+// with ErrResponseTooLarge, never retried; a body of exactly n bytes is accepted. n must be
+// at least 1; WithNoResponseLimit turns the cap off.
 func WithMaxResponseBytes(n int64) Option {
 	return func(c *config) {
-		if n < 0 {
-			c.problem("WithMaxResponseBytes(%d) must not be negative", n)
+		if n < 1 {
+			c.problem("WithMaxResponseBytes(%d) must be at least 1 byte; use WithNoResponseLimit for no cap", n)
 		}
 		c.maxResponseBytes = n
 	}
 }
+
+// WithNoResponseLimit reads response bodies of any size (LIMIT-1's "no limit"); only for
+// trusted services, since a huge or endless answer then holds the whole body in memory.
+func WithNoResponseLimit() Option { return func(c *config) { c.maxResponseBytes = 0 } }
 
 // WithRandom injects the jitter source, uniform in [0, 1) (for tests: func() float64 { return 0 }).
 func WithRandom(r func() float64) Option { return func(c *config) { c.rand = r } }

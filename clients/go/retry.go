@@ -16,6 +16,8 @@ const (
 	ErrorConnect ErrorKind = "connect" // no connection: refused, DNS, connect timeout
 	ErrorReset   ErrorKind = "reset"   // the connection broke before a full response
 	ErrorTimeout ErrorKind = "timeout" // no full response within the attempt timeout
+	// ErrorTooLarge is a body past the response size cap (LIMIT-1); it is never retried.
+	ErrorTooLarge ErrorKind = "too_large"
 )
 
 // policy holds the retry settings of a client or a call.
@@ -131,6 +133,13 @@ type outcome struct {
 func (p *policy) decide(o outcome, attempts int, elapsed time.Duration, rand float64, now time.Time) decision {
 	if o.errKind == "" && o.status >= 200 && o.status <= 299 {
 		return decision{action: actionReturn, reason: "success"}
+	}
+	if o.errKind == ErrorTimeout && p.deadline > 0 && elapsed >= p.deadline {
+		// The attempt's bound was the deadline, so the deadline stopped the call (TIMEOUT-2).
+		return decision{action: actionRaise, deadlineHit: true, reason: "the timeout reached the deadline"}
+	}
+	if o.errKind == ErrorTooLarge {
+		return decision{action: actionRaise, reason: "a response past the size cap is not retried"}
 	}
 	if o.errKind != "" {
 		if !p.retryErrors[o.errKind] {

@@ -358,15 +358,18 @@ func (l globList) match(id string) (string, bool) {
 // --- the scripted server ---
 
 type scriptedReply struct {
-	status  int
-	headers map[string]string
-	body    []byte
-	delay   time.Duration
-	reset   bool
-	echo    bool
-	when    []byte // answers only a request with exactly this body
-	hasWhen bool
-	used    bool
+	status     int
+	headers    map[string]string
+	body       []byte
+	delay      time.Duration
+	drip       time.Duration // pause before each body byte (§10 drip_ms)
+	closeAfter bool          // close the connection after this reply, without saying so
+	omitLength bool          // no Content-Length: the body ends when the connection closes
+	reset      bool
+	echo       bool
+	when       []byte // answers only a request with exactly this body
+	hasWhen    bool
+	used       bool
 }
 
 type seenRequest struct {
@@ -474,17 +477,68 @@ func (s *scriptedServer) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	if reply.closeAfter || reply.omitLength {
+		s.serveRaw(w, r, reply)
+		return
+	}
 	for k, v := range reply.headers {
 		w.Header().Set(k, v)
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(reply.body)))
 	w.WriteHeader(reply.status)
-	_, _ = w.Write(reply.body)
+	if reply.drip <= 0 {
+		_, _ = w.Write(reply.body)
+		return
+	}
+	flusher := w.(http.Flusher)
+	flusher.Flush()
+	for i := range reply.body {
+		select {
+		case <-time.After(reply.drip):
+		case <-r.Context().Done():
+			return
+		}
+		if _, err := w.Write(reply.body[i : i+1]); err != nil {
+			return
+		}
+		flusher.Flush()
+	}
+}
+
+// serveRaw writes the reply on the hijacked connection and closes it in order (a FIN): how a
+// server that drops keep-alive connections, or ends an unframed body by closing, behaves.
+func (s *scriptedServer) serveRaw(w http.ResponseWriter, r *http.Request, reply scriptedReply) {
+	conn, buf, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\n", reply.status, http.StatusText(reply.status))
+	for k, v := range reply.headers {
+		fmt.Fprintf(buf, "%s: %s\r\n", k, v)
+	}
+	if !reply.omitLength {
+		fmt.Fprintf(buf, "Content-Length: %d\r\n", len(reply.body))
+	}
+	buf.WriteString("\r\n")
+	if reply.drip <= 0 {
+		buf.Write(reply.body)
+		_ = buf.Flush()
+		return
+	}
+	_ = buf.Flush()
+	for i := range reply.body {
+		time.Sleep(reply.drip)
+		if _, err := conn.Write(reply.body[i : i+1]); err != nil {
+			return
+		}
+	}
 }
 
 func parseReply(v any) (scriptedReply, error) {
 	o := toObj(v)
-	if err := o.only("reply", "status", "headers", "body", "reset", "delay_ms", "echo", "when"); err != nil {
+	if err := o.only("reply", "status", "headers", "body", "reset", "delay_ms", "echo", "when",
+		"drip_ms", "body_repeat", "close_after", "omit_length"); err != nil {
 		return scriptedReply{}, err
 	}
 	r := scriptedReply{status: 200, headers: o.strMap("headers")}
@@ -498,6 +552,22 @@ func parseReply(v any) (scriptedReply, error) {
 		}
 		r.body = b
 	}
+	if o.has("body_repeat") {
+		br := toObj(o["body_repeat"])
+		if err := br.only("body_repeat", "byte", "count"); err != nil {
+			return r, err
+		}
+		b, err := hex.DecodeString(mustStr(br, "byte"))
+		if err != nil || len(b) != 1 {
+			return r, fmt.Errorf("body_repeat byte %v is not two hex digits", br["byte"])
+		}
+		r.body = bytes.Repeat(b, br.int("count"))
+	}
+	if o.has("drip_ms") {
+		r.drip = time.Duration(o.num("drip_ms") * float64(time.Millisecond))
+	}
+	r.closeAfter, _ = o["close_after"].(bool)
+	r.omitLength, _ = o["omit_length"].(bool)
 	r.reset, _ = o["reset"].(bool)
 	r.echo, _ = o["echo"].(bool)
 	if o.has("when") {

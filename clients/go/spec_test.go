@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -22,7 +23,10 @@ import (
 
 // vectorHandlers run one vector file's case against the pure functions.
 var vectorHandlers = map[string]func(in, want obj, c specCase) error{
+	"attempt_bounds":  vecAttemptBounds,
 	"auth_hmac":       vecAuth,
+	"header_checks":   vecHeaderChecks,
+	"redaction_order": vecRedactionOrder,
 	"backoff":         vecBackoff,
 	"defaults":        vecDefaults,
 	"discovery_parse": vecDiscovery,
@@ -230,6 +234,7 @@ func vecDefaults(in, want obj, _ specCase) error {
 		"deadline_s": nil, "retry_statuses": fmt.Sprint(statuses), "retry_errors": fmt.Sprint(kinds),
 		"concurrency": float64(cfg.concurrency), "discovery_refresh_s": cfg.discoveryRefresh.Seconds(),
 		"eject_for_s": cfg.ejectFor.Seconds(), "return_exceptions": true, // PredictMany: a Result per input
+		"max_response_bytes": float64(cfg.maxResponseBytes),
 	}
 	if cfg.policy.deadline != 0 {
 		got["deadline_s"] = cfg.policy.deadline.Seconds()
@@ -466,7 +471,7 @@ func vecHeaders(in, want obj, c specCase) error {
 	if wantErr {
 		return fmt.Errorf("want %s, got headers %v", expectErr, p.header)
 	}
-	h := cl.attemptHeader(p)
+	h := cl.attemptHeader(&p)
 	if !strings.HasPrefix(h.Get("User-Agent"), "eas-client-") {
 		return fmt.Errorf("User-Agent %q", h.Get("User-Agent"))
 	}
@@ -741,7 +746,7 @@ func vecRetryDecision(in, want obj, _ specCase) error {
 // --- scenarios ---
 
 func runScenario(in, want obj, c specCase) error {
-	if err := in.only("input", "client", "call", "replies", "instances", "discovery"); err != nil {
+	if err := in.only("input", "client", "call", "replies", "instances", "discovery", "warmup"); err != nil {
 		return err
 	}
 	if err := want.only("expect", "requests", "unordered_requests", "outcome", "instance_requests", "discovery_requests",
@@ -945,7 +950,7 @@ func (l *logSink) check(want obj, origin, token string) error {
 func scenarioClient(o obj, origin string, logs *logSink) (*Client, error) {
 	if err := o.only("client", "token", "service_name", "auth", "backoff_base", "backoff_max", "retry_after_cap",
 		"retry_statuses", "retry_errors", "max_retries", "timeout", "connect_timeout", "deadline", "endpoint_type",
-		"discovery_refresh", "eject_for", "headers", "endpoint_path", "env", "rand", "clock"); err != nil {
+		"discovery_refresh", "eject_for", "headers", "endpoint_path", "env", "rand", "clock", "max_response_bytes"); err != nil {
 		return nil, err
 	}
 	r := o.num("rand")
@@ -1019,6 +1024,13 @@ func scenarioClient(o obj, origin string, logs *logSink) (*Client, error) {
 	if o.has("eject_for") {
 		opts = append(opts, WithEjectFor(o.dur("eject_for")))
 	}
+	if o.has("max_response_bytes") {
+		if o["max_response_bytes"] == nil {
+			opts = append(opts, WithNoResponseLimit())
+		} else {
+			opts = append(opts, WithMaxResponseBytes(int64(o.num("max_response_bytes"))))
+		}
+	}
 	for k, v := range o.strMap("headers") {
 		opts = append(opts, WithHeader(k, v))
 	}
@@ -1055,6 +1067,27 @@ func checkOutcome(client *Client, c specCase, expect obj, token, origin string) 
 	}
 	if len(want) == 0 {
 		return fmt.Errorf("an empty outcome")
+	}
+	warm, _ := rawField(c.Input, "warmup")
+	var warmups []json.RawMessage
+	if len(warm) > 0 {
+		if err := json.Unmarshal(warm, &warmups); err != nil {
+			return err
+		}
+	}
+	for i, w := range warmups {
+		wo, _ := decodeObj(w)
+		if err := wo.only("warmup call", "data"); err != nil {
+			return err
+		}
+		data, _ := rawField(w, "data")
+		payload, err := specPayload(data)
+		if err != nil {
+			return err
+		}
+		if _, err := client.Do(context.Background(), &Request{Body: payload}); err != nil {
+			return fmt.Errorf("warm-up call %d: %v", i, err)
+		}
 	}
 	repeat := 1
 	if co.has("repeat") {
@@ -1214,10 +1247,50 @@ func checkError(err error, want obj, token, origin string) error {
 			return fmt.Errorf("%q does not contain %q", e.Error(), m)
 		}
 	}
-	if len(token) >= minSearchedToken && (strings.Contains(e.Error(), token) || strings.Contains(fmt.Sprintf("%+v", e), token) || bytes.Contains(e.Body, []byte(token))) {
-		return fmt.Errorf("the error shows the token: %v", e)
+	if len(token) >= minSearchedToken {
+		if bytes.Contains(e.Body, []byte(token)) {
+			return fmt.Errorf("the error's body shows the token: %v", e)
+		}
+		if err := tokenReachable(err, token); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// tokenReachable walks the whole errors.Unwrap tree of err and fails when any error's text,
+// %+v or %#v, or (for an *Error) its request id or headers, shows the token (SEC-1, SEC-4).
+func tokenReachable(err error, token string) error {
+	seen := 0
+	var walk func(error) error
+	walk = func(err error) error {
+		if err == nil || seen > 100 {
+			return nil
+		}
+		seen++
+		for _, text := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+			if strings.Contains(text, token) {
+				return fmt.Errorf("an error in the chain (%T) shows the token: %s", err, text)
+			}
+		}
+		if e, ok := err.(*Error); ok {
+			if strings.Contains(e.RequestID+fmt.Sprint(e.Header), token) {
+				return fmt.Errorf("the error's request id or headers show the token")
+			}
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			return walk(u.Unwrap())
+		case interface{ Unwrap() []error }:
+			for _, x := range u.Unwrap() {
+				if err := walk(x); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return walk(err)
 }
 
 func checkRequests(seen []seenRequest, expect obj, token string) error {
@@ -1280,6 +1353,160 @@ func checkRequests(seen []seenRequest, expect obj, token string) error {
 				return fmt.Errorf("request %d: signature does not verify", i)
 			}
 		}
+	}
+	return nil
+}
+
+// --- section 12 vectors ---
+
+func vecHeaderChecks(in, want obj, c specCase) error {
+	if err := in.only("input", "token", "data", "client_headers", "headers", "endpoint", "service_name"); err != nil {
+		return err
+	}
+	if err := want.only("expect", "error", "headers", "url"); err != nil {
+		return err
+	}
+	if ep, ok := in.str("endpoint"); ok {
+		svc, _ := in.str("service_name")
+		got, err := parseEndpoint(ep, svc)
+		if e, ok := want.str("error"); ok {
+			return errorKindIs(err, e)
+		}
+		if err != nil {
+			return err
+		}
+		if got.url() != mustStr(want, "url") {
+			return fmt.Errorf("url %q, want %q", got.url(), want["url"])
+		}
+		return nil
+	}
+	if err := vecHeaders(in, want, c); err != nil {
+		return err
+	}
+	if !want.has("error") {
+		return nil
+	}
+	// A refused value is not echoed in the message (HDR-4): rebuild the error and look.
+	opts := []Option{}
+	for k, v := range in.strMap("client_headers") {
+		opts = append(opts, WithHeader(k, v))
+	}
+	tok, _ := in.str("token")
+	cl, err := NewClient(dummyEndpoint, tok, opts...)
+	if err == nil {
+		defer cl.Close()
+		_, err = cl.prepare(&Request{Body: Bytes([]byte{0}), Header: in.strMap("headers")})
+	}
+	if err == nil {
+		return fmt.Errorf("want a ConfigError")
+	}
+	for _, layer := range []map[string]string{in.strMap("headers"), in.strMap("client_headers")} {
+		for _, v := range layer {
+			if len(v) > 3 && strings.Contains(err.Error(), v) {
+				return fmt.Errorf("the error echoes the refused value: %v", err)
+			}
+		}
+	}
+	return nil
+}
+
+func vecRedactionOrder(in, want obj, _ specCase) error {
+	if err := in.only("input", "what", "token", "auth", "status", "body", "headers"); err != nil {
+		return err
+	}
+	if err := want.only("expect", "absent", "message_contains", "body", "headers", "request_id"); err != nil {
+		return err
+	}
+	tok, _ := in.str("token")
+	var texts []string
+	if what, _ := in.str("what"); what == "client_vars" {
+		opts := []Option{WithHeader("X-A", "1")}
+		if a, _ := in.str("auth"); a == "signature" {
+			opts = append(opts, WithSignature())
+		}
+		c, err := NewClient(dummyEndpoint, tok, opts...)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		// Go's nearest thing to vars(): the client's struct and its config printed with
+		// each verb, unexported fields included (fmt reads them by reflection, calling no
+		// method on them, so only the pointer to the credentials keeps the token out).
+		v := reflect.ValueOf(c).Elem()
+		for _, verb := range []string{"%v", "%+v", "%#v"} {
+			texts = append(texts, fmt.Sprintf(verb, v), fmt.Sprintf(verb, c.cfg), fmt.Sprintf(verb, c), fmt.Sprintf(verb, c.creds))
+		}
+	} else {
+		body, err := specBytes(in["body"])
+		if err != nil {
+			return err
+		}
+		h := http.Header{}
+		for k, v := range in.strMap("headers") {
+			h.Set(k, v)
+		}
+		e := statusError(in.int("status"), h, body, "demo", dummyEndpoint, tok, 1)
+		texts = []string{e.Error(), fmt.Sprintf("%+v", e), fmt.Sprintf("%#v", e), string(e.Body), fmt.Sprint(e.Header), e.RequestID}
+		if m, ok := want.str("message_contains"); ok && !strings.Contains(e.Error(), m) {
+			return fmt.Errorf("%q does not contain %q", e.Error(), m)
+		}
+		if want.has("body") {
+			if err := bytesMatch(want["body"], e.Body); err != nil {
+				return err
+			}
+		}
+		if want.has("headers") {
+			got := map[string]string{}
+			for k, v := range e.Header {
+				got[strings.ToLower(k)] = strings.Join(v, ",")
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want.strMap("headers")) {
+				return fmt.Errorf("headers %v, want %v", got, want["headers"])
+			}
+		}
+		if id, ok := want.str("request_id"); ok && e.RequestID != id {
+			return fmt.Errorf("request id %q, want %q", e.RequestID, id)
+		}
+	}
+	for _, a := range want.list("absent") {
+		for _, t := range texts {
+			if strings.Contains(t, a.(string)) {
+				return fmt.Errorf("%q shows %q", t, a)
+			}
+		}
+	}
+	return nil
+}
+
+func vecAttemptBounds(in, want obj, c specCase) error {
+	if !in.has("max_response_bytes") {
+		return vecRetryDecision(in, want, c)
+	}
+	if err := in.only("input", "max_response_bytes"); err != nil {
+		return err
+	}
+	opt := WithNoResponseLimit()
+	if v := in["max_response_bytes"]; v != nil {
+		n := num(v)
+		if n != math.Trunc(n) {
+			return fmt.Errorf("%v is not an integer: WithMaxResponseBytes takes an int64", v)
+		}
+		opt = WithMaxResponseBytes(int64(n))
+	}
+	cl, err := NewClient(dummyEndpoint, "", opt)
+	if e, ok := want.str("error"); ok {
+		return errorKindIs(err, e)
+	}
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	var got any
+	if cl.cfg.maxResponseBytes != 0 {
+		got = float64(cl.cfg.maxResponseBytes)
+	}
+	if w := want["max_response_bytes"]; (w == nil) != (got == nil) || (w != nil && num(w) != got) {
+		return fmt.Errorf("max_response_bytes %v, want %v", got, w)
 	}
 	return nil
 }

@@ -459,9 +459,15 @@ func varintsSize(xs []int64) int {
 	return size
 }
 
-// appendArray appends an ArrayProto message body.
-func appendArray(b []byte, f *feed) []byte {
-	b = slices.Grow(b, arraySize(f))
+// appendArray appends an ArrayProto message body. With blocks, packed float values are not
+// copied here but recorded, for assemble to copy once into the final message.
+func appendArray(b []byte, f *feed, blocks *[]block) []byte {
+	reserve := arraySize(f)
+	data := floatBytes(f)
+	if blocks != nil && data != nil {
+		reserve -= len(data)
+	}
+	b = slices.Grow(b, reserve)
 	b = protowire.AppendTag(b, fieldDType, protowire.VarintType)
 	b = protowire.AppendVarint(b, uint64(f.dtype))
 	if len(f.shape) > 0 {
@@ -489,6 +495,11 @@ func appendArray(b []byte, f *feed) []byte {
 		return b
 	}
 	b = protowire.AppendTag(b, field, protowire.BytesType)
+	if blocks != nil && data != nil {
+		b = protowire.AppendVarint(b, uint64(len(data)))
+		*blocks = append(*blocks, block{at: len(b), data: data, double: field == fieldDouble})
+		return b
+	}
 	switch field {
 	case fieldFloat:
 		b = protowire.AppendVarint(b, uint64(4*len(f.col.floats)))
@@ -519,17 +530,16 @@ func appendMessage(b []byte, num protowire.Number, msg []byte) []byte {
 	return protowire.AppendBytes(b, msg)
 }
 
-func appendMapEntry(b []byte, num protowire.Number, key string, f *feed) []byte {
+func appendMapEntry(b []byte, num protowire.Number, key string, f *feed, blocks *[]block) []byte {
 	value := arraySize(f)
 	entry := 1 + protowire.SizeBytes(len(key)) + 1 + protowire.SizeBytes(value)
-	b = slices.Grow(b, 1+protowire.SizeBytes(entry))
 	b = protowire.AppendTag(b, num, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(entry))
 	b = protowire.AppendTag(b, 1, protowire.BytesType)
 	b = protowire.AppendString(b, key)
 	b = protowire.AppendTag(b, 2, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(value))
-	return appendArray(b, f)
+	return appendArray(b, f, blocks)
 }
 
 // TFRequest is a TensorFlow predict request, built with AddFeed and AddFetch and sent with
@@ -593,18 +603,19 @@ func (r *TFRequest) Marshal() ([]byte, error) {
 		return nil, r.err
 	}
 	var b []byte
+	var blocks []block
 	if r.signature != "" {
 		b = protowire.AppendTag(b, 1, protowire.BytesType)
 		b = protowire.AppendString(b, r.signature)
 	}
 	for i := range r.feeds {
-		b = appendMapEntry(b, 2, r.feeds[i].name, &r.feeds[i])
+		b = appendMapEntry(b, 2, r.feeds[i].name, &r.feeds[i], &blocks)
 	}
 	for _, name := range r.fetches {
 		b = protowire.AppendTag(b, 3, protowire.BytesType)
 		b = protowire.AppendString(b, name)
 	}
-	return b, nil
+	return assemble(b, blocks), nil
 }
 
 // TorchRequest is a PyTorch predict request: positional inputs (AddInput), named inputs
@@ -696,6 +707,7 @@ func (r *TorchRequest) Marshal() ([]byte, error) {
 		return nil, r.err
 	}
 	var b []byte
+	var blocks []block
 	count := 0
 	for _, f := range r.inputs {
 		count = max(count, f.index+1)
@@ -705,11 +717,13 @@ func (r *TorchRequest) Marshal() ([]byte, error) {
 		byIndex[r.inputs[i].index] = &r.inputs[i]
 	}
 	for _, f := range byIndex {
-		var msg []byte
-		if f != nil {
-			msg = appendArray(nil, f)
+		b = protowire.AppendTag(b, 1, protowire.BytesType)
+		if f == nil {
+			b = protowire.AppendVarint(b, 0)
+			continue
 		}
-		b = appendMessage(b, 1, msg)
+		b = protowire.AppendVarint(b, uint64(arraySize(f)))
+		b = appendArray(b, f, &blocks)
 	}
 	if len(r.fetches) > 0 {
 		var packed []byte
@@ -719,11 +733,11 @@ func (r *TorchRequest) Marshal() ([]byte, error) {
 		b = appendMessage(b, 2, packed)
 	}
 	for i := range r.named {
-		b = appendMapEntry(b, 3, r.named[i].name, &r.named[i])
+		b = appendMapEntry(b, 3, r.named[i].name, &r.named[i], &blocks)
 	}
 	if r.debugLevel != 0 {
 		b = protowire.AppendTag(b, 100, protowire.VarintType)
 		b = protowire.AppendVarint(b, uint64(int64(r.debugLevel)))
 	}
-	return b, nil
+	return assemble(b, blocks), nil
 }

@@ -1,6 +1,7 @@
 package eas
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"unsafe"
@@ -20,11 +21,7 @@ const (
 func putFloat32s(dst []byte, src []float32) {
 	if littleEndian && len(src) > 0 {
 		copy(dst, unsafe.Slice((*byte)(unsafe.Pointer(&src[0])), 4*len(src)))
-		for i, x := range src {
-			if x != x {
-				binary.LittleEndian.PutUint32(dst[4*i:], nan32)
-			}
-		}
+		quietNaNs32(dst[:4*len(src)])
 		return
 	}
 	for i, x := range src {
@@ -39,11 +36,7 @@ func putFloat32s(dst []byte, src []float32) {
 func putFloat64s(dst []byte, src []float64) {
 	if littleEndian && len(src) > 0 {
 		copy(dst, unsafe.Slice((*byte)(unsafe.Pointer(&src[0])), 8*len(src)))
-		for i, x := range src {
-			if x != x {
-				binary.LittleEndian.PutUint64(dst[8*i:], nan64)
-			}
-		}
+		quietNaNs64(dst[:8*len(src)])
 		return
 	}
 	for i, x := range src {
@@ -83,4 +76,99 @@ func appendFloat64s(dst []float64, src []byte) []float64 {
 		dst[at+i] = math.Float64frombits(binary.LittleEndian.Uint64(src[8*i:]))
 	}
 	return dst
+}
+
+// block is a caller's packed float values, to be copied into the message at offset at of the
+// encoded bytes (which leave them out).
+type block struct {
+	at     int
+	data   []byte // the caller's values viewed as bytes; never written
+	double bool
+}
+
+// floatBytes views a float feed's values as their little-endian bytes, on a little-endian
+// machine; nil otherwise (the values are then converted one by one).
+func floatBytes(f *feed) []byte {
+	if !littleEndian {
+		return nil
+	}
+	switch {
+	case valueField(f.dtype) == fieldFloat && len(f.col.floats) > 0:
+		return unsafe.Slice((*byte)(unsafe.Pointer(&f.col.floats[0])), 4*len(f.col.floats))
+	case valueField(f.dtype) == fieldDouble && len(f.col.doubles) > 0:
+		return unsafe.Slice((*byte)(unsafe.Pointer(&f.col.doubles[0])), 8*len(f.col.doubles))
+	}
+	return nil
+}
+
+// assemble joins the encoded bytes and the recorded float blocks into the message.
+// bytes.Join writes into memory it does not zero first, so a big tensor is copied once and
+// never cleared: the whole cost is one memcpy and the NaN scan (PAYLOAD-6).
+func assemble(b []byte, blocks []block) []byte {
+	if len(blocks) == 0 {
+		return b
+	}
+	parts := make([][]byte, 0, 2*len(blocks)+1)
+	prev := 0
+	for _, bl := range blocks {
+		parts = append(parts, b[prev:bl.at], bl.data)
+		prev = bl.at
+	}
+	parts = append(parts, b[prev:])
+	out := bytes.Join(parts, nil)
+	shift := 0
+	for _, bl := range blocks {
+		at := bl.at + shift
+		if bl.double {
+			quietNaNs64(out[at : at+len(bl.data)])
+		} else {
+			quietNaNs32(out[at : at+len(bl.data)])
+		}
+		shift += len(bl.data)
+	}
+	return out
+}
+
+// quietNaNs32 rewrites every NaN among packed little-endian float32 values to the quiet NaN
+// (PAYLOAD-6). It tests two values per 64-bit word: a lane's magnitude plus 0x007fffff carries
+// into the lane's top bit exactly when the magnitude is above 0x7f800000, which is a NaN.
+func quietNaNs32(b []byte) {
+	const (
+		magnitude = 0x7fffffff7fffffff
+		carry     = 0x007fffff007fffff
+		top       = 0x8000000080000000
+	)
+	i := 0
+	for ; i+64 <= len(b); i += 64 {
+		w := b[i : i+64 : i+64]
+		m := ((binary.LittleEndian.Uint64(w[0:]) & magnitude) + carry) |
+			((binary.LittleEndian.Uint64(w[8:]) & magnitude) + carry) |
+			((binary.LittleEndian.Uint64(w[16:]) & magnitude) + carry) |
+			((binary.LittleEndian.Uint64(w[24:]) & magnitude) + carry) |
+			((binary.LittleEndian.Uint64(w[32:]) & magnitude) + carry) |
+			((binary.LittleEndian.Uint64(w[40:]) & magnitude) + carry) |
+			((binary.LittleEndian.Uint64(w[48:]) & magnitude) + carry) |
+			((binary.LittleEndian.Uint64(w[56:]) & magnitude) + carry)
+		if m&top != 0 {
+			quietNaNs32Slow(w)
+		}
+	}
+	quietNaNs32Slow(b[i:])
+}
+
+func quietNaNs32Slow(b []byte) {
+	for k := 0; k+4 <= len(b); k += 4 {
+		if binary.LittleEndian.Uint32(b[k:])&0x7fffffff > 0x7f800000 {
+			binary.LittleEndian.PutUint32(b[k:], nan32)
+		}
+	}
+}
+
+// quietNaNs64 rewrites every NaN among packed little-endian float64 values to the quiet NaN.
+func quietNaNs64(b []byte) {
+	for k := 0; k+8 <= len(b); k += 8 {
+		if binary.LittleEndian.Uint64(b[k:])&0x7fffffffffffffff > 0x7ff0000000000000 {
+			binary.LittleEndian.PutUint64(b[k:], nan64)
+		}
+	}
 }
