@@ -273,9 +273,11 @@ func TestQuietNaNScanOnLargeTensors(t *testing.T) {
 func TestRefreshDoesNotHoldTheCall(t *testing.T) {
 	var fetches atomic.Int32
 	release := make(chan struct{})
+	refreshing := make(chan struct{}, 8) // one send per held refresh request
 	srv, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/v1/servicediscovery/") {
 			if fetches.Add(1) > 1 {
+				refreshing <- struct{}{}
 				select {
 				case <-release:
 				case <-r.Context().Done():
@@ -300,6 +302,12 @@ func TestRefreshDoesNotHoldTheCall(t *testing.T) {
 		if took := time.Since(start); took > time.Second {
 			t.Fatalf("call %d waited %v for the refresh", i, took)
 		}
+	}
+	// The refresh goroutine may not have reached the server yet when the calls return.
+	select {
+	case <-refreshing:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no refresh reached the discovery server")
 	}
 	if n := fetches.Load(); n != 2 {
 		t.Fatalf("%d discovery requests, want 2 (the first fetch and one refresh under way)", n)
