@@ -17,6 +17,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -117,6 +118,7 @@ class EasClientTest {
   @Test
   void callsAfterCloseFailAndNoClientThreadIsLeft() throws Exception {
     try (ScriptedServer s = server()) {
+      Set<Thread> before = clientThreads();
       EasClient client = builder(s.origin()).serviceName("demo").directMode(false).build();
       List<byte[]> inputs = new ArrayList<>();
       for (int k = 0; k < 20; k++) {
@@ -126,7 +128,7 @@ class EasClientTest {
       client.close();
       client.close();
       assertThrows(IllegalStateException.class, () -> client.predict(new byte[0]));
-      assertNoThreadsStartingWith("eas-client-");
+      assertNoNewClientThreads(before);
     }
   }
 
@@ -136,6 +138,7 @@ class EasClientTest {
       ScriptedServer.Reply disc = reply(200, "{\"endpoints\":{\"items\":[{\"ip\":\"127.0.0.1\",\"port\":" + inst.port()
           + ",\"weight\":1}]}}");
       try (ScriptedServer discovery = new ScriptedServer(List.of(), seen -> disc)) {
+        Set<Thread> before = clientThreads();
         EasClient client = builder(discovery.origin()).serviceName("demo").directMode(true)
             .discoveryRefresh(Duration.ZERO).build();
         for (int k = 0; k < 5; k++) {
@@ -144,18 +147,30 @@ class EasClientTest {
         client.predictAsync(new byte[1]).get(10, TimeUnit.SECONDS);
         assertTrue(discovery.seen().size() >= 5, "a zero refresh period refetches on every call");
         client.close();
-        assertNoThreadsStartingWith("eas-client-");
+        assertNoNewClientThreads(before);
       }
     }
   }
 
-  private static void assertNoThreadsStartingWith(String prefix) throws InterruptedException {
+  /** Live threads of any client; a test compares against those alive before its own client existed. */
+  private static Set<Thread> clientThreads() {
+    Set<Thread> out = new HashSet<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith("eas-client-") && t.isAlive()) {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
+  /** No thread of the client built after {@code before} was taken is alive within 5 s of close(). */
+  private static void assertNoNewClientThreads(Set<Thread> before) throws InterruptedException {
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     List<String> alive = new ArrayList<>();
     while (System.nanoTime() < until) {
       alive.clear();
-      for (Thread t : Thread.getAllStackTraces().keySet()) {
-        if (t.getName().startsWith(prefix) && t.isAlive()) {
+      for (Thread t : clientThreads()) {
+        if (!before.contains(t)) {
           alive.add(t.getName());
         }
       }
