@@ -30,10 +30,10 @@ class AsyncEASClient(BaseClient):
     Pass ``http_client=httpx.AsyncClient(...)`` to use httpx instead of aiohttp.
     """
 
-    def __init__(self, endpoint: str | None = None, token: str | None = None, **kwargs: Any) -> None:
-        super().__init__(endpoint, token, **kwargs)
-        self._remember(endpoint, token, kwargs)
-        self._transport: AsyncTransport = self._new_transport(kwargs, is_async=True)
+    _transport: AsyncTransport
+
+    def _open(self, shared: Any) -> None:
+        self._transport = shared if shared is not None else self._new_transport(is_async=True)
         self._discovery_lock: asyncio.Lock | None = None
         self._background: set[asyncio.Task[None]] = set()
 

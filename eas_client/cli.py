@@ -288,15 +288,17 @@ def _fault_spec(text: str) -> FaultSpec:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    from ._core.config import DEFAULT_TIMEOUT_S, AuthMode
     from .client import EASClient
 
     if args.file is not None:
         body = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     else:
         body = args.data.encode("utf-8")
-    options = {"timeout": args.timeout} if args.timeout is not None else {}
-    auth = "signature" if args.signed else "token"
-    with EASClient(args.endpoint, args.token, service_name=args.service, auth=auth, **options) as client:
+    timeout = args.timeout if args.timeout is not None else DEFAULT_TIMEOUT_S
+    auth: AuthMode = "signature" if args.signed else "token"
+    service = args.service
+    with EASClient(args.endpoint, args.token, service_name=service, auth=auth, timeout=timeout) as client:
         out = client.predict(body)
     sys.stdout.buffer.write(out)
     if not out.endswith(b"\n"):

@@ -30,14 +30,14 @@ class EASClient(BaseClient):
         with EASClient("http://127.0.0.1:8080/api/predict/demo", token="secret") as client:
             assert client.predict(b"2 105") == b"True"
 
-    ``endpoint``/``token``/``service_name`` fall back to ``EAS_ENDPOINT``/``EAS_TOKEN``/
-    ``EAS_SERVICE_NAME``. Pass ``http_client=httpx.Client(...)`` to use httpx instead of urllib3.
+    The options are those of :class:`BaseClient` (all keywords after ``token``); the engine is
+    http.client unless ``engine="urllib3"`` or ``http_client=httpx.Client(...)`` is passed.
     """
 
-    def __init__(self, endpoint: str | None = None, token: str | None = None, **kwargs: Any) -> None:
-        super().__init__(endpoint, token, **kwargs)
-        self._remember(endpoint, token, kwargs)
-        self._transport: SyncTransport = self._new_transport(kwargs, is_async=False)
+    _transport: SyncTransport
+
+    def _open(self, shared: Any) -> None:
+        self._transport = shared if shared is not None else self._new_transport(is_async=False)
         self._discovery_lock = threading.Lock()
 
     def predict(
