@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install test test-py lint demo soak bench bench-quick generate checkgenerate test-protobuf-range clean
+.PHONY: help install test test-py lint demo soak bench bench-quick generate checkgenerate check-install test-protobuf-range clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## create .venv with the package and the dev tools
 
 lint: $(STAMP) ## ruff + mypy --strict
-	$(VENV)/bin/ruff check eas_client tests benchmarks scripts examples allspark
+	$(VENV)/bin/ruff check eas_client tests benchmarks scripts examples allspark.py
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy --strict benchmarks
 
@@ -44,7 +44,7 @@ bench-quick: $(STAMP) ## a < 2 minute smoke run of the benchmarks (no thresholds
 	$(PY) -m benchmarks --quick
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-install .pytest_cache .mypy_cache .ruff_cache
 
 generate: $(STAMP) ## regenerate protobuf code, spec schemas and payload vectors (deterministic)
 	$(PY) scripts/generate_protos.py
@@ -55,6 +55,13 @@ checkgenerate: $(STAMP) ## fail if any checked-in generated file differs from a 
 	$(PY) scripts/generate_protos.py --check
 	$(PY) scripts/make_schemas.py --check
 	$(PY) -m tests.payloads.make_vectors --check
+
+check-install: ## a fresh venv with `pip install .` must hold neither protobuf nor urllib3
+	rm -rf .venv-install && $(PYTHON) -m venv .venv-install
+	.venv-install/bin/python -m pip install -q .
+	@if .venv-install/bin/python -m pip list 2>/dev/null | grep -iE '^(protobuf|urllib3) '; then \
+		echo "a plain install pulled the packages above; they belong in extras"; exit 1; fi
+	@echo "plain install: no protobuf, no urllib3"
 
 test-protobuf-range: $(STAMP) ## payload tests at the lowest and the newest supported protobuf
 	bash scripts/test_protobuf_range.sh
