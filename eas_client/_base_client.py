@@ -1,5 +1,5 @@
-"""What EASClient and AsyncEASClient share: configuration, request preparation, evaluation of each
-attempt, logging, the tenacity policy and results. The twins only send, sleep and close."""
+"""What EASClient and AsyncEASClient share: configuration, request preparation, the call loop
+(``BaseClient._flow``), logging and results. The twins only send, sleep and close."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ import os
 import platform
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, TypeVar
-
-from tenacity import retry_if_result, stop_never
 
 from ._core.config import (
     DEFAULT_CONNECT_TIMEOUT_S,
@@ -34,7 +32,9 @@ from ._core.errors import TransportError
 from ._core.flow import (
     PreparedRequest,
     RawResponse,
+    Sleep,
     Step,
+    WireRequest,
     attempt_headers,
     base_headers,
     evaluate,
@@ -200,6 +200,7 @@ class BaseClient:
         # attempt and measures an HTTP-date Retry-After. Tests replace them; callers never need to.
         self._rand: Callable[[], float] = random.random
         self._clock: Callable[[], float] = time.time
+        self._monotonic: Callable[[], float] = time.monotonic
         self._owns_transport = shared is None
         self._open(shared)
 
@@ -249,7 +250,8 @@ class BaseClient:
             getattr(options, name) == getattr(current, name) for name in TRANSPORT_OPTIONS
         )
         clone._setup(options, self._transport if same else None)
-        clone._rand, clone._clock = self._rand, self._clock
+        clone._rand, clone._clock, clone._monotonic = self._rand, self._clock, self._monotonic
+        clone._sleep = self._sleep  # type: ignore[attr-defined]
         return clone
 
     @property
@@ -293,6 +295,31 @@ class BaseClient:
             policy=policy,
         )
 
+    def _flow(self, req: PreparedRequest) -> Generator[WireRequest | Sleep, Any, tuple[RawResponse, int]]:
+        """The call loop, the same for both twins: it yields a :class:`WireRequest` to send (and is
+        sent back the response or the TransportError) or a :class:`Sleep`; it returns the final
+        response and the number of attempts, or raises the call's typed error. Every decision
+        comes from the sans-IO core; the twins only drive it (``_call``)."""
+        route = None if self._router is None else Route()
+        start = self._monotonic()
+        attempts = 0
+        while True:
+            attempts += 1
+            mono, now = self._monotonic(), self._clock()
+            origin = req.origin if route is None else self._route_to(route, mono)
+            headers = attempt_headers(self._config, req, now)
+            timeout = next_timeout(req, mono - start)
+            send = WireRequest(
+                req.method, origin, req.target, headers, req.body, timeout, req.connect_timeout
+            )
+            result = yield send
+            if route is not None:
+                self._report(route, result, mono)
+            step = self._evaluate(req, attempts, result, self._monotonic() - start, now)
+            if step.decision.action != "retry":
+                return self._finish(step), attempts
+            yield Sleep(step.decision.delay)
+
     def _evaluate(
         self,
         req: PreparedRequest,
@@ -313,38 +340,6 @@ class BaseClient:
             )
         return step
 
-    def _begin_attempt(
-        self, req: PreparedRequest, start: float, route: Route | None
-    ) -> tuple[tuple[Any, ...], float, float]:
-        """The transport ``send`` arguments of the next attempt, its monotonic and wall clocks."""
-        mono = time.monotonic()
-        now = self._clock()
-        origin = req.origin if route is None else self._route_to(route, mono)
-        args = (
-            req.method,
-            origin,
-            req.target,
-            attempt_headers(self._config, req, now),
-            req.body,
-            next_timeout(req, mono - start),
-            req.connect_timeout,
-        )
-        return args, mono, now
-
-    def _end_attempt(
-        self,
-        req: PreparedRequest,
-        n: int,
-        start: float,
-        route: Route | None,
-        result: RawResponse | TransportError,
-        mono: float,
-        now: float,
-    ) -> Step:
-        if route is not None:
-            self._report(route, result, mono)
-        return self._evaluate(req, n, result, time.monotonic() - start, now)
-
     def _route_to(self, route: Route, now: float) -> str:
         """Direct mode: the origin of the next instance; a retry avoids the one that just failed."""
         assert self._router is not None
@@ -355,19 +350,9 @@ class BaseClient:
         assert self._router is not None and route.instance is not None
         self._router.report(route.instance, result, now)
 
-    def _discovery_send_args(self, router: DirectRouter) -> tuple[Any, ...]:
+    def _discovery_request(self, router: DirectRouter) -> WireRequest:
         timeout = min(self._config.timeout, DISCOVERY_TIMEOUT_S)
-        return router.fetch_args({"User-Agent": USER_AGENT}, timeout, self._config.connect_timeout)
-
-    @staticmethod
-    def _retrying_kwargs() -> dict[str, Any]:
-        """tenacity settings shared by Retrying and AsyncRetrying: the core's Step decides."""
-        return {
-            "retry": retry_if_result(_wants_retry),
-            "wait": _wait_from_step,
-            "stop": stop_never,
-            "reraise": True,
-        }
+        return router.fetch_request({"User-Agent": USER_AGENT}, timeout, self._config.connect_timeout)
 
     @staticmethod
     def _finish(step: Step) -> RawResponse:
@@ -432,15 +417,6 @@ def _hold(token: object) -> Any:
 def _copy_headers(headers: object) -> Any:
     """A private copy of a caller's mapping, so later changes to theirs do not leak in."""
     return dict(headers) if isinstance(headers, Mapping) else headers
-
-
-def _wants_retry(step: Step) -> bool:
-    return step.decision.action == "retry"
-
-
-def _wait_from_step(retry_state: Any) -> float:
-    step: Step = retry_state.outcome.result()
-    return step.decision.delay
 
 
 def _plain_headers(headers: Mapping[str, str]) -> dict[str, str]:

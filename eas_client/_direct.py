@@ -11,7 +11,7 @@ from typing import Literal
 from ._core.config import ClientConfig
 from ._core.discovery import Balancer, Instance, discovery_target, parse_upstreams
 from ._core.errors import DiscoveryError, EASError, TransportError, error_for_status
-from ._core.flow import RawResponse
+from ._core.flow import RawResponse, WireRequest
 
 logger = logging.getLogger("eas_client")
 
@@ -91,12 +91,10 @@ class DirectRouter:
         with self._lock:
             return self._balancer.pick(now, exclude)
 
-    def fetch_args(
-        self, headers: dict[str, str], timeout: float, connect_timeout: float
-    ) -> tuple[object, ...]:
-        """Arguments of the transport's ``send`` for one discovery request (no token: the
-        discovery API takes none, and it must not travel to a second server)."""
-        return ("GET", self.origin, self.target, headers, b"", timeout, connect_timeout)
+    def fetch_request(self, headers: dict[str, str], timeout: float, connect_timeout: float) -> WireRequest:
+        """The transport request of one discovery read (no token: the discovery API takes none,
+        and it must not travel to a second server)."""
+        return WireRequest("GET", self.origin, self.target, headers, b"", timeout, connect_timeout)
 
     def report(self, instance: Instance, result: RawResponse | TransportError, now: float) -> None:
         """A connect error or reset takes the instance out of rotation for its cool-off (growing
