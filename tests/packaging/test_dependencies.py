@@ -32,7 +32,7 @@ def _requirements() -> dict[str, str | None]:
 def test_a_plain_install_pulls_neither_protobuf_nor_urllib3() -> None:
     reqs = _requirements()
     always = sorted(name for name, extra in reqs.items() if extra is None)
-    assert always == ["aiohttp", "tenacity"]
+    assert always == ["aiohttp"]
     assert reqs["protobuf"] == "protobuf" and reqs["urllib3"] == "urllib3"
 
 
