@@ -10,6 +10,7 @@ Example::
 
     import allspark
 
+
     class MyProcessor(allspark.BaseProcessor): ...
 """
 

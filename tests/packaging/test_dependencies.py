@@ -56,9 +56,9 @@ def test_engine_urllib3_without_the_extra_names_it(monkeypatch: pytest.MonkeyPat
         assert type(client._transport).__name__ == "HTTPClientTransport"
 
 
-REAL = '''
+REAL = """
 MARKER = "real"
-'''
+"""
 PROBE = "import allspark; print(getattr(allspark, 'MARKER', None) or allspark.BaseProcessor.__module__)"
 
 
