@@ -17,8 +17,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv with the package and the dev tools
 
-lint: $(STAMP) ## ruff + mypy --strict
-	$(VENV)/bin/ruff check eas_client tests benchmarks scripts examples allspark.py
+PY_SOURCES := eas_client tests benchmarks scripts examples allspark.py
+
+lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict
+	$(VENV)/bin/ruff check $(PY_SOURCES)
+	$(VENV)/bin/ruff format --check $(PY_SOURCES)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy --strict benchmarks
 
