@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install test test-py lint demo soak bench bench-quick generate checkgenerate check-install test-protobuf-range clean
+.PHONY: help install check test test-py lint demo soak bench bench-quick generate checkgenerate check-install test-protobuf-range clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -27,6 +27,14 @@ lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict
 
 test-py: $(STAMP) ## the Python test suite, with a coverage floor on the sans-IO core
 	$(PY) -m pytest -q --cov=eas_client._core --cov-report=term:skip-covered --cov-fail-under=95
+
+# The pure and in-process tests: no servers, no subprocesses, no sleeps.
+UNIT_TESTS := tests/core tests/payloads tests/packaging tests/spec/test_vectors.py \
+	tests/spec/test_corpus.py tests/spec/test_limit_vectors.py tests/client/test_call_loop.py
+
+check: $(STAMP) ## the fast loop while editing: lint + unit tests (well under a minute)
+	$(MAKE) --no-print-directory lint
+	$(PY) -m pytest -q $(UNIT_TESTS)
 
 test: lint test-py checkgenerate test-protobuf-range bench-quick test-go test-java ## every test in every language (what CI runs)
 

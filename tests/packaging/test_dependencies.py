@@ -105,3 +105,10 @@ def test_the_wheel_ships_allspark_as_a_module_not_a_package() -> None:
     files = importlib.metadata.files("eas-client") or []
     assert not any(str(f).startswith("allspark/") for f in files)
     assert not (ROOT / "allspark").exists()
+
+
+def test_the_version_has_one_source() -> None:
+    import eas_client
+
+    assert importlib.metadata.version("eas-client") == eas_client.__version__
+    assert not re.search(r'^version\s*=\s*"', (ROOT / "pyproject.toml").read_text(), re.M)
