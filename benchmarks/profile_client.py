@@ -55,7 +55,7 @@ def split(url: str, port: int, calls: int) -> None:
 
     pool = urllib3.HTTPConnectionPool("127.0.0.1", port, maxsize=1, retries=False)
     path = url.split(str(port), 1)[1]
-    client = EASClient(url, token=TOKEN)
+    client = EASClient(url, token=TOKEN, engine="urllib3")  # the engine compared with raw urllib3
     stub = EASClient(url, token=TOKEN, http_client=StubTransport())
     contenders: dict[str, Callable[[], object]] = {
         "raw": lambda: pool.urlopen("POST", path, body=BODY, headers=HEADERS).data,

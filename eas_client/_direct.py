@@ -15,7 +15,7 @@ from ._core.flow import RawResponse, WireRequest
 
 logger = logging.getLogger("eas_client")
 
-FetchNeed = Literal["none", "now", "background"]
+FetchNeed = Literal["none", "now", "refresh"]
 
 
 @dataclass
@@ -41,15 +41,16 @@ class DirectRouter:
         self._refreshing = False
 
     def need(self, now: float) -> FetchNeed:
-        """``now``: no list yet, callers must wait; ``background``: stale, one caller refreshes
-        while the others keep using the old list; ``none``: fresh or a refresh is under way."""
+        """``now``: no list yet, callers must wait; ``refresh``: stale, this caller refreshes it
+        (the sync client in the caller's own thread, the async one in a task) while the others
+        keep using the old list; ``none``: fresh or a refresh is under way."""
         with self._lock:
             if self._fetched_at is None:
                 return "now"
             if self._refreshing or now - self._fetched_at < self._config.discovery_refresh:
                 return "none"
             self._refreshing = True
-            return "background"
+            return "refresh"
 
     def has_list(self) -> bool:
         return self._fetched_at is not None

@@ -118,6 +118,8 @@ class EASClient(BaseClient):
                     return
                 self._fetch(router)
             return
+        # A stale list: this caller reads the new one in its own thread (the sync client runs
+        # no background thread); the other threads keep calling on the old list meanwhile.
         self._fetch(router)
 
     def _fetch(self, router: DirectRouter) -> None:
