@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from eas_client import EASError
+from eas_client import EASError, StatusError
 
 from ..conftest import ClientFactory
 from ..scripted_server import Reply, ScriptedServer
@@ -82,7 +82,7 @@ def _everything_shown(err: BaseException, client: Any) -> str:
     ours = [frame for frame in tb.stack if "eas_client" in frame.filename and "tests" not in frame.filename]
     assert ours, "the traceback reaches no library frame to check"
     with_locals = "".join(f"{frame.name} {frame.locals!r}\n" for frame in ours)
-    chain = []
+    chain: list[str] = []
     link: BaseException | None = err
     while link is not None and len(chain) < 10:
         chain.append(f"{link!r} {vars(link)!r}")
@@ -114,6 +114,7 @@ def test_echoed_token_is_masked_on_every_surface(make_client: ClientFactory, aut
         with pytest.raises(EASError) as info:
             client.predict(b"x")
     err = info.value
+    assert isinstance(err, StatusError)
     sent = srv.seen[0].headers["authorization"]
     shown = _everything_shown(err, client)
     for secret in (TOKEN, TOKEN[:8], TOKEN[-8:], sent):

@@ -426,5 +426,7 @@ def test_the_connection_limit_fits_under_the_fd_limit(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(resource, "getrlimit", lambda _: (1024, 4096))
     assert connection_budget(1) == 512 and connection_budget(4) == 128
-    assert guarded_protocol(RuntimeSettings(), connection_budget(4)).max_connections == 128
-    assert guarded_protocol(RuntimeSettings(), connection_budget(1)).max_connections == 256
+    protocol: Any = guarded_protocol(RuntimeSettings(), connection_budget(4))
+    assert protocol.max_connections == 128
+    protocol = guarded_protocol(RuntimeSettings(), connection_budget(1))
+    assert protocol.max_connections == 256
