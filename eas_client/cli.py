@@ -178,32 +178,36 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from .server.errors import ServeError
     from .server.runtime import apply_faults, build_runtime, run_foreground
 
     token, source = _secret(args.token, args.token_file, "EAS_TOKEN", "--token")
     admin_token, _ = _secret(args.admin_token, args.admin_token_file, "EAS_ADMIN_TOKEN", "--admin-token")
-    runtime = build_runtime(
-        args.app,
-        app_json=args.app_json,
-        host=args.host,
-        port=args.port,
-        service=args.service,
-        token=token,
-        admin_token=admin_token,
-        worker_threads=args.workers,
-        queue_size=args.queue_size,
-        keepalive_ms=args.keepalive_ms,
-        instances=args.instances,
-        model_path=args.model_path,
-        max_date_skew_s=args.max_date_skew,
-        max_body=args.max_body,
-        max_connections=args.max_connections,
-        header_timeout_s=args.header_timeout,
-        body_timeout_s=args.body_timeout,
-        max_header_bytes=args.max_header_bytes,
-        shutdown_grace_s=args.shutdown_grace,
-        advertise_host=args.advertise_host,
-    )
+    try:
+        runtime = build_runtime(
+            args.app,
+            app_json=args.app_json,
+            host=args.host,
+            port=args.port,
+            service=args.service,
+            token=token,
+            admin_token=admin_token,
+            worker_threads=args.workers,
+            queue_size=args.queue_size,
+            keepalive_ms=args.keepalive_ms,
+            instances=args.instances,
+            model_path=args.model_path,
+            max_date_skew_s=args.max_date_skew,
+            max_body=args.max_body,
+            max_connections=args.max_connections,
+            header_timeout_s=args.header_timeout,
+            body_timeout_s=args.body_timeout,
+            max_header_bytes=args.max_header_bytes,
+            shutdown_grace_s=args.shutdown_grace,
+            advertise_host=args.advertise_host,
+        )
+    except ServeError as exc:
+        raise SystemExit(str(exc)) from None
     if source:
         print(f"eas serve: calls need the token from {source}", file=sys.stderr, flush=True)
     if args.faults is not None:

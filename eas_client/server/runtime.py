@@ -21,6 +21,7 @@ import uvicorn
 
 from .allspark import ENV_MODEL_PATH, BaseProcessor, default_properties
 from .connections import ACCEPT_FILTER, IDLE_TIMEOUT_S, connection_budget, guarded_protocol
+from .errors import ServeError
 from .faults import FaultSpec
 from .gateway import ADMIN_ROUTES, DroppedConnection, Instance
 from .processor import ProcessorHost, load_processor
@@ -307,7 +308,10 @@ def serve_processor(processor: BaseProcessor) -> None:
     }
     if os.environ.get(ENV_SERVE_PORT) and not processor.endpoint:
         flags["port"] = int(os.environ[ENV_SERVE_PORT])
-    runtime = build_runtime(processor, **flags)
+    try:
+        runtime = build_runtime(processor, **flags)
+    except ServeError as exc:  # a script's entry point: say what to fix and exit
+        raise SystemExit(str(exc)) from None
     run_foreground(runtime)
 
 
