@@ -17,7 +17,7 @@ import aiohttp
 from .._core.errors import TransportError, too_large
 from .._core.flow import RawResponse, WireRequest
 from ._bounds import CHUNK
-from .base import broke, connect_failed, failed, timed_out
+from .base import broke, connect_failed, failed, settle, timed_out
 
 # Set when the connector opened a new connection for the request running in this task.
 _FRESH: contextvars.ContextVar[bool] = contextvars.ContextVar("eas_fresh_connection", default=False)
@@ -66,10 +66,7 @@ class AiohttpTransport:
         result = await self._exchange(self._get_session(), method, url, headers, body, tmo)
         if result is None:  # CONN-1: once, at once, on a fresh connection
             result = await self._exchange(self._get_session(fresh=True), method, url, headers, body, tmo)
-        if isinstance(result, TransportError):
-            raise result  # outside any except block: no engine error rides along (SEC-4)
-        assert result is not None
-        return result
+        return settle(result)
 
     async def _exchange(
         self,

@@ -9,6 +9,15 @@ from .._core.errors import ConnectError, ReadError, ReadTimeoutError, TransportE
 from .._core.flow import RawResponse, WireRequest
 
 
+def settle(result: RawResponse | TransportError | object | None) -> RawResponse:
+    """What ``send`` returns for an exchange's result. A TransportError is raised here, outside
+    any except block, so no engine exception rides along as its context (SEC-4)."""
+    if isinstance(result, TransportError):
+        raise result
+    assert isinstance(result, RawResponse)
+    return result
+
+
 def connect_failed(url: str, reason: str) -> ConnectError:
     return ConnectError(f"cannot connect to {url}: {reason}")
 

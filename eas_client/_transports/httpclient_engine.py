@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from .._core.errors import TransportError
 from .._core.flow import RawResponse, WireRequest
 from ._bounds import read_capped, read_gunzip_capped, timed_connection_class
-from .base import broke, connect_failed, failed, timed_out
+from .base import broke, connect_failed, failed, settle, timed_out
 
 _RESEND = object()
 
@@ -48,9 +48,7 @@ class HTTPClientTransport:
         if result is _RESEND:  # CONN-1: once, at once, on a fresh connection
             conn = self._new(origin, connect_timeout)
             result = self._exchange(conn, origin, target, method, headers, body, timeout, False)
-        if isinstance(result, TransportError):
-            raise result  # outside any except block: no engine error rides along (SEC-4)
-        return result  # type: ignore[return-value]
+        return settle(result)
 
     def _exchange(
         self,

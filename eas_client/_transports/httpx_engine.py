@@ -17,7 +17,7 @@ from typing import Any
 from .._core.errors import TransportError, too_large
 from .._core.flow import RawResponse, WireRequest
 from ._bounds import CappedGunzip
-from .base import broke, connect_failed, failed, timed_out
+from .base import broke, connect_failed, failed, settle, timed_out
 
 _NEW_CONNECTION = "connection.connect_tcp.started"
 
@@ -63,10 +63,7 @@ class HttpxTransport:
         result = self._exchange(*args)
         if result is None:  # CONN-1: once, at once
             result = self._exchange(*args, resend=True)
-        if isinstance(result, TransportError):
-            raise result  # outside any except block: no engine error rides along (SEC-4)
-        assert result is not None
-        return result
+        return settle(result)
 
     def _exchange(
         self,
@@ -120,10 +117,7 @@ class AsyncHttpxTransport:
         result = await self._exchange(*args)
         if result is None:  # CONN-1: once, at once
             result = await self._exchange(*args, resend=True)
-        if isinstance(result, TransportError):
-            raise result  # outside any except block: no engine error rides along (SEC-4)
-        assert result is not None
-        return result
+        return settle(result)
 
     async def _exchange(
         self,

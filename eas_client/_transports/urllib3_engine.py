@@ -15,7 +15,7 @@ from urllib3 import exceptions as u3
 from .._core.errors import TransportError
 from .._core.flow import RawResponse, WireRequest
 from ._bounds import read_capped, timed_connection_class
-from .base import broke, connect_failed, failed, timed_out
+from .base import broke, connect_failed, failed, settle, timed_out
 
 
 class _Attempt(threading.local):
@@ -87,10 +87,7 @@ class Urllib3Transport:
         result = self._exchange(self._pool(origin), *args)
         if result is None:  # CONN-1: once, at once, on a fresh connection
             result = self._exchange(self._pool(origin, fresh=True), *args)
-        if isinstance(result, TransportError):
-            raise result  # outside any except block: no engine error rides along (SEC-4)
-        assert result is not None
-        return result
+        return settle(result)
 
     def _exchange(
         self,
