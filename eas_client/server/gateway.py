@@ -76,7 +76,7 @@ class Stats:
         }
 
 
-class Instance:
+class ServiceApp:
     """An ASGI app serving one processor with its own worker threads, queue and counters."""
 
     def __init__(

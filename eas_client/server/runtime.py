@@ -23,7 +23,7 @@ from .allspark import ENV_MODEL_PATH, BaseProcessor, default_properties
 from .connections import ACCEPT_FILTER, IDLE_TIMEOUT_S, connection_budget, guarded_protocol
 from .errors import ServeError
 from .faults import FaultSpec
-from .gateway import ADMIN_ROUTES, DroppedConnection, Instance
+from .gateway import ADMIN_ROUTES, DroppedConnection, ServiceApp
 from .processor import ProcessorHost, load_processor
 from .settings import RuntimeSettings, load_app_json, resolve
 
@@ -109,8 +109,8 @@ class Runtime:
         self._upstreams: list[dict[str, Any]] | None = None
         self._stopping = False
         count = settings.instances if settings.instances > 1 else 0
-        self.gateway = Instance("gateway", self.host, settings, self._discovery)
-        self.instances = [Instance(f"instance-{i}", self.host, settings) for i in range(count)]
+        self.gateway = ServiceApp("gateway", self.host, settings, self._discovery)
+        self.instances = [ServiceApp(f"instance-{i}", self.host, settings) for i in range(count)]
         self.gateway.control = self._control
         logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
         logging.getLogger("asyncio").addFilter(ACCEPT_FILTER)
@@ -360,6 +360,6 @@ def _reachable(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
 
 
-def apply_faults(instances: list[Instance], spec: FaultSpec) -> None:
+def apply_faults(instances: list[ServiceApp], spec: FaultSpec) -> None:
     for instance in instances:
         instance.faults.set(spec)

@@ -100,10 +100,10 @@ def test_admin_api_is_off_when_reachable_from_other_machines_without_a_token() -
 
 
 async def test_admin_routes_answer_403_when_disabled() -> None:
-    from eas_client.server.gateway import Instance
+    from eas_client.server.gateway import ServiceApp
     from eas_client.server.processor import ProcessorHost
 
-    app = Instance("gateway", ProcessorHost(Echo()), RuntimeSettings(host="0.0.0.0", worker_threads=1))
+    app = ServiceApp("gateway", ProcessorHost(Echo()), RuntimeSettings(host="0.0.0.0", worker_threads=1))
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
