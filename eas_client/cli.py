@@ -178,10 +178,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from ._core.config import ENV_TOKEN
     from .server.errors import ServeError
     from .server.runtime import apply_faults, build_runtime, run_foreground
 
-    token, source = _secret(args.token, args.token_file, "EAS_TOKEN", "--token")
+    token, source = _secret(args.token, args.token_file, ENV_TOKEN, "--token")
     admin_token, _ = _secret(args.admin_token, args.admin_token_file, "EAS_ADMIN_TOKEN", "--admin-token")
     try:
         runtime = build_runtime(

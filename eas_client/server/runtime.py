@@ -19,6 +19,7 @@ from typing import Any, TypeGuard
 
 import uvicorn
 
+from .._core.config import ENV_SERVICE_NAME, ENV_TOKEN
 from .allspark import ENV_MODEL_PATH, BaseProcessor, default_properties
 from .connections import ACCEPT_FILTER, IDLE_TIMEOUT_S, connection_budget, guarded_protocol
 from .errors import ServeError
@@ -303,8 +304,8 @@ def serve_processor(processor: BaseProcessor) -> None:
     with the token and service name from EAS_TOKEN and EAS_SERVICE_NAME, and the port from the
     processor's endpoint, else EAS_SERVE_PORT, else 8080."""
     flags: dict[str, Any] = {
-        "token": os.environ.get("EAS_TOKEN") or None,
-        "service": os.environ.get("EAS_SERVICE_NAME") or None,
+        "token": os.environ.get(ENV_TOKEN) or None,
+        "service": os.environ.get(ENV_SERVICE_NAME) or None,
     }
     if os.environ.get(ENV_SERVE_PORT) and not processor.endpoint:
         flags["port"] = int(os.environ[ENV_SERVE_PORT])
