@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install test test-py lint demo soak bench bench-quick generate checkgenerate test-protobuf-range clean
+.PHONY: help install check test test-py lint demo soak bench bench-quick generate checkgenerate check-install test-protobuf-range clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -17,13 +17,25 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv with the package and the dev tools
 
-lint: $(STAMP) ## ruff + mypy --strict
-	$(VENV)/bin/ruff check eas_client tests benchmarks scripts examples allspark
+PY_SOURCES := eas_client tests benchmarks scripts examples allspark.py
+
+lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict
+	$(VENV)/bin/ruff check $(PY_SOURCES)
+	$(VENV)/bin/ruff format --check $(PY_SOURCES)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy --strict benchmarks
 
 test-py: $(STAMP) ## the Python test suite, with a coverage floor on the sans-IO core
 	$(PY) -m pytest -q --cov=eas_client._core --cov-report=term:skip-covered --cov-fail-under=95
+
+# The pure and in-process tests: no servers, no subprocesses, no sleeps.
+UNIT_TESTS := tests/core tests/payloads tests/packaging tests/spec/test_vectors.py \
+	tests/spec/test_corpus.py tests/spec/test_limit_vectors.py tests/client/test_call_loop.py \
+	tests/client/test_direct_router.py tests/test_public_api.py
+
+check: $(STAMP) ## the fast loop while editing: lint + unit tests (well under a minute)
+	$(MAKE) --no-print-directory lint
+	$(PY) -m pytest -q $(UNIT_TESTS)
 
 test: lint test-py checkgenerate test-protobuf-range bench-quick test-go test-java ## every test in every language (what CI runs)
 
@@ -44,7 +56,7 @@ bench-quick: $(STAMP) ## a < 2 minute smoke run of the benchmarks (no thresholds
 	$(PY) -m benchmarks --quick
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-install .pytest_cache .mypy_cache .ruff_cache
 
 generate: $(STAMP) ## regenerate protobuf code, spec schemas and payload vectors (deterministic)
 	$(PY) scripts/generate_protos.py
@@ -55,6 +67,13 @@ checkgenerate: $(STAMP) ## fail if any checked-in generated file differs from a 
 	$(PY) scripts/generate_protos.py --check
 	$(PY) scripts/make_schemas.py --check
 	$(PY) -m tests.payloads.make_vectors --check
+
+check-install: ## a fresh venv with `pip install .` must hold neither protobuf nor urllib3
+	rm -rf .venv-install && $(PYTHON) -m venv .venv-install
+	.venv-install/bin/python -m pip install -q .
+	@if .venv-install/bin/python -m pip list 2>/dev/null | grep -iE '^(protobuf|urllib3) '; then \
+		echo "a plain install pulled the packages above; they belong in extras"; exit 1; fi
+	@echo "plain install: no protobuf, no urllib3"
 
 test-protobuf-range: $(STAMP) ## payload tests at the lowest and the newest supported protobuf
 	bash scripts/test_protobuf_range.sh

@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     crashed = False
     for name in [s for s in SECTIONS if not args.only or s in args.only]:  # registry order
         module = importlib.import_module(f"benchmarks.sections.{name}")
-        title = str(getattr(module, "TITLE", name))
+        title = str(module.TITLE)  # every section module defines TITLE
         print(f"[bench] {title} ...", flush=True)
         t0 = time.monotonic()
         try:

@@ -80,7 +80,7 @@ def _peak(fn: Callable[[], object]) -> int:
 
 
 def _pb_encode(arr: np.ndarray) -> Callable[[], bytes]:
-    pb: Any = importlib.import_module("eas_client.payloads._pb.tf_predict_pb2")  # generated, untyped
+    pb: Any = importlib.import_module("tests.payloads._pb.tf_predict_pb2")  # generated, untyped
 
     def encode() -> bytes:
         msg = pb.PredictRequest(signature_name="serving_default")
@@ -95,7 +95,7 @@ def _pb_encode(arr: np.ndarray) -> Callable[[], bytes]:
 
 
 def _pb_decode(body: bytes) -> Callable[[], np.ndarray]:
-    pb: Any = importlib.import_module("eas_client.payloads._pb.tf_predict_pb2")  # generated, untyped
+    pb: Any = importlib.import_module("tests.payloads._pb.tf_predict_pb2")  # generated, untyped
 
     def decode() -> np.ndarray:
         out = pb.PredictResponse.FromString(body).outputs["x"]

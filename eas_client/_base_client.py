@@ -1,5 +1,5 @@
-"""What EASClient and AsyncEASClient share: configuration, request preparation, evaluation of each
-attempt, logging, the tenacity policy and results. The twins only send, sleep and close."""
+"""What EASClient and AsyncEASClient share: configuration, request preparation, the call loop
+(``BaseClient._flow``), logging and results. The twins only send, sleep and close."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ import os
 import platform
 import random
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, TypeVar
-
-from tenacity import retry_if_result, stop_never
 
 from ._core.config import (
     DEFAULT_CONNECT_TIMEOUT_S,
@@ -21,7 +19,9 @@ from ._core.config import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_POOL_SIZE,
     DEFAULT_TIMEOUT_S,
+    AuthMode,
     ClientConfig,
+    EndpointType,
     RetryPolicy,
     _check_int,
     build_config,
@@ -32,7 +32,9 @@ from ._core.errors import TransportError
 from ._core.flow import (
     PreparedRequest,
     RawResponse,
+    Sleep,
     Step,
+    WireRequest,
     attempt_headers,
     base_headers,
     evaluate,
@@ -47,7 +49,6 @@ from ._version import __version__
 logger = logging.getLogger("eas_client")
 
 USER_AGENT = f"eas-client-python/{__version__} (python {platform.python_version()})"
-_UNSET: Any = object()
 _C = TypeVar("_C", bound="BaseClient")
 # A discovery server answers from memory; a slow one must not hold a call for the full timeout.
 DISCOVERY_TIMEOUT_S = 5.0
@@ -79,10 +80,58 @@ class EASResponse:
 
 
 class BaseClient:
-    """Configuration and per-attempt logic common to both twins."""
+    """Configuration and per-attempt logic common to both twins.
+
+    Parameters
+    ----------
+    endpoint:
+        The service URL (``http://host/api/predict/<service>``), or a bare host with
+        ``service_name``. Falls back to ``EAS_ENDPOINT``.
+    token:
+        The service token; ``None`` for a service without authentication. Falls back to
+        ``EAS_TOKEN``. Never shown in reprs, logs or error text.
+    service_name:
+        The service, when ``endpoint`` is only a host. Falls back to ``EAS_SERVICE_NAME``.
+    auth:
+        ``"token"`` sends the token as the ``Authorization`` header; ``"signature"`` signs each
+        attempt with it (HMAC-SHA1, as the official SDKs do).
+    timeout:
+        Seconds for one attempt (connect, send and read), > 0.
+    connect_timeout:
+        Seconds to open a connection, > 0.
+    max_retries:
+        Retries after the first attempt; ``None`` keeps the ``retry`` policy's (3 by default).
+    deadline:
+        Seconds for the whole call across retries; ``None`` keeps the ``retry`` policy's (none).
+    retry:
+        A :class:`RetryPolicy` saying what is retried and how long to wait.
+    headers:
+        Extra headers for every call (validated; never framing headers).
+    pool_size:
+        Connections kept per host by the built-in engines, >= 1.
+    http_client:
+        An ``httpx.Client`` (sync) or ``httpx.AsyncClient`` (async) to send through, or a
+        transport of your own with ``send()`` and ``close()``; the client does not close it.
+    engine:
+        The built-in engine: ``"http.client"`` (sync default), ``"urllib3"`` (sync, needs the
+        ``[urllib3]`` extra) or ``"aiohttp"`` (async default).
+    endpoint_type:
+        ``"gateway"`` calls through the EAS gateway; ``"direct"`` spreads calls over the
+        service's instances found through ``endpoint`` (VPC direct connection).
+    discovery_refresh:
+        Direct mode: seconds before the instance list is read again.
+    eject_for:
+        Direct mode: seconds an instance that refused a connection is skipped.
+    max_response_bytes:
+        The largest response body accepted (``None``: no cap; default 256 MiB).
+
+    Example::
+
+        client = EASClient("http://127.0.0.1:8080/api/predict/demo", token="t", timeout=5.0)
+    """
 
     _config: ClientConfig
-    _init_args: dict[str, Any]
+    _options: ClientOptions
 
     def __init__(
         self,
@@ -90,87 +139,120 @@ class BaseClient:
         token: str | None = None,
         *,
         service_name: str | None = None,
-        auth: str = "token",
+        auth: AuthMode = "token",
         timeout: float = DEFAULT_TIMEOUT_S,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S,
-        max_retries: int = _UNSET,
-        deadline: float | None = _UNSET,
+        max_retries: int | None = None,
+        deadline: float | None = None,
         retry: RetryPolicy | None = None,
         headers: Mapping[str, str] | None = None,
         pool_size: int = DEFAULT_POOL_SIZE,
-        http_client: Any = None,
+        http_client: object | None = None,
         engine: str | None = None,
-        endpoint_type: str = "gateway",
+        endpoint_type: EndpointType = "gateway",
         discovery_refresh: float = DEFAULT_DISCOVERY_REFRESH_S,
         eject_for: float = DEFAULT_EJECT_S,
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        policy = retry if retry is not None else RetryPolicy()
-        if not isinstance(policy, RetryPolicy):
-            raise TypeError(f"retry must be a RetryPolicy, not {type(policy).__name__}")
-        changes: dict[str, Any] = {}
-        if max_retries is not _UNSET:
-            changes["max_retries"] = max_retries
-        if deadline is not _UNSET:
-            changes["deadline"] = deadline
-        if changes:
-            policy = replace(policy, **changes)
-        _check_int("pool_size", pool_size, minimum=1)
-        self._config = build_config(
-            endpoint,
-            token,
+        policy = _policy(retry, max_retries=max_retries, deadline=deadline)
+        options = ClientOptions(
+            endpoint=endpoint,
+            token=_hold(token),
             service_name=service_name,
             auth=auth,
             timeout=timeout,
             connect_timeout=connect_timeout,
             retry=policy,
-            headers=headers,
-            user_agent=USER_AGENT,
-            env=os.environ,
+            headers=None if headers is None else _copy_headers(headers),
+            pool_size=pool_size,
+            http_client=http_client,
+            engine=engine,
             endpoint_type=endpoint_type,
             discovery_refresh=discovery_refresh,
             eject_for=eject_for,
             max_response_bytes=max_response_bytes,
         )
+        self._setup(options, shared=None)
+
+    def _setup(self, options: ClientOptions, shared: Any) -> None:
+        """Validate ``options`` into the config and open (or share) the transport."""
+        _check_int("pool_size", options.pool_size, minimum=1)
+        self._options = options
+        self._config = build_config(
+            options.endpoint,
+            options.token.reveal() if isinstance(options.token, Secret) else options.token,
+            service_name=options.service_name,
+            auth=options.auth,
+            timeout=options.timeout,
+            connect_timeout=options.connect_timeout,
+            retry=options.retry,
+            headers=options.headers,
+            user_agent=USER_AGENT,
+            env=os.environ,
+            endpoint_type=options.endpoint_type,
+            discovery_refresh=options.discovery_refresh,
+            eject_for=options.eject_for,
+            max_response_bytes=options.max_response_bytes,
+        )
         self._router = DirectRouter(self._config) if self._config.endpoint_type == "direct" else None
-        self._pool_size = pool_size
-        self._owns_transport = True
         self._headers = base_headers(self._config)
         # Test hooks (protocol.md TEST-1): the jitter source and the wall clock that dates a signed
         # attempt and measures an HTTP-date Retry-After. Tests replace them; callers never need to.
         self._rand: Callable[[], float] = random.random
         self._clock: Callable[[], float] = time.time
+        self._monotonic: Callable[[], float] = time.monotonic
+        self._owns_transport = shared is None
+        self._open(shared)
+
+    def _open(self, shared: Any) -> None:
+        """The twin's transport hook: keep ``shared`` or open an engine from the options. A bare
+        BaseClient (used for its configuration alone) opens none."""
+        self._transport = shared
+
+    def _new_transport(self, *, is_async: bool) -> Any:
+        opts = self._options
+        return select_transport(
+            opts.http_client,
+            opts.pool_size,
+            is_async=is_async,
+            engine=opts.engine,
+            max_bytes=opts.max_response_bytes,
+        )
 
     def with_options(self: _C, **changes: Any) -> _C:
-        """A client with some constructor arguments changed that shares this one's connection pool
-        (closing either leaves the pool to the original).
+        """A copy with some constructor options changed. It shares this client's connection pool
+        when the transport options (``http_client``, ``engine``, ``pool_size``,
+        ``max_response_bytes``) are unchanged, and opens its own otherwise; closing a copy leaves
+        a shared pool to the original. ``max_retries``/``deadline`` change the retry policy.
 
         Example::
 
             quick = client.with_options(timeout=2.0, max_retries=0)
         """
-        args = {**self._init_args, **changes}
-        if isinstance(args.get("token"), Secret):
-            args["token"] = args["token"].reveal()
-        clone = type(self)(**args)
-        if not {"http_client", "pool_size", "max_response_bytes"} & changes.keys():
-            clone._transport = self._transport  # type: ignore[attr-defined]
-            clone._owns_transport = False
-        return clone
-
-    def _new_transport(self, kwargs: dict[str, Any], *, is_async: bool) -> Any:
-        return select_transport(
-            kwargs.get("http_client"),
-            self._pool_size,
-            is_async=is_async,
-            engine=kwargs.get("engine"),
-            max_bytes=self._config.max_response_bytes,
+        unknown = sorted(changes.keys() - _OPTION_NAMES)
+        if unknown:
+            raise TypeError(
+                f"with_options() got unknown option(s) {', '.join(unknown)}; "
+                f"use {', '.join(sorted(_OPTION_NAMES))}"
+            )
+        current = self._options
+        retry = changes.pop("retry", current.retry)
+        policy = _policy(
+            retry, max_retries=changes.pop("max_retries", None), deadline=changes.pop("deadline", None)
         )
-
-    def _remember(self, endpoint: str | None, token: str | None, kwargs: dict[str, Any]) -> None:
-        """Keep the constructor arguments for :meth:`with_options`, the token in a holder (SEC-4)."""
-        held = Secret(token) if isinstance(token, str) else token
-        self._init_args = {"endpoint": endpoint, "token": held, **kwargs}
+        if "token" in changes:
+            changes["token"] = _hold(changes["token"])
+        if changes.get("headers") is not None:
+            changes["headers"] = _copy_headers(changes["headers"])
+        options = replace(current, retry=policy, **changes)
+        clone = type(self).__new__(type(self))
+        same = options.http_client is current.http_client and all(
+            getattr(options, name) == getattr(current, name) for name in TRANSPORT_OPTIONS
+        )
+        clone._setup(options, self._transport if same else None)
+        clone._rand, clone._clock, clone._monotonic = self._rand, self._clock, self._monotonic
+        clone._sleep = self._sleep  # type: ignore[attr-defined]
+        return clone
 
     @property
     def config(self) -> ClientConfig:
@@ -213,6 +295,31 @@ class BaseClient:
             policy=policy,
         )
 
+    def _flow(self, req: PreparedRequest) -> Generator[WireRequest | Sleep, Any, tuple[RawResponse, int]]:
+        """The call loop, the same for both twins: it yields a :class:`WireRequest` to send (and is
+        sent back the response or the TransportError) or a :class:`Sleep`; it returns the final
+        response and the number of attempts, or raises the call's typed error. Every decision
+        comes from the sans-IO core; the twins only drive it (``_call``)."""
+        route = None if self._router is None else Route()
+        start = self._monotonic()
+        attempts = 0
+        while True:
+            attempts += 1
+            mono, now = self._monotonic(), self._clock()
+            origin = req.origin if route is None else self._route_to(route, mono)
+            headers = attempt_headers(self._config, req, now)
+            timeout = next_timeout(req, mono - start)
+            send = WireRequest(
+                req.method, origin, req.target, headers, req.body, timeout, req.connect_timeout
+            )
+            result = yield send
+            if route is not None:
+                self._report(route, result, mono)
+            step = self._evaluate(req, attempts, result, self._monotonic() - start, now)
+            if step.decision.action != "retry":
+                return self._finish(step), attempts
+            yield Sleep(step.decision.delay)
+
     def _evaluate(
         self,
         req: PreparedRequest,
@@ -233,38 +340,6 @@ class BaseClient:
             )
         return step
 
-    def _begin_attempt(
-        self, req: PreparedRequest, start: float, route: Route | None
-    ) -> tuple[tuple[Any, ...], float, float]:
-        """The transport ``send`` arguments of the next attempt, its monotonic and wall clocks."""
-        mono = time.monotonic()
-        now = self._clock()
-        origin = req.origin if route is None else self._route_to(route, mono)
-        args = (
-            req.method,
-            origin,
-            req.target,
-            attempt_headers(self._config, req, now),
-            req.body,
-            next_timeout(req, mono - start),
-            req.connect_timeout,
-        )
-        return args, mono, now
-
-    def _end_attempt(
-        self,
-        req: PreparedRequest,
-        n: int,
-        start: float,
-        route: Route | None,
-        result: RawResponse | TransportError,
-        mono: float,
-        now: float,
-    ) -> Step:
-        if route is not None:
-            self._report(route, result, mono)
-        return self._evaluate(req, n, result, time.monotonic() - start, now)
-
     def _route_to(self, route: Route, now: float) -> str:
         """Direct mode: the origin of the next instance; a retry avoids the one that just failed."""
         assert self._router is not None
@@ -275,19 +350,9 @@ class BaseClient:
         assert self._router is not None and route.instance is not None
         self._router.report(route.instance, result, now)
 
-    def _discovery_send_args(self, router: DirectRouter) -> tuple[Any, ...]:
+    def _discovery_request(self, router: DirectRouter) -> WireRequest:
         timeout = min(self._config.timeout, DISCOVERY_TIMEOUT_S)
-        return router.fetch_args({"User-Agent": USER_AGENT}, timeout, self._config.connect_timeout)
-
-    @staticmethod
-    def _retrying_kwargs() -> dict[str, Any]:
-        """tenacity settings shared by Retrying and AsyncRetrying: the core's Step decides."""
-        return {
-            "retry": retry_if_result(_wants_retry),
-            "wait": _wait_from_step,
-            "stop": stop_never,
-            "reraise": True,
-        }
+        return router.fetch_request({"User-Agent": USER_AGENT}, timeout, self._config.connect_timeout)
 
     @staticmethod
     def _finish(step: Step) -> RawResponse:
@@ -305,13 +370,53 @@ class BaseClient:
         return req.parse(raw.body) if req.parse is not None else raw.body
 
 
-def _wants_retry(step: Step) -> bool:
-    return step.decision.action == "retry"
+@dataclass(frozen=True, eq=False)
+class ClientOptions:
+    """The constructor's arguments as given (the token held in a :class:`Secret`), kept so
+    :meth:`BaseClient.with_options` can build a copy with ``dataclasses.replace``."""
+
+    endpoint: str | None
+    token: Secret | None = field(repr=False)
+    service_name: str | None
+    auth: AuthMode
+    timeout: float
+    connect_timeout: float
+    retry: RetryPolicy
+    headers: Mapping[str, str] | None
+    pool_size: int
+    http_client: object | None
+    engine: str | None
+    endpoint_type: EndpointType
+    discovery_refresh: float
+    eject_for: float
+    max_response_bytes: int | None
 
 
-def _wait_from_step(retry_state: Any) -> float:
-    step: Step = retry_state.outcome.result()
-    return step.decision.delay
+# The options that shape the engine itself; a copy differing in any of them opens its own.
+TRANSPORT_OPTIONS = ("http_client", "engine", "pool_size", "max_response_bytes")
+_OPTION_NAMES = frozenset({f.name for f in fields(ClientOptions)} | {"max_retries", "deadline"})
+
+
+def _policy(retry: object, *, max_retries: int | None, deadline: float | None) -> RetryPolicy:
+    policy = retry if retry is not None else RetryPolicy()
+    if not isinstance(policy, RetryPolicy):
+        raise TypeError(f"retry must be a RetryPolicy, not {type(policy).__name__}")
+    changes: dict[str, Any] = {}
+    if max_retries is not None:
+        changes["max_retries"] = max_retries
+    if deadline is not None:
+        changes["deadline"] = deadline
+    return replace(policy, **changes) if changes else policy
+
+
+def _hold(token: object) -> Any:
+    """SEC-4: a str token goes into a Secret at once; anything else is left for validation."""
+    return Secret(token) if isinstance(token, str) else token
+
+
+def _copy_headers(headers: object) -> Any:
+    """A private copy of a caller's mapping, so later changes to theirs do not leak in."""
+    return dict(headers) if isinstance(headers, Mapping) else headers
 
 
 def _plain_headers(headers: Mapping[str, str]) -> dict[str, str]:

@@ -11,11 +11,11 @@ from typing import Literal
 from ._core.config import ClientConfig
 from ._core.discovery import Balancer, Instance, discovery_target, parse_upstreams
 from ._core.errors import DiscoveryError, EASError, TransportError, error_for_status
-from ._core.flow import RawResponse
+from ._core.flow import RawResponse, WireRequest
 
 logger = logging.getLogger("eas_client")
 
-FetchNeed = Literal["none", "now", "background"]
+FetchNeed = Literal["none", "now", "refresh"]
 
 
 @dataclass
@@ -41,15 +41,16 @@ class DirectRouter:
         self._refreshing = False
 
     def need(self, now: float) -> FetchNeed:
-        """``now``: no list yet, callers must wait; ``background``: stale, one caller refreshes
-        while the others keep using the old list; ``none``: fresh or a refresh is under way."""
+        """``now``: no list yet, callers must wait; ``refresh``: stale, this caller refreshes it
+        (the sync client in the caller's own thread, the async one in a task) while the others
+        keep using the old list; ``none``: fresh or a refresh is under way."""
         with self._lock:
             if self._fetched_at is None:
                 return "now"
             if self._refreshing or now - self._fetched_at < self._config.discovery_refresh:
                 return "none"
             self._refreshing = True
-            return "background"
+            return "refresh"
 
     def has_list(self) -> bool:
         return self._fetched_at is not None
@@ -91,12 +92,10 @@ class DirectRouter:
         with self._lock:
             return self._balancer.pick(now, exclude)
 
-    def fetch_args(
-        self, headers: dict[str, str], timeout: float, connect_timeout: float
-    ) -> tuple[object, ...]:
-        """Arguments of the transport's ``send`` for one discovery request (no token: the
-        discovery API takes none, and it must not travel to a second server)."""
-        return ("GET", self.origin, self.target, headers, b"", timeout, connect_timeout)
+    def fetch_request(self, headers: dict[str, str], timeout: float, connect_timeout: float) -> WireRequest:
+        """The transport request of one discovery read (no token: the discovery API takes none,
+        and it must not travel to a second server)."""
+        return WireRequest("GET", self.origin, self.target, headers, b"", timeout, connect_timeout)
 
     def report(self, instance: Instance, result: RawResponse | TransportError, now: float) -> None:
         """A connect error or reset takes the instance out of rotation for its cool-off (growing

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
-
-from tenacity import AsyncRetrying
 
 from ._base_client import BaseClient, EASResponse
 from ._batch import run_batch_async
 from ._core.config import DEFAULT_CONCURRENCY
 from ._core.endpoint import Params
 from ._core.errors import TransportError
-from ._core.flow import PreparedRequest, RawResponse, Step
-from ._direct import DirectRouter, Route
+from ._core.flow import PreparedRequest, RawResponse, Sleep
+from ._direct import DirectRouter
 from ._transports.base import AsyncTransport
 
 
@@ -30,12 +28,13 @@ class AsyncEASClient(BaseClient):
     Pass ``http_client=httpx.AsyncClient(...)`` to use httpx instead of aiohttp.
     """
 
-    def __init__(self, endpoint: str | None = None, token: str | None = None, **kwargs: Any) -> None:
-        super().__init__(endpoint, token, **kwargs)
-        self._remember(endpoint, token, kwargs)
-        self._transport: AsyncTransport = self._new_transport(kwargs, is_async=True)
+    _transport: AsyncTransport
+
+    def _open(self, shared: Any) -> None:
+        self._transport = shared if shared is not None else self._new_transport(is_async=True)
         self._discovery_lock: asyncio.Lock | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # a test hook
 
     async def predict(
         self,
@@ -86,31 +85,24 @@ class AsyncEASClient(BaseClient):
         )
 
     async def _call(self, req: PreparedRequest) -> tuple[RawResponse, int]:
-        route = None
+        """Drive :meth:`BaseClient._flow`: send what it yields, sleep when it says so."""
         if self._router is not None:
             await self._discover(self._router)
-            route = Route()
-        start = time.monotonic()
-        first = await self._attempt(req, 1, start, route)
-        if first.decision.action != "retry":
-            return self._finish(first), 1
-        attempts = 0
-
-        async def again() -> Step:  # tenacity's first call replays the attempt already made
-            nonlocal attempts
-            attempts += 1
-            return first if attempts == 1 else await self._attempt(req, attempts, start, route)
-
-        step: Step = await AsyncRetrying(**self._retrying_kwargs())(again)
-        return self._finish(step), attempts
-
-    async def _attempt(self, req: PreparedRequest, n: int, start: float, route: Route | None) -> Step:
-        args, mono, now = self._begin_attempt(req, start, route)
+        flow = self._flow(req)
+        command = next(flow)
         try:
-            result: Any = await self._transport.send(*args)
-        except TransportError as exc:  # its frames hold the request headers: drop them (SEC-4)
-            result = exc.with_traceback(None)
-        return self._end_attempt(req, n, start, route, result, mono, now)
+            while True:
+                if isinstance(command, Sleep):
+                    await self._sleep(command.seconds)
+                    command = flow.send(None)
+                    continue
+                try:
+                    result: Any = await self._transport.send(command)
+                except TransportError as exc:  # its frames hold the request headers: drop them (SEC-4)
+                    result = exc.with_traceback(None)
+                command = flow.send(result)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
 
     async def _discover(self, router: DirectRouter) -> None:
         need = router.need(time.monotonic())
@@ -130,7 +122,7 @@ class AsyncEASClient(BaseClient):
 
     async def _fetch(self, router: DirectRouter) -> None:
         try:
-            result: Any = await self._transport.send(*self._discovery_send_args(router))
+            result: Any = await self._transport.send(self._discovery_request(router))
         except TransportError as exc:
             result = exc
         router.apply(result, time.monotonic())

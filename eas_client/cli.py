@@ -178,32 +178,37 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from ._core.config import ENV_TOKEN
+    from .server.errors import ServeError
     from .server.runtime import apply_faults, build_runtime, run_foreground
 
-    token, source = _secret(args.token, args.token_file, "EAS_TOKEN", "--token")
+    token, source = _secret(args.token, args.token_file, ENV_TOKEN, "--token")
     admin_token, _ = _secret(args.admin_token, args.admin_token_file, "EAS_ADMIN_TOKEN", "--admin-token")
-    runtime = build_runtime(
-        args.app,
-        app_json=args.app_json,
-        host=args.host,
-        port=args.port,
-        service=args.service,
-        token=token,
-        admin_token=admin_token,
-        worker_threads=args.workers,
-        queue_size=args.queue_size,
-        keepalive_ms=args.keepalive_ms,
-        instances=args.instances,
-        model_path=args.model_path,
-        max_date_skew_s=args.max_date_skew,
-        max_body=args.max_body,
-        max_connections=args.max_connections,
-        header_timeout_s=args.header_timeout,
-        body_timeout_s=args.body_timeout,
-        max_header_bytes=args.max_header_bytes,
-        shutdown_grace_s=args.shutdown_grace,
-        advertise_host=args.advertise_host,
-    )
+    try:
+        runtime = build_runtime(
+            args.app,
+            app_json=args.app_json,
+            host=args.host,
+            port=args.port,
+            service=args.service,
+            token=token,
+            admin_token=admin_token,
+            worker_threads=args.workers,
+            queue_size=args.queue_size,
+            keepalive_ms=args.keepalive_ms,
+            instances=args.instances,
+            model_path=args.model_path,
+            max_date_skew_s=args.max_date_skew,
+            max_body=args.max_body,
+            max_connections=args.max_connections,
+            header_timeout_s=args.header_timeout,
+            body_timeout_s=args.body_timeout,
+            max_header_bytes=args.max_header_bytes,
+            shutdown_grace_s=args.shutdown_grace,
+            advertise_host=args.advertise_host,
+        )
+    except ServeError as exc:
+        raise SystemExit(str(exc)) from None
     if source:
         print(f"eas serve: calls need the token from {source}", file=sys.stderr, flush=True)
     if args.faults is not None:
@@ -288,15 +293,17 @@ def _fault_spec(text: str) -> FaultSpec:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    from ._core.config import DEFAULT_TIMEOUT_S, AuthMode
     from .client import EASClient
 
     if args.file is not None:
         body = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     else:
         body = args.data.encode("utf-8")
-    options = {"timeout": args.timeout} if args.timeout is not None else {}
-    auth = "signature" if args.signed else "token"
-    with EASClient(args.endpoint, args.token, service_name=args.service, auth=auth, **options) as client:
+    timeout = args.timeout if args.timeout is not None else DEFAULT_TIMEOUT_S
+    auth: AuthMode = "signature" if args.signed else "token"
+    service = args.service
+    with EASClient(args.endpoint, args.token, service_name=service, auth=auth, timeout=timeout) as client:
         out = client.predict(body)
     sys.stdout.buffer.write(out)
     if not out.endswith(b"\n"):

@@ -1,5 +1,5 @@
-"""EASClient: the synchronous twin. It sends, sleeps (through tenacity) and closes; every decision
-comes from the sans-IO core via BaseClient."""
+"""EASClient: the synchronous twin. It drives BaseClient's call loop (sends, sleeps) and closes;
+every decision comes from the sans-IO core."""
 
 from __future__ import annotations
 
@@ -8,15 +8,13 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from tenacity import Retrying
-
 from ._base_client import BaseClient, EASResponse
 from ._batch import run_batch_sync
 from ._core.config import DEFAULT_CONCURRENCY
 from ._core.endpoint import Params
 from ._core.errors import TransportError
-from ._core.flow import PreparedRequest, RawResponse, Step
-from ._direct import DirectRouter, Route
+from ._core.flow import PreparedRequest, RawResponse, Sleep
+from ._direct import DirectRouter
 from ._transports.base import SyncTransport
 
 
@@ -30,15 +28,16 @@ class EASClient(BaseClient):
         with EASClient("http://127.0.0.1:8080/api/predict/demo", token="secret") as client:
             assert client.predict(b"2 105") == b"True"
 
-    ``endpoint``/``token``/``service_name`` fall back to ``EAS_ENDPOINT``/``EAS_TOKEN``/
-    ``EAS_SERVICE_NAME``. Pass ``http_client=httpx.Client(...)`` to use httpx instead of urllib3.
+    The options are those of :class:`BaseClient` (all keywords after ``token``); the engine is
+    http.client unless ``engine="urllib3"`` or ``http_client=httpx.Client(...)`` is passed.
     """
 
-    def __init__(self, endpoint: str | None = None, token: str | None = None, **kwargs: Any) -> None:
-        super().__init__(endpoint, token, **kwargs)
-        self._remember(endpoint, token, kwargs)
-        self._transport: SyncTransport = self._new_transport(kwargs, is_async=False)
+    _transport: SyncTransport
+
+    def _open(self, shared: Any) -> None:
+        self._transport = shared if shared is not None else self._new_transport(is_async=False)
         self._discovery_lock = threading.Lock()
+        self._sleep: Callable[[float], None] = time.sleep  # a test hook, like _rand and _clock
 
     def predict(
         self,
@@ -90,31 +89,24 @@ class EASClient(BaseClient):
         )
 
     def _call(self, req: PreparedRequest) -> tuple[RawResponse, int]:
-        route = None
+        """Drive :meth:`BaseClient._flow`: send what it yields, sleep when it says so."""
         if self._router is not None:
             self._discover(self._router)
-            route = Route()
-        start = time.monotonic()
-        first = self._attempt(req, 1, start, route)
-        if first.decision.action != "retry":
-            return self._finish(first), 1
-        attempts = 0
-
-        def again() -> Step:  # tenacity's first call replays the attempt already made
-            nonlocal attempts
-            attempts += 1
-            return first if attempts == 1 else self._attempt(req, attempts, start, route)
-
-        step = Retrying(**self._retrying_kwargs())(again)
-        return self._finish(step), attempts
-
-    def _attempt(self, req: PreparedRequest, n: int, start: float, route: Route | None) -> Step:
-        args, mono, now = self._begin_attempt(req, start, route)
+        flow = self._flow(req)
+        command = next(flow)
         try:
-            result: Any = self._transport.send(*args)
-        except TransportError as exc:  # its frames hold the request headers: drop them (SEC-4)
-            result = exc.with_traceback(None)
-        return self._end_attempt(req, n, start, route, result, mono, now)
+            while True:
+                if isinstance(command, Sleep):
+                    self._sleep(command.seconds)
+                    command = flow.send(None)
+                    continue
+                try:
+                    result: Any = self._transport.send(command)
+                except TransportError as exc:  # its frames hold the request headers: drop them (SEC-4)
+                    result = exc.with_traceback(None)
+                command = flow.send(result)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
 
     def _discover(self, router: DirectRouter) -> None:
         need = router.need(time.monotonic())
@@ -126,11 +118,13 @@ class EASClient(BaseClient):
                     return
                 self._fetch(router)
             return
+        # A stale list: this caller reads the new one in its own thread (the sync client runs
+        # no background thread); the other threads keep calling on the old list meanwhile.
         self._fetch(router)
 
     def _fetch(self, router: DirectRouter) -> None:
         try:
-            result: Any = self._transport.send(*self._discovery_send_args(router))
+            result: Any = self._transport.send(self._discovery_request(router))
         except TransportError as exc:
             result = exc
         router.apply(result, time.monotonic())

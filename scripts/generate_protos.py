@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate eas_client/payloads/_pb/*_pb2.py from spec/proto/*.proto with a pinned protoc.
+"""Generate tests/payloads/_pb/*_pb2.py from spec/proto/*.proto with a pinned protoc.
 
     python scripts/generate_protos.py           # rewrite the checked-in files
     python scripts/generate_protos.py --check   # exit 1 if they differ from a fresh generation
@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTO_DIR = ROOT / "spec" / "proto"
-OUT_DIR = ROOT / "eas_client" / "payloads" / "_pb"
+OUT_DIR = ROOT / "tests" / "payloads" / "_pb"
 GEN_VENV = Path(os.environ.get("EAS_GEN_VENV", ROOT / ".venv-gen"))
 # grpcio-tools 1.49.1 bundles libprotoc 3.21.6 and has cp311 wheels; protobuf 4.21.12 is the
 # lowest runtime we support, so the generator runs against it too.

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 ROOT_DIR="${PB_VENV_DIR:-.venv-pb}"
 LOWEST="4.21.12"
-DEPS=(-e ".[numpy,server,httpx]" "pytest>=8,<10" "pytest-asyncio>=0.23,<2" "hypothesis>=6,<7" "respx>=0.21,<1")
+DEPS=(-e ".[numpy,server,httpx,urllib3]" "pytest>=8,<10" "pytest-asyncio>=0.23,<2" "hypothesis>=6,<7" "respx>=0.21,<1")
 
 setup() {  # setup NAME PROTOBUF_SPEC
     local venv="$ROOT_DIR/$1" spec="$2"

@@ -1,4 +1,4 @@
-"""Issue 7's figures: direct (VPC) mode against gateway mode over the same three runtime instances,
+"""Figures for direct (VPC) mode against gateway mode over the same three runtime instances,
 and how direct mode recovers when one instance dies.
 
 Gateway mode is an nginx reverse proxy spreading calls over the instances (the extra hop the EAS

@@ -1,4 +1,4 @@
-"""Issue 4's figure: requests/s of the local EAS runtime serving the quickstart processor against a
+"""Requests/s of the local EAS runtime serving the quickstart processor against a
 bare starlette echo app, both under wrk with 32 connections, both pinned to the server core."""
 
 from __future__ import annotations

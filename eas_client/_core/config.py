@@ -128,7 +128,6 @@ class ClientConfig:
         )
 
 
-
 def build_config(
     endpoint: str | None,
     token: str | None,

@@ -157,4 +157,3 @@ class Balancer:
     def succeed(self, instance: Instance) -> None:
         """An HTTP answer (any status) from the instance: its next failure starts a fresh cool-off."""
         self._failures.pop(instance.key, None)
-

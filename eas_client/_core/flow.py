@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .auth import signature_headers
 from .config import ClientConfig, RetryPolicy, normalize_headers
@@ -37,7 +37,7 @@ class RawResponse:
 
     status: int
     headers: Mapping[str, str] = field(repr=False)  # may echo anything the server was sent
-    body: bytes
+    body: bytes = field(repr=False)  # so may the body (SEC-4: the call loop's frame holds it)
 
 
 @dataclass(slots=True)
@@ -58,6 +58,32 @@ class PreparedRequest:
     @property
     def url(self) -> str:
         return self.origin + self.target
+
+
+class WireRequest(NamedTuple):
+    """One HTTP request as a transport's ``send`` takes it: the whole of what goes on the wire,
+    with this attempt's budget. A tuple, so building one per attempt costs next to nothing."""
+
+    method: str
+    origin: str
+    target: str
+    headers: dict[str, str]
+    body: bytes
+    timeout: float
+    connect_timeout: float
+
+    @property
+    def url(self) -> str:
+        return self.origin + self.target
+
+    def __repr__(self) -> str:  # the headers carry the token (SEC-4)
+        return f"WireRequest({self.method} {self.url}, {len(self.body)} bytes, timeout={self.timeout})"
+
+
+class Sleep(NamedTuple):
+    """The call loop's other command: wait this long before the next attempt."""
+
+    seconds: float
 
 
 @dataclass(frozen=True)

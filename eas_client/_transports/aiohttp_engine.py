@@ -14,9 +14,10 @@ from typing import Any
 
 import aiohttp
 
-from .._core.errors import ConnectError, ReadError, ReadTimeoutError, TransportError, too_large
-from .._core.flow import RawResponse
+from .._core.errors import TransportError, too_large
+from .._core.flow import RawResponse, WireRequest
 from ._bounds import CHUNK
+from .base import broke, connect_failed, failed, settle, timed_out
 
 # Set when the connector opened a new connection for the request running in this task.
 _FRESH: contextvars.ContextVar[bool] = contextvars.ContextVar("eas_fresh_connection", default=False)
@@ -53,16 +54,8 @@ class AiohttpTransport:
                 self._session = session
         return session
 
-    async def send(
-        self,
-        method: str,
-        origin: str,
-        target: str,
-        headers: dict[str, str],
-        body: bytes,
-        timeout: float,
-        connect_timeout: float,
-    ) -> RawResponse:
+    async def send(self, request: WireRequest) -> RawResponse:
+        method, origin, target, headers, body, timeout, connect_timeout = request
         key = (connect_timeout, timeout)
         tmo = self._timeouts.get(key)
         if tmo is None:
@@ -73,10 +66,7 @@ class AiohttpTransport:
         result = await self._exchange(self._get_session(), method, url, headers, body, tmo)
         if result is None:  # CONN-1: once, at once, on a fresh connection
             result = await self._exchange(self._get_session(fresh=True), method, url, headers, body, tmo)
-        if isinstance(result, TransportError):
-            raise result  # outside any except block: no engine error rides along (SEC-4)
-        assert result is not None
-        return result
+        return settle(result)
 
     async def _exchange(
         self,
@@ -144,9 +134,9 @@ def map_error(exc: BaseException, url: str) -> TransportError:
     if isinstance(exc, aiohttp.ClientConnectorError) or (
         connect_timeout is not None and isinstance(exc, connect_timeout)
     ):
-        return ConnectError(f"cannot connect to {url}: {exc}")
+        return connect_failed(url, f"{exc}")
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
-        return ReadTimeoutError(f"no response from {url} within the timeout")
+        return timed_out(url)
     if isinstance(exc, (aiohttp.ClientError, OSError)):
-        return ReadError(f"connection to {url} broke before a full response: {exc!r}")
-    return TransportError(f"request to {url} failed: {type(exc).__name__}: {exc}")
+        return broke(url, f"{exc!r}")
+    return failed(url, exc)

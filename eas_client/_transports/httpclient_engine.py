@@ -17,9 +17,10 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from .._core.errors import ConnectError, ReadError, ReadTimeoutError, TransportError
-from .._core.flow import RawResponse
+from .._core.errors import TransportError
+from .._core.flow import RawResponse, WireRequest
 from ._bounds import read_capped, read_gunzip_capped, timed_connection_class
+from .base import broke, connect_failed, failed, settle, timed_out
 
 _RESEND = object()
 
@@ -40,24 +41,14 @@ class HTTPClientTransport:
         self._targets: dict[str, tuple[bool, str, int]] = {}
         self._ssl: ssl.SSLContext | None = None
 
-    def send(
-        self,
-        method: str,
-        origin: str,
-        target: str,
-        headers: dict[str, str],
-        body: bytes,
-        timeout: float,
-        connect_timeout: float,
-    ) -> RawResponse:
+    def send(self, request: WireRequest) -> RawResponse:
+        method, origin, target, headers, body, timeout, connect_timeout = request
         conn = self._checkout(origin, connect_timeout)
         result = self._exchange(conn, origin, target, method, headers, body, timeout)
         if result is _RESEND:  # CONN-1: once, at once, on a fresh connection
             conn = self._new(origin, connect_timeout)
             result = self._exchange(conn, origin, target, method, headers, body, timeout, False)
-        if isinstance(result, TransportError):
-            raise result  # outside any except block: no engine error rides along (SEC-4)
-        return result  # type: ignore[return-value]
+        return settle(result)
 
     def _exchange(
         self,
@@ -78,7 +69,7 @@ class HTTPClientTransport:
                 conn.connect()
             except (OSError, http.client.HTTPException) as exc:
                 conn.close()
-                return ConnectError(f"cannot connect to {url}: {_reason(exc)}")
+                return connect_failed(url, f"{_reason(exc)}")
         conn.deadline = time.monotonic() + timeout
         conn.received = 0
         try:
@@ -166,10 +157,10 @@ def _map_error(exc: BaseException, url: str) -> TransportError:
     if isinstance(exc, TransportError):  # ResponseTooLargeError or a bad gzip body from _bounds
         return exc
     if isinstance(exc, (socket.timeout, TimeoutError)):
-        return ReadTimeoutError(f"no response from {url} within the timeout")
+        return timed_out(url)
     if isinstance(exc, (http.client.HTTPException, OSError)):
-        return ReadError(f"connection to {url} broke before a full response: {_reason(exc)}")
-    return TransportError(f"request to {url} failed: {type(exc).__name__}: {exc}")
+        return broke(url, f"{_reason(exc)}")
+    return failed(url, exc)
 
 
 def _reason(exc: BaseException) -> str:

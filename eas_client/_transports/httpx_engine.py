@@ -14,9 +14,10 @@ import asyncio
 import time
 from typing import Any
 
-from .._core.errors import ConnectError, ReadError, ReadTimeoutError, TransportError, too_large
-from .._core.flow import RawResponse
+from .._core.errors import TransportError, too_large
+from .._core.flow import RawResponse, WireRequest
 from ._bounds import CappedGunzip
+from .base import broke, connect_failed, failed, settle, timed_out
 
 _NEW_CONNECTION = "connection.connect_tcp.started"
 
@@ -56,24 +57,13 @@ class HttpxTransport:
         self._client = client
         self._max_bytes = max_bytes
 
-    def send(
-        self,
-        method: str,
-        origin: str,
-        target: str,
-        headers: dict[str, str],
-        body: bytes,
-        timeout: float,
-        connect_timeout: float,
-    ) -> RawResponse:
+    def send(self, request: WireRequest) -> RawResponse:
+        method, origin, target, headers, body, timeout, connect_timeout = request
         args = (method, origin + target, headers, body, timeout, connect_timeout)
         result = self._exchange(*args)
         if result is None:  # CONN-1: once, at once
             result = self._exchange(*args, resend=True)
-        if isinstance(result, TransportError):
-            raise result  # outside any except block: no engine error rides along (SEC-4)
-        assert result is not None
-        return result
+        return settle(result)
 
     def _exchange(
         self,
@@ -121,24 +111,13 @@ class AsyncHttpxTransport:
         self._client = client
         self._max_bytes = max_bytes
 
-    async def send(
-        self,
-        method: str,
-        origin: str,
-        target: str,
-        headers: dict[str, str],
-        body: bytes,
-        timeout: float,
-        connect_timeout: float,
-    ) -> RawResponse:
+    async def send(self, request: WireRequest) -> RawResponse:
+        method, origin, target, headers, body, timeout, connect_timeout = request
         args = (method, origin + target, headers, body, timeout, connect_timeout)
         result = await self._exchange(*args)
         if result is None:  # CONN-1: once, at once
             result = await self._exchange(*args, resend=True)
-        if isinstance(result, TransportError):
-            raise result  # outside any except block: no engine error rides along (SEC-4)
-        assert result is not None
-        return result
+        return settle(result)
 
     async def _exchange(
         self,
@@ -242,9 +221,9 @@ def map_error(httpx: Any, exc: BaseException, url: str) -> TransportError:
     if isinstance(exc, TransportError):  # ResponseTooLargeError
         return exc
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
-        return ConnectError(f"cannot connect to {url}: {exc}")
+        return connect_failed(url, f"{exc}")
     if isinstance(exc, (httpx.TimeoutException, TimeoutError, asyncio.TimeoutError)):
-        return ReadTimeoutError(f"no response from {url} within the timeout")
+        return timed_out(url)
     if isinstance(exc, (httpx.TransportError, OSError)):
-        return ReadError(f"connection to {url} broke before a full response: {exc!r}")
-    return TransportError(f"request to {url} failed: {type(exc).__name__}: {exc}")
+        return broke(url, f"{exc!r}")
+    return failed(url, exc)

@@ -56,7 +56,15 @@ def _named(engine: str | None, pool_size: int, is_async: bool, max_bytes: int | 
 
         return AiohttpTransport(pool_size=pool_size, max_bytes=max_bytes)
     if name == "urllib3":
-        from .urllib3_engine import Urllib3Transport
+        try:
+            from .urllib3_engine import Urllib3Transport
+        except ImportError as exc:
+            if (exc.name or "").partition(".")[0] != "urllib3":
+                raise
+            raise ConfigError(
+                "engine='urllib3' needs urllib3, which is not installed: pip install 'eas-client[urllib3]' "
+                "(or leave engine unset for the built-in http.client engine)"
+            ) from None
 
         return Urllib3Transport(pool_size=pool_size, max_bytes=max_bytes)
     from .httpclient_engine import HTTPClientTransport

@@ -12,9 +12,10 @@ from typing import Any
 import urllib3
 from urllib3 import exceptions as u3
 
-from .._core.errors import ConnectError, ReadError, ReadTimeoutError, TransportError
-from .._core.flow import RawResponse
+from .._core.errors import TransportError
+from .._core.flow import RawResponse, WireRequest
 from ._bounds import read_capped, timed_connection_class
+from .base import broke, connect_failed, failed, settle, timed_out
 
 
 class _Attempt(threading.local):
@@ -76,16 +77,8 @@ class Urllib3Transport:
                         old.close()
         return pool
 
-    def send(
-        self,
-        method: str,
-        origin: str,
-        target: str,
-        headers: dict[str, str],
-        body: bytes,
-        timeout: float,
-        connect_timeout: float,
-    ) -> RawResponse:
+    def send(self, request: WireRequest) -> RawResponse:
+        method, origin, target, headers, body, timeout, connect_timeout = request
         key = (connect_timeout, timeout)
         tmo = self._timeouts.get(key)
         if tmo is None:
@@ -94,10 +87,7 @@ class Urllib3Transport:
         result = self._exchange(self._pool(origin), *args)
         if result is None:  # CONN-1: once, at once, on a fresh connection
             result = self._exchange(self._pool(origin, fresh=True), *args)
-        if isinstance(result, TransportError):
-            raise result  # outside any except block: no engine error rides along (SEC-4)
-        assert result is not None
-        return result
+        return settle(result)
 
     def _exchange(
         self,
@@ -162,12 +152,12 @@ def map_error(exc: BaseException, url: str) -> TransportError:
     if isinstance(exc, u3.MaxRetryError) and exc.reason is not None:
         exc = exc.reason
     if isinstance(exc, (u3.ConnectTimeoutError, u3.NewConnectionError, u3.SSLError)):
-        return ConnectError(f"cannot connect to {url}: {_reason(exc)}")
+        return connect_failed(url, f"{_reason(exc)}")
     if isinstance(exc, (u3.ReadTimeoutError, TimeoutError)):
-        return ReadTimeoutError(f"no response from {url} within the timeout")
+        return timed_out(url)
     if isinstance(exc, (u3.ProtocolError, u3.HTTPError, OSError)):
-        return ReadError(f"connection to {url} broke before a full response: {_reason(exc)}")
-    return TransportError(f"request to {url} failed: {type(exc).__name__}: {exc}")
+        return broke(url, f"{_reason(exc)}")
+    return failed(url, exc)
 
 
 def _reason(exc: BaseException) -> str:

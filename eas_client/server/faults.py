@@ -10,10 +10,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
-
-Verdict = tuple[Literal["status"], int] | tuple[Literal["reset"], int] | tuple[Literal["pass"], int]
-
+from typing import Any
 
 MAX_LATENCY_MS = 600_000
 

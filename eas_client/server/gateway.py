@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._core.auth import md5_matches, verify_signature
+from .._core.discovery import DISCOVERY_PATH
 from .faults import Faults, FaultSpec
 from .processor import Answer, ProcessorHost
 from .settings import RuntimeSettings
@@ -32,7 +33,7 @@ Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 DISCOVERY_PREFIXES = (
-    "/api/v1/servicediscovery/upstreams/",
+    DISCOVERY_PATH,  # the path the client asks; the second is the form EAS also serves
     "/exported/apis/eas.alibaba-inc.k8s.io/v1/upstreams/",
 )
 PREDICT_PREFIX = "/api/predict/"
@@ -76,7 +77,7 @@ class Stats:
         }
 
 
-class Instance:
+class ServiceApp:
     """An ASGI app serving one processor with its own worker threads, queue and counters."""
 
     def __init__(

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import allspark
+from .errors import ServeError
 
 # process() may say OK with 0 (the generated template) or 200 (newer code).
 OK_STATUSES = (0, 200)
@@ -40,7 +41,7 @@ def load_processor(source: str | Path | type | allspark.BaseProcessor) -> allspa
         return source()
     path = Path(source)
     if not path.is_file():
-        raise SystemExit(f"processor file {path} not found")
+        raise ServeError(f"processor file {path} not found")
     install_allspark_module()
     sys.path.insert(0, str(path.resolve().parent))
     try:
@@ -61,7 +62,7 @@ def _only_processor_class(namespace: dict[str, Any], path: Path) -> type[allspar
     ]
     if len(classes) != 1:
         names = ", ".join(c.__name__ for c in classes) or "none"
-        raise SystemExit(
+        raise ServeError(
             f"{path} must define exactly one allspark.BaseProcessor subclass (found {names}) "
             "or call MyProcessor(...).run() under if __name__ == '__main__'"
         )

@@ -19,10 +19,12 @@ from typing import Any, TypeGuard
 
 import uvicorn
 
+from .._core.config import ENV_SERVICE_NAME, ENV_TOKEN
 from .allspark import ENV_MODEL_PATH, BaseProcessor, default_properties
 from .connections import ACCEPT_FILTER, IDLE_TIMEOUT_S, connection_budget, guarded_protocol
+from .errors import ServeError
 from .faults import FaultSpec
-from .gateway import ADMIN_ROUTES, DroppedConnection, Instance
+from .gateway import ADMIN_ROUTES, DroppedConnection, ServiceApp
 from .processor import ProcessorHost, load_processor
 from .settings import RuntimeSettings, load_app_json, resolve
 
@@ -108,8 +110,8 @@ class Runtime:
         self._upstreams: list[dict[str, Any]] | None = None
         self._stopping = False
         count = settings.instances if settings.instances > 1 else 0
-        self.gateway = Instance("gateway", self.host, settings, self._discovery)
-        self.instances = [Instance(f"instance-{i}", self.host, settings) for i in range(count)]
+        self.gateway = ServiceApp("gateway", self.host, settings, self._discovery)
+        self.instances = [ServiceApp(f"instance-{i}", self.host, settings) for i in range(count)]
         self.gateway.control = self._control
         logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
         logging.getLogger("asyncio").addFilter(ACCEPT_FILTER)
@@ -302,12 +304,15 @@ def serve_processor(processor: BaseProcessor) -> None:
     with the token and service name from EAS_TOKEN and EAS_SERVICE_NAME, and the port from the
     processor's endpoint, else EAS_SERVE_PORT, else 8080."""
     flags: dict[str, Any] = {
-        "token": os.environ.get("EAS_TOKEN") or None,
-        "service": os.environ.get("EAS_SERVICE_NAME") or None,
+        "token": os.environ.get(ENV_TOKEN) or None,
+        "service": os.environ.get(ENV_SERVICE_NAME) or None,
     }
     if os.environ.get(ENV_SERVE_PORT) and not processor.endpoint:
         flags["port"] = int(os.environ[ENV_SERVE_PORT])
-    runtime = build_runtime(processor, **flags)
+    try:
+        runtime = build_runtime(processor, **flags)
+    except ServeError as exc:  # a script's entry point: say what to fix and exit
+        raise SystemExit(str(exc)) from None
     run_foreground(runtime)
 
 
@@ -356,6 +361,6 @@ def _reachable(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
 
 
-def apply_faults(instances: list[Instance], spec: FaultSpec) -> None:
+def apply_faults(instances: list[ServiceApp], spec: FaultSpec) -> None:
     for instance in instances:
         instance.faults.set(spec)

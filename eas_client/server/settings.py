@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .allspark import BaseProcessor, Properties
+from .errors import ServeError
 
 # EAS service defaults (service status codes page): 5 worker threads, a queue of 64 (450 beyond
 # it) and 5 s per request (408 beyond it).
@@ -102,9 +103,9 @@ def load_app_json(path: str | Path) -> dict[str, Any]:
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise SystemExit(f"cannot read app.json {path}: {exc}") from None
+        raise ServeError(f"cannot read app.json {path}: {exc}") from None
     if not isinstance(doc, dict):
-        raise SystemExit(f"app.json {path} must hold a JSON object")
+        raise ServeError(f"app.json {path} must hold a JSON object")
     return doc
 
 
@@ -164,5 +165,5 @@ def parse_listen(endpoint: str) -> tuple[str, int]:
     try:
         number = int(port)
     except ValueError:
-        raise SystemExit(f"processor endpoint {endpoint!r} must look like 'host:port'") from None
+        raise ServeError(f"processor endpoint {endpoint!r} must look like 'host:port'") from None
     return (host or "127.0.0.1"), number

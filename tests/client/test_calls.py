@@ -100,24 +100,6 @@ def test_backoff_wait_is_slept_between_attempts(make_client: ClientFactory) -> N
     assert waited >= 0.1  # rand 1.0 × backoff_base 0.1 s before retry 1
 
 
-def test_the_first_attempt_does_not_build_a_tenacity_loop(
-    make_client: ClientFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import eas_client.aio
-    import eas_client.client
-
-    def boom(*a: object, **kw: object) -> None:
-        raise AssertionError("tenacity used on the fast path")
-
-    monkeypatch.setattr(eas_client.client, "Retrying", boom)
-    monkeypatch.setattr(eas_client.aio, "AsyncRetrying", boom)
-    with ScriptedServer([Reply(200, body=b"ok"), Reply(400)]) as srv:
-        client = make_client(srv.url(), TOKEN)
-        assert client.predict(b"x") == b"ok"
-        with pytest.raises(Exception, match="HTTP 400"):
-            client.predict(b"x")
-
-
 def test_payload_errors_are_raised_before_any_request(make_client: ClientFactory) -> None:
     with ScriptedServer() as srv:
         client = make_client(srv.url(), TOKEN)

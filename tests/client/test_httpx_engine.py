@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 import respx
 
-import eas_client._base_client
 from eas_client import AsyncEASClient, ConnectError, EASClient, ReadTimeoutError, ServiceUnavailableError
 
 URL = "http://eas.example.com/api/predict/demo"
@@ -18,7 +19,7 @@ EXPECTED_AUTH = "EAS SXY4ftvytDp7/Kmtw3tLEQTJr7U="
 
 @pytest.fixture
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(eas_client._base_client.time, "time", lambda: FIXED_NOW)
+    monkeypatch.setattr(time, "time", lambda: FIXED_NOW)  # the clock a client takes at creation
 
 
 @respx.mock

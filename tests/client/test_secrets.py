@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from eas_client import EASError
+from eas_client import EASError, StatusError
 
 from ..conftest import ClientFactory
 from ..scripted_server import Reply, ScriptedServer
@@ -32,13 +32,13 @@ def test_token_never_leaks_through_any_path(
     ]
     errors: list[EASError] = []
     caller_headers = {"X-Trace": "t-1"}
-    with caplog.at_level(logging.DEBUG), ScriptedServer(replies) as srv:
-        for auth in ("token", "signature"):
-            client = make_client(
-                srv.url(), TOKEN, auth=auth, headers=caller_headers, timeout=0.2, rand=lambda: 0.0
-            )
-            assert TOKEN not in repr(client) and TOKEN not in repr(client.config)
-            if auth == "token":
+    with caplog.at_level(logging.DEBUG):
+        for auth in ("token", "signature"):  # each mode makes every call, on its own server
+            with ScriptedServer(replies) as srv:
+                client = make_client(
+                    srv.url(), TOKEN, auth=auth, headers=caller_headers, timeout=0.2, rand=lambda: 0.0
+                )
+                assert TOKEN not in repr(client) and TOKEN not in repr(client.config)
                 assert client.predict(b"a", headers=caller_headers) == b"fine"
                 assert client.predict(b"b") == b"fine"
                 for _ in range(2):
@@ -46,11 +46,19 @@ def test_token_never_leaks_through_any_path(
                         client.predict(b"c")
                     except EASError as exc:
                         errors.append(exc)
+            sent = [seen.headers["authorization"] for seen in srv.seen]
+            assert len(sent) == 5
+            if auth == "signature":
+                assert all(value.startswith("EAS ") and TOKEN not in value for value in sent)
+                assert len(set(sent)) >= 2  # each attempt signs anew (its own body and Date)
+            else:
+                assert sent == [TOKEN] * 5
         dead = make_client("http://127.0.0.1:9/api/predict/x", TOKEN, max_retries=1, rand=lambda: 0.0)
         with pytest.raises(EASError) as info:
             dead.predict(b"d")
         errors.append(info.value)
-    assert [type(e).__name__ for e in errors] == ["AuthenticationError", "ReadTimeoutError", "ConnectError"]
+    kinds = ["AuthenticationError", "ReadTimeoutError"]
+    assert [type(e).__name__ for e in errors] == [*kinds, *kinds, "ConnectError"]
     for err in errors:
         assert TOKEN not in str(err) and TOKEN not in repr(err) and echo not in getattr(err, "body", b"")
     assert caplog.records, "DEBUG logging produced no records to check"
@@ -74,7 +82,7 @@ def _everything_shown(err: BaseException, client: Any) -> str:
     ours = [frame for frame in tb.stack if "eas_client" in frame.filename and "tests" not in frame.filename]
     assert ours, "the traceback reaches no library frame to check"
     with_locals = "".join(f"{frame.name} {frame.locals!r}\n" for frame in ours)
-    chain = []
+    chain: list[str] = []
     link: BaseException | None = err
     while link is not None and len(chain) < 10:
         chain.append(f"{link!r} {vars(link)!r}")
@@ -106,6 +114,7 @@ def test_echoed_token_is_masked_on_every_surface(make_client: ClientFactory, aut
         with pytest.raises(EASError) as info:
             client.predict(b"x")
     err = info.value
+    assert isinstance(err, StatusError)
     sent = srv.seen[0].headers["authorization"]
     shown = _everything_shown(err, client)
     for secret in (TOKEN, TOKEN[:8], TOKEN[-8:], sent):

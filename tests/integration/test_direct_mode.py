@@ -56,7 +56,11 @@ def test_killing_an_instance_mid_run_loses_and_duplicates_nothing(make_client: C
             if n == 300:
                 done.set()
 
-        killer = threading.Thread(target=lambda: (done.wait(30), rt.stop_instance(1)))
+        def kill() -> None:
+            done.wait(30)
+            rt.stop_instance(1)
+
+        killer = threading.Thread(target=kill)
         killer.start()
         inputs = [f"call-{i}".encode() for i in range(1200)]
         results = client.predict_many(inputs, concurrency=8, progress=progress)

@@ -15,8 +15,8 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from eas_client.payloads._pb import pytorch_predict_pb2 as torch_pb
-from eas_client.payloads._pb import tf_predict_pb2 as tf_pb
+from tests.payloads._pb import pytorch_predict_pb2 as torch_pb
+from tests.payloads._pb import tf_predict_pb2 as tf_pb
 
 from .vectors_io import VECTORS, build_request, decode_case
 

@@ -14,7 +14,7 @@ from eas_client.payloads import (
     decode_tf_request,
     encode_tf_response,
 )
-from eas_client.payloads._pb import pytorch_predict_pb2 as torch_pb
+from tests.payloads._pb import pytorch_predict_pb2 as torch_pb
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ import pytest
 
 from eas_client import AsyncEASClient, EASClient
 from eas_client.payloads import TFRequest, TFResponse, TorchRequest, TorchResponse
-from eas_client.payloads._pb import pytorch_predict_pb2 as torch_pb
-from eas_client.payloads._pb import tf_predict_pb2 as tf_pb
+from tests.payloads._pb import pytorch_predict_pb2 as torch_pb
+from tests.payloads._pb import tf_predict_pb2 as tf_pb
 
 SEEN: list[tuple[str, str]] = []
 

@@ -21,7 +21,7 @@ def codec(request: pytest.FixtureRequest) -> Iterator[str]:
 
 def _feed_error(value: object, **kwargs: object) -> str:
     with pytest.raises(PayloadError) as info:
-        TFRequest().add_feed("img", value, **kwargs)  # type: ignore[arg-type]
+        TFRequest().add_feed("img", value, **kwargs)
     return str(info.value)
 
 

@@ -22,8 +22,8 @@ from eas_client.payloads import (
     decode_tf_request,
     encode_tf_response,
 )
-from eas_client.payloads._pb import tf_predict_pb2 as tf_pb
 from eas_client.payloads._tensor import use_codec
+from tests.payloads._pb import tf_predict_pb2 as tf_pb
 
 DECODERS: list[Callable[[bytes], Any]] = [TFResponse.from_body, TorchResponse.from_body, decode_tf_request]
 SEED = TFRequest("sig").add_feed("a", np.arange(5, dtype=np.float32)).add_feed("b", [-1, 300]).to_body()

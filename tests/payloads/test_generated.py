@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from eas_client.payloads._pb import pytorch_predict_pb2 as torch_pb
-from eas_client.payloads._pb import tf_predict_pb2 as tf_pb
+from tests.payloads._pb import pytorch_predict_pb2 as torch_pb
+from tests.payloads._pb import tf_predict_pb2 as tf_pb
 
 ROOT = Path(__file__).resolve().parents[2]
 

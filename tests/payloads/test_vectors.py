@@ -10,9 +10,9 @@ import pytest
 from google.protobuf import json_format
 
 from eas_client import PayloadError
-from eas_client.payloads._pb import pytorch_predict_pb2 as torch_pb
-from eas_client.payloads._pb import tf_predict_pb2 as tf_pb
 from eas_client.payloads._tensor import use_codec
+from tests.payloads._pb import pytorch_predict_pb2 as torch_pb
+from tests.payloads._pb import tf_predict_pb2 as tf_pb
 
 from .vectors_io import _json_value, build_request, decode_case, load_cases
 

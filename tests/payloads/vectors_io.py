@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from eas_client.payloads import TFRequest, TFResponse, TorchRequest, TorchResponse
+from eas_client.payloads._response import TensorResponse
 
 VECTORS = Path(__file__).resolve().parents[2] / "spec" / "vectors" / "payloads.json"
 _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
@@ -72,9 +73,9 @@ def build_request(inp: dict[str, Any], use_numpy: bool = True, layout: str = "c"
         else:
             dtype = feed.get("dtype")
         arr = feed_array(feed, use_numpy, layout)
-        req.add_feed(key, arr, dtype=dtype, shape=feed.get("shape"))  # type: ignore[arg-type]
+        req.add_feed(key, arr, dtype=dtype, shape=feed.get("shape"))
     for fetch in inp.get("fetches", []):
-        req.add_fetch(fetch)  # type: ignore[arg-type]
+        req.add_fetch(fetch)
     return req
 
 
@@ -104,7 +105,8 @@ def _flat(value: Any) -> list[Any]:
 def decode_case(inp: dict[str, Any]) -> dict[str, Any]:
     """Our decoder's view of a response body, in the vectors' JSON form."""
     body = bytes.fromhex(inp["body_hex"])
-    resp = (TFResponse if inp["kind"] == "tf_response" else TorchResponse).from_body(body)
+    cls = TFResponse if inp["kind"] == "tf_response" else TorchResponse
+    resp: TensorResponse[Any] = cls.from_body(body)
     return {
         str(k): {"dtype": resp.dtype(k).name, "shape": list(resp.shape(k)), "values": _flat(resp.get(k))}
         for k in resp.keys()

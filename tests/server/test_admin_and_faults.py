@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from eas_client import AsyncEASClient, EASClient, ReadError
-from eas_client.server import BaseProcessor, FaultSpec, get_model_path
+from eas_client.server import BaseProcessor, FaultSpec, ServeError, get_model_path
 from eas_client.server.settings import parse_listen
 from eas_client.testing import LocalRuntime
 
@@ -157,8 +157,21 @@ def test_processor_endpoint_forms(endpoint: str, expected: tuple[str, int]) -> N
 
 
 def test_bad_processor_endpoint_says_what_to_write() -> None:
-    with pytest.raises(SystemExit, match="must look like 'host:port'"):
+    with pytest.raises(ServeError, match="must look like 'host:port'"):
         parse_listen("localhost")
+
+
+def test_local_runtime_of_a_missing_file_is_a_catchable_error(tmp_path: Path) -> None:
+    with pytest.raises(ServeError, match="processor file .*missing.py not found"):
+        LocalRuntime(tmp_path / "missing.py")
+    bad_json = tmp_path / "app.json"
+    bad_json.write_text("[1]")
+    with pytest.raises(ServeError, match="must hold a JSON object"):
+        LocalRuntime(ModelPath, app_json=bad_json)
+    empty = tmp_path / "empty.py"
+    empty.write_text("x = 1\n")
+    with pytest.raises(ServeError, match="exactly one allspark.BaseProcessor subclass"):
+        LocalRuntime(empty)
 
 
 class ModelPath(BaseProcessor):

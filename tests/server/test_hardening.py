@@ -100,10 +100,10 @@ def test_admin_api_is_off_when_reachable_from_other_machines_without_a_token() -
 
 
 async def test_admin_routes_answer_403_when_disabled() -> None:
-    from eas_client.server.gateway import Instance
+    from eas_client.server.gateway import ServiceApp
     from eas_client.server.processor import ProcessorHost
 
-    app = Instance("gateway", ProcessorHost(Echo()), RuntimeSettings(host="0.0.0.0", worker_threads=1))
+    app = ServiceApp("gateway", ProcessorHost(Echo()), RuntimeSettings(host="0.0.0.0", worker_threads=1))
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -426,5 +426,7 @@ def test_the_connection_limit_fits_under_the_fd_limit(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(resource, "getrlimit", lambda _: (1024, 4096))
     assert connection_budget(1) == 512 and connection_budget(4) == 128
-    assert guarded_protocol(RuntimeSettings(), connection_budget(4)).max_connections == 128
-    assert guarded_protocol(RuntimeSettings(), connection_budget(1)).max_connections == 256
+    protocol: Any = guarded_protocol(RuntimeSettings(), connection_budget(4))
+    assert protocol.max_connections == 128
+    protocol = guarded_protocol(RuntimeSettings(), connection_budget(1))
+    assert protocol.max_connections == 256

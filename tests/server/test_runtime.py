@@ -218,7 +218,7 @@ def test_keepalive_and_workers_from_default_properties_and_app_json() -> None:
     finally:
         props.clear()
     flat = {"name": "from-json", "metadata": {"rpc.keepalive": 700, "rpc.max_queue_size": 7}}
-    with LocalRuntime(Echo, app_json=flat, service=None) as rt:
+    with LocalRuntime(Echo, app_json=flat, service=None) as rt:  # type: ignore[arg-type]  # None: from app.json
         assert (rt.settings.service, rt.settings.keepalive_ms, rt.settings.queue_size) == (
             "from-json",
             700,
@@ -271,7 +271,7 @@ def test_faults_are_injected_deterministically() -> None:
 
 def _outcome(client: EASClient) -> str:
     try:
-        return client.predict(b"x").decode()
+        return str(client.predict(b"x").decode())
     except ServiceUnavailableError as exc:
         return type(exc).__name__
 

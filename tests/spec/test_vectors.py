@@ -170,16 +170,16 @@ def test_redaction(case: dict[str, Any], caplog: pytest.LogCaptureFixture) -> No
             eas_client.EASClient("http://h/api/predict/x", inp["token"])
         text = str(info.value) + repr(info.value)
     elif what == "client_repr":
-        client = BaseClient("http://h/api/predict/x", inp["token"])
-        text = repr(client) + repr(client.config)
+        base = BaseClient("http://h/api/predict/x", inp["token"])
+        text = repr(base) + repr(base.config)
     else:
         from eas_client._core.flow import RawResponse, evaluate
 
-        client = BaseClient("http://h/api/predict/x", inp["token"], max_retries=0)
-        req = prepare(client.config, base_headers(client.config), b"x")
+        base = BaseClient("http://h/api/predict/x", inp["token"], max_retries=0)
+        req = prepare(base.config, base_headers(base.config), b"x")
         with caplog.at_level(logging.DEBUG, logger="eas_client"):
             step = evaluate(
-                client.config,
+                base.config,
                 req,
                 1,
                 RawResponse(inp["status"], {}, decode_bytes(inp["body"])),
@@ -187,7 +187,7 @@ def test_redaction(case: dict[str, Any], caplog: pytest.LogCaptureFixture) -> No
                 rand=0,
                 now=0,
             )
-        assert step.error is not None
+        assert isinstance(step.error, eas_client.StatusError)
         text = str(step.error) + repr(step.error) + step.error.body.decode() + caplog.text
     assert exp["absent"] not in text
     if "contains" in exp:
