@@ -37,7 +37,7 @@ check: $(STAMP) ## the fast loop while editing: lint + unit tests (well under a 
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -q $(UNIT_TESTS)
 
-test: lint test-py checkgenerate test-protobuf-range bench-quick test-go test-java ## every test in every language (what CI runs)
+test: lint test-py checkgenerate check-install test-protobuf-range bench-quick test-go test-java ## every test in every language (what CI runs)
 
 soak: $(STAMP) ## fault soak with 10,000 calls per client (make test runs 2,000)
 	SOAK_CALLS=10000 $(PY) -m pytest -q -s tests/soak
