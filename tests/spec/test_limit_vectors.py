@@ -8,11 +8,11 @@ import pytest
 
 import eas_client
 from eas_client._base_client import BaseClient
-from eas_client._core import endpoint, retry
+from eas_client._core import endpoint
 from eas_client._core.flow import RawResponse, base_headers, evaluate, prepare
 
 from .corpus import decode_bytes, decode_data, params
-from .test_vectors import _make_config, _policy
+from .test_vectors import _decide, _make_config
 
 
 @pytest.mark.parametrize("case", params("vectors", ["header_checks"]))
@@ -83,14 +83,6 @@ def test_attempt_bounds(case: dict[str, Any]) -> None:
         else:
             assert build().config.max_response_bytes == exp["max_response_bytes"]
         return
-    outcome = retry.Outcome(inp.get("status"), inp.get("error"), inp.get("retry_after"))
-    got = retry.decide(
-        _policy(inp.get("policy")),
-        inp["attempts"],
-        outcome,
-        elapsed=inp["elapsed"],
-        rand=inp["rand"],
-        now=inp["now"],
-    )
+    got = _decide(inp)
     assert got.action == exp["action"]
     assert got.deadline_hit == exp.get("deadline_hit", False)

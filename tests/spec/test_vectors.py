@@ -96,11 +96,10 @@ def test_auth_hmac(case: dict[str, Any]) -> None:
     )
 
 
-@pytest.mark.parametrize("case", params("vectors", ["retry_decision"]))
-def test_retry_decision(case: dict[str, Any]) -> None:
-    inp, exp = case["input"], case["expect"]
+def _decide(inp: dict[str, Any]) -> retry.Decision:
+    """The core's retry decision for a retry_decision-shaped input (attempt_bounds uses it too)."""
     outcome = retry.Outcome(inp.get("status"), inp.get("error"), inp.get("retry_after"))
-    got = retry.decide(
+    return retry.decide(
         _policy(inp.get("policy")),
         inp["attempts"],
         outcome,
@@ -108,6 +107,12 @@ def test_retry_decision(case: dict[str, Any]) -> None:
         rand=inp["rand"],
         now=inp["now"],
     )
+
+
+@pytest.mark.parametrize("case", params("vectors", ["retry_decision"]))
+def test_retry_decision(case: dict[str, Any]) -> None:
+    inp, exp = case["input"], case["expect"]
+    got = _decide(inp)
     assert got.action == exp["action"]
     if "delay" in exp:
         assert abs(got.delay - exp["delay"]) < EPS
