@@ -20,6 +20,8 @@ import pytest
 
 from eas_client import EASClient
 
+from ..plain_http import call
+
 TOKEN = "serve-token-abcdef123456"
 HANGING_APP = """
 import threading
@@ -63,13 +65,7 @@ def _serve(args: list[str], env: dict[str, str] | None = None) -> Iterator[tuple
 
 
 def _post(url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    req = urllib.request.Request(url, data=body, headers=headers or {}, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as err:
-        with err:
-            return err.code, err.read()
+    return call("POST", url, body, headers)
 
 
 @pytest.fixture

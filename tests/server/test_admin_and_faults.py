@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -18,21 +16,10 @@ from eas_client.server import BaseProcessor, FaultSpec, ServeError, get_model_pa
 from eas_client.server.settings import parse_listen
 from eas_client.testing import LocalRuntime
 
+from ..plain_http import call as _call
 from .processors import Echo
 
 TOKEN = "admin-tests-token-123456"
-
-
-def _call(
-    method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
-) -> tuple[int, bytes]:
-    req = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as err:
-        with err:
-            return err.code, err.read()
 
 
 def _raw_post(port: int) -> bytes | BaseException:

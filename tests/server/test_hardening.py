@@ -10,8 +10,6 @@ import logging
 import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 
 import pytest
@@ -21,22 +19,11 @@ from eas_client.server.runtime import exposure
 from eas_client.server.settings import RuntimeSettings
 from eas_client.testing import LocalRuntime
 
+from ..plain_http import call as _call
 from .processors import Blocking, Echo, Shapes
 
 TOKEN = "hardening-token-123456"
 ADMIN = "admin-token-654321"
-
-
-def _call(
-    method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
-) -> tuple[int, bytes]:
-    req = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as err:
-        with err:
-            return err.code, err.read()
 
 
 def _port(url: str) -> int:
