@@ -206,6 +206,24 @@ TENSOR_OUT: Schema = obj(
 )
 
 
+def decision_input(error: Schema) -> Schema:
+    """A retry decision's input (RETRY-*, TIMEOUT-*): an outcome after some attempts, at a clock."""
+    return obj(
+        {
+            "attempts": {"type": "integer", "minimum": 1},
+            "status": STATUS,
+            "error": error,
+            "retry_after": STR,
+            "policy": POLICY,
+            "elapsed": SECONDS,
+            "rand": NUM,
+            "now": NUM,
+        },
+        ("attempts", "elapsed", "rand", "now"),
+        oneOf=[{"required": ["status"]}, {"required": ["error"]}],
+    )
+
+
 def vector_schemas() -> dict[str, Schema]:
     error_only = obj({"error": ERROR}, ("error",))
     return {
@@ -440,20 +458,7 @@ def vector_schemas() -> dict[str, Schema]:
             obj({"seconds": {"type": ["number", "null"], "minimum": 0}}, ("seconds",)),
         ),
         "retry_decision": vector_file(
-            obj(
-                {
-                    "attempts": {"type": "integer", "minimum": 1},
-                    "status": STATUS,
-                    "error": TRANSPORT_KINDS,
-                    "retry_after": STR,
-                    "policy": POLICY,
-                    "elapsed": SECONDS,
-                    "rand": NUM,
-                    "now": NUM,
-                },
-                ("attempts", "elapsed", "rand", "now"),
-                oneOf=[{"required": ["status"]}, {"required": ["error"]}],
-            ),
+            decision_input(TRANSPORT_KINDS),
             obj(
                 {"action": {"enum": ["return", "retry", "raise"]}, "delay": SECONDS, "deadline_hit": BOOL},
                 ("action",),
@@ -461,20 +466,7 @@ def vector_schemas() -> dict[str, Schema]:
         ),
         "attempt_bounds": vector_file(
             one_of(
-                obj(
-                    {
-                        "attempts": {"type": "integer", "minimum": 1},
-                        "status": STATUS,
-                        "error": {"enum": [*TRANSPORT_KINDS["enum"], "too_large"]},
-                        "retry_after": STR,
-                        "policy": POLICY,
-                        "elapsed": SECONDS,
-                        "rand": NUM,
-                        "now": NUM,
-                    },
-                    ("attempts", "elapsed", "rand", "now"),
-                    oneOf=[{"required": ["status"]}, {"required": ["error"]}],
-                ),
+                decision_input({"enum": [*TRANSPORT_KINDS["enum"], "too_large"]}),
                 obj(
                     {
                         "max_response_bytes": {
