@@ -15,11 +15,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.DoubleSupplier;
@@ -51,6 +53,12 @@ import java.util.function.Function;
 public final class EasClient implements AutoCloseable {
   static final System.Logger LOG = System.getLogger("io.github.easclient.eas");
   private static final AtomicInteger IDS = new AtomicInteger();
+  /**
+   * Threads of the client's own executor. An async call's attempt holds one while it is on the wire
+   * (the socket engine blocks), so this caps async exchanges in flight per client; more wait their
+   * turn (their timeout runs meanwhile) instead of each starting a thread. Idle threads end after 30 s.
+   */
+  static final int MAX_OWNED_THREADS = 64;
 
   final Endpoint endpoint;
   private final Secret secret;
@@ -72,8 +80,10 @@ public final class EasClient implements AutoCloseable {
   final Executor executor;
   final ScheduledExecutorService scheduler;
   final Direct directState;
-  final IdleConnections idle = new IdleConnections();
   final Watchdog watchdog;
+  /** The engine of blocking calls and the one of async calls ({@link HttpEngine}). */
+  final Transport transport;
+  final Transport asyncTransport;
   /** The URL of a call without sub-path or query pairs, and its parse, made once (see {@link #plainUri}). */
   final String plainTarget;
   private volatile URI plainUri;
@@ -107,7 +117,10 @@ public final class EasClient implements AutoCloseable {
       this.ownedExecutor = null;
       this.executor = b.executor;
     } else {
-      this.ownedExecutor = Executors.newCachedThreadPool(daemon("eas-client-" + id + "-worker-"));
+      ThreadPoolExecutor pool = new ThreadPoolExecutor(MAX_OWNED_THREADS, MAX_OWNED_THREADS, 30, TimeUnit.SECONDS,
+          new LinkedBlockingQueue<>(), daemon("eas-client-" + id + "-worker-"));
+      pool.allowCoreThreadTimeOut(true);
+      this.ownedExecutor = pool;
       this.executor = ownedExecutor;
     }
     ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("eas-client-" + id + "-scheduler-"));
@@ -122,6 +135,16 @@ public final class EasClient implements AutoCloseable {
         .connectTimeout(connectTimeout)
         .executor(executor)
         .build();
+    JdkTransport jdk = new JdkTransport(this, http);
+    HttpEngine engine = b.engine != null ? b.engine : b.httpClient != null ? HttpEngine.JAVA_NET_HTTP : HttpEngine.SOCKETS;
+    if (engine == HttpEngine.SOCKETS) {
+      SocketTransport sockets = new SocketTransport(connectTimeout.toMillis(), watchdog, executor);
+      this.transport = sockets;
+      this.asyncTransport = sockets;
+    } else {
+      this.transport = jdk;
+      this.asyncTransport = jdk;
+    }
     this.directState = direct ? new Direct(this) : null;
   }
 
@@ -330,6 +353,8 @@ public final class EasClient implements AutoCloseable {
       return;
     }
     scheduler.shutdownNow();
+    transport.close();
+    asyncTransport.close();
     if (ownedExecutor != null) {
       ownedExecutor.shutdownNow();
     }
@@ -373,6 +398,7 @@ public final class EasClient implements AutoCloseable {
     private String userAgent;
     private int concurrency = Defaults.CONCURRENCY;
     private HttpClient httpClient;
+    private HttpEngine engine;
     private Executor executor;
     private DoubleSupplier jitter = () -> ThreadLocalRandom.current().nextDouble();
     private Clock clock = Clock.systemUTC();
@@ -404,6 +430,7 @@ public final class EasClient implements AutoCloseable {
       c.userAgent = userAgent;
       c.concurrency = concurrency;
       c.httpClient = httpClient;
+      c.engine = engine;
       c.executor = executor;
       c.jitter = jitter;
       c.clock = clock;
@@ -550,6 +577,15 @@ public final class EasClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The HTTP engine (default {@link HttpEngine#SOCKETS}, or {@link HttpEngine#JAVA_NET_HTTP} when an
+     * {@link #httpClient} is given).
+     */
+    public Builder engine(HttpEngine engine) {
+      this.engine = engine;
+      return this;
+    }
+
     /** Your own executor for HTTP work and continuations; not shut down by {@link EasClient#close()}. */
     public Builder executor(Executor executor) {
       this.executor = executor;
@@ -617,6 +653,10 @@ public final class EasClient implements AutoCloseable {
       }
       if (retryErrors == null || !Set.of("connect", "reset", "timeout").containsAll(retryErrors)) {
         throw new EasConfigException("retryErrors may contain only \"connect\", \"reset\" and \"timeout\", got " + retryErrors);
+      }
+      if (engine == HttpEngine.SOCKETS && httpClient != null) {
+        throw new EasConfigException("engine(SOCKETS) does not use an HttpClient: drop httpClient(...) or pick "
+            + "engine(HttpEngine.JAVA_NET_HTTP)");
       }
       if (jitter == null || clock == null) {
         throw new EasConfigException("jitter and clock must not be null");
