@@ -15,13 +15,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.DoubleSupplier;
@@ -53,12 +51,6 @@ import java.util.function.Function;
 public final class EasClient implements AutoCloseable {
   static final System.Logger LOG = System.getLogger("io.github.easclient.eas");
   private static final AtomicInteger IDS = new AtomicInteger();
-  /**
-   * Threads of the client's own executor. An async call's attempt holds one while it is on the wire
-   * (the socket engine blocks), so this caps async exchanges in flight per client; more wait their
-   * turn (their timeout runs meanwhile) instead of each starting a thread. Idle threads end after 30 s.
-   */
-  static final int MAX_OWNED_THREADS = 64;
 
   final Endpoint endpoint;
   private final Secret secret;
@@ -117,10 +109,7 @@ public final class EasClient implements AutoCloseable {
       this.ownedExecutor = null;
       this.executor = b.executor;
     } else {
-      ThreadPoolExecutor pool = new ThreadPoolExecutor(MAX_OWNED_THREADS, MAX_OWNED_THREADS, 30, TimeUnit.SECONDS,
-          new LinkedBlockingQueue<>(), daemon("eas-client-" + id + "-worker-"));
-      pool.allowCoreThreadTimeOut(true);
-      this.ownedExecutor = pool;
+      this.ownedExecutor = Executors.newCachedThreadPool(daemon("eas-client-" + id + "-worker-"));
       this.executor = ownedExecutor;
     }
     ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("eas-client-" + id + "-scheduler-"));

@@ -49,29 +49,34 @@ final class Http1Connection implements Watchdog.Timed {
   }
 
   /**
-   * Writes the request: {@code head} (request line and headers, ending in an empty line) and the body,
-   * in one write when the body is small. A big body can block on a peer that does not read: the
-   * watchdog then closes the socket at the deadline.
+   * One exchange: writes the request ({@code head}, with the body behind it when small, then
+   * {@code body} if not null) and reads the whole answer. A big body can block on a peer that does not
+   * read: the watchdog then closes the socket at the deadline.
    */
-  void write(byte[] head, int headLen, byte[] body, long deadlineNanos, Watchdog watchdog) throws IOException {
+  Transport.Reply exchange(byte[] head, byte[] body, long deadlineNanos, long cap, Watchdog watchdog)
+      throws IOException {
     received = 0;
-    if (body.length <= buf.length) {
-      out.write(head, 0, headLen);
-      out.write(body);
-      return;
+    // Reads are bounded by the socket's read timeout; only a big body's write needs the watchdog.
+    boolean armed = body != null;
+    if (armed) {
+      writeDeadline = deadlineNanos;
+      watchdog.arm(this);
     }
-    writeDeadline = deadlineNanos;
-    watchdog.arm(this);
     try {
-      out.write(head, 0, headLen);
-      out.write(body);
+      out.write(head);
+      if (body != null) {
+        out.write(body);
+      }
+      return read(deadlineNanos, cap);
     } catch (IOException e) {
       if (writeExpired) {
-        throw new Transport.AttemptTimeout("the request was not sent within the timeout");
+        throw new Transport.AttemptTimeout("the attempt did not finish within the timeout");
       }
       throw e;
     } finally {
-      watchdog.disarm(this);
+      if (armed) {
+        watchdog.disarm(this);
+      }
     }
   }
 
@@ -87,7 +92,7 @@ final class Http1Connection implements Watchdog.Timed {
   }
 
   /** Reads the answer to the request just written (interim 1xx answers are skipped). */
-  Transport.Reply read(long deadlineNanos, long cap) throws IOException {
+  private Transport.Reply read(long deadlineNanos, long cap) throws IOException {
     while (true) {
       String statusLine = line(deadlineNanos);
       if (!statusLine.startsWith("HTTP/1.") || statusLine.length() < 12 || statusLine.charAt(8) != ' ') {

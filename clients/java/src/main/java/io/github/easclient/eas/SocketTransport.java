@@ -36,12 +36,22 @@ final class SocketTransport implements Transport {
    * connections after 60–75 s, and sending on one they already closed costs a round trip (CONN-1).
    */
   static final long MAX_IDLE_NANOS = 50_000_000_000L;
+  /**
+   * Async exchanges of one client on the wire at once. Each holds an executor thread while it runs (the
+   * engine blocks), so more than this wait their turn in a queue (their timeout runs meanwhile) instead
+   * of each taking a thread: ten thousand predictAsync calls do not make ten thousand threads.
+   */
+  static final int MAX_ASYNC_EXCHANGES = 64;
+  /** A body up to this size is copied behind the headers and sent in the same write (one TCP segment). */
+  static final int INLINE_BODY_BYTES = 16 * 1024;
 
   private final int connectTimeoutMillis;
   private final Watchdog watchdog;
   private final Executor executor;
   private final ConcurrentHashMap<String, Origin> origins = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, ConcurrentLinkedDeque<Http1Connection>> idle = new ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentLinkedQueue<Job> waiting = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
   private volatile Head lastHead;
   private volatile boolean closed;
 
@@ -92,10 +102,10 @@ final class SocketTransport implements Transport {
       conn = open(o, x.deadlineNanos);
     }
     x.state = conn;
-    byte[] head = head(x, o);
+    boolean inline = x.body.length <= INLINE_BODY_BYTES;
+    byte[] head = head(x, o, inline);
     try {
-      conn.write(head, head.length, x.body, x.deadlineNanos, watchdog);
-      Reply r = conn.read(x.deadlineNanos, x.cap);
+      Reply r = conn.exchange(head, inline ? null : x.body, x.deadlineNanos, x.cap, watchdog);
       if (conn.keepAlive && conn.drained()) {
         give(x.origin, conn);
       } else {
@@ -122,35 +132,72 @@ final class SocketTransport implements Transport {
   }
 
   /**
-   * Runs the blocking exchange on the executor; cancelling the future closes its connection, which
-   * ends a read or write in progress at once.
+   * Runs the blocking exchange on the executor, at most {@link #MAX_ASYNC_EXCHANGES} at once;
+   * cancelling the future closes its connection, which ends a read or write in progress at once.
    */
   @Override
   public CompletableFuture<Reply> sendAsync(Exchange x) {
     origins.computeIfAbsent(x.origin, Origin::new); // a bad origin fails here, as a config error
     CompletableFuture<Reply> out = new CompletableFuture<>();
-    try {
-      executor.execute(() -> {
-        if (out.isDone()) {
-          return;
-        }
-        try {
-          out.complete(send(x));
-        } catch (InterruptedException e) {
-          out.completeExceptionally(new InterruptedIOException("interrupted"));
-        } catch (Throwable e) {
-          out.completeExceptionally(e);
-        }
-      });
-    } catch (RejectedExecutionException e) {
-      out.completeExceptionally(new IllegalStateException("EasClient was closed during the call", e));
-    }
+    waiting.add(new Job(x, out));
+    startWaiting();
     out.whenComplete((v, e) -> {
       if (out.isCancelled() && x.state instanceof Http1Connection) {
         ((Http1Connection) x.state).close();
       }
     });
     return out;
+  }
+
+  /** One async exchange waiting for, or holding, an executor thread. */
+  private final class Job implements Runnable {
+    final Exchange x;
+    final CompletableFuture<Reply> out;
+
+    Job(Exchange x, CompletableFuture<Reply> out) {
+      this.x = x;
+      this.out = out;
+    }
+
+    @Override
+    public void run() {
+      try {
+        if (!out.isDone()) {
+          out.complete(send(x));
+        }
+      } catch (InterruptedException e) {
+        out.completeExceptionally(new InterruptedIOException("interrupted"));
+      } catch (Throwable e) {
+        out.completeExceptionally(e);
+      } finally {
+        running.decrementAndGet();
+        startWaiting();
+      }
+    }
+  }
+
+  /** Hands waiting jobs to the executor while fewer than the limit run. */
+  private void startWaiting() {
+    while (!waiting.isEmpty()) {
+      int n = running.get();
+      if (n >= MAX_ASYNC_EXCHANGES) {
+        return; // a running job starts the next one when it ends
+      }
+      if (!running.compareAndSet(n, n + 1)) {
+        continue;
+      }
+      Job job = waiting.poll();
+      if (job == null) {
+        running.decrementAndGet();
+        continue;
+      }
+      try {
+        executor.execute(job);
+      } catch (RejectedExecutionException e) {
+        running.decrementAndGet();
+        job.out.completeExceptionally(new IllegalStateException("EasClient was closed during the call", e));
+      }
+    }
   }
 
   /**
@@ -249,8 +296,11 @@ final class SocketTransport implements Transport {
     return s;
   }
 
-  /** HTTP-1: request line, Host, the exchange's headers, the credential, Content-Length (also for 0). */
-  private byte[] head(Exchange x, Origin o) {
+  /**
+   * HTTP-1: request line, Host, the exchange's headers, the credential, Content-Length (also for 0),
+   * and the body behind them when {@code inline}.
+   */
+  private byte[] head(Exchange x, Origin o, boolean inline) {
     Head h = lastHead;
     byte[] prefix;
     if (h != null && h.target == x.target && h.headers == x.headers) {
@@ -266,10 +316,14 @@ final class SocketTransport implements Transport {
     }
     String tail = (x.authorization == null ? "" : "Authorization: " + x.authorization + "\r\n")
         + "Content-Length: " + x.body.length + "\r\n\r\n";
-    byte[] out = new byte[prefix.length + tail.length()];
+    int headLen = prefix.length + tail.length();
+    byte[] out = new byte[headLen + (inline ? x.body.length : 0)];
     System.arraycopy(prefix, 0, out, 0, prefix.length);
     for (int k = 0; k < tail.length(); k++) {
       out[prefix.length + k] = (byte) tail.charAt(k);
+    }
+    if (inline) {
+      System.arraycopy(x.body, 0, out, headLen, x.body.length);
     }
     return out;
   }
