@@ -48,6 +48,7 @@ final class SocketTransport implements Transport {
   private final int connectTimeoutMillis;
   private final Watchdog watchdog;
   private final Executor executor;
+  private final SSLSocketFactory tls;
   private final ConcurrentHashMap<String, Origin> origins = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, ConcurrentLinkedDeque<Http1Connection>> idle = new ConcurrentHashMap<>();
   private final java.util.concurrent.ConcurrentLinkedQueue<Job> waiting = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -56,9 +57,15 @@ final class SocketTransport implements Transport {
   private volatile boolean closed;
 
   SocketTransport(long connectTimeoutMillis, Watchdog watchdog, Executor executor) {
+    this(connectTimeoutMillis, watchdog, executor, null);
+  }
+
+  /** With {@code tls} null, the JVM's default {@link SSLSocketFactory} (tests pass their own trust). */
+  SocketTransport(long connectTimeoutMillis, Watchdog watchdog, Executor executor, SSLSocketFactory tls) {
     this.connectTimeoutMillis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, connectTimeoutMillis));
     this.watchdog = watchdog;
     this.executor = executor;
+    this.tls = tls;
   }
 
   /** Host, port, scheme and Host header of an origin, parsed once. */
@@ -285,9 +292,9 @@ final class SocketTransport implements Transport {
     }
   }
 
-  private static Socket tls(Socket plain, Origin o, int timeoutMillis) throws IOException {
-    SSLSocket s = (SSLSocket) ((SSLSocketFactory) SSLSocketFactory.getDefault()).createSocket(plain, o.host, o.port,
-        true);
+  private Socket tls(Socket plain, Origin o, int timeoutMillis) throws IOException {
+    SSLSocketFactory f = tls != null ? tls : (SSLSocketFactory) SSLSocketFactory.getDefault();
+    SSLSocket s = (SSLSocket) f.createSocket(plain, o.host, o.port, true);
     SSLParameters p = s.getSSLParameters();
     p.setEndpointIdentificationAlgorithm("HTTPS");
     s.setSSLParameters(p);
