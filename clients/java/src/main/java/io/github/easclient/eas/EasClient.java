@@ -560,7 +560,10 @@ public final class EasClient implements AutoCloseable {
       return this;
     }
 
-    /** Your own HttpClient (proxies, TLS); its timeouts and redirect policy are then yours. Not closed by us. */
+    /**
+     * Your own HttpClient (proxies, TLS); calls then go through it ({@link HttpEngine#JAVA_NET_HTTP}), and
+     * its timeouts and redirect policy are yours. Not closed by us.
+     */
     public Builder httpClient(HttpClient httpClient) {
       this.httpClient = httpClient;
       return this;
@@ -575,7 +578,10 @@ public final class EasClient implements AutoCloseable {
       return this;
     }
 
-    /** Your own executor for HTTP work and continuations; not shut down by {@link EasClient#close()}. */
+    /**
+     * Your own executor for HTTP work and continuations; not shut down by {@link EasClient#close()}. With
+     * the socket engine an async attempt on the wire holds one of its threads (at most 64 at once).
+     */
     public Builder executor(Executor executor) {
       this.executor = executor;
       return this;
