@@ -361,7 +361,8 @@ public class Bench {
    * ({@code clone()}, one 4 MB allocation plus the copy), which is what Go's copy row and Python's
    * tobytes measure and the least any encode or decode that returns a new array can cost. Encode is
    * {@code toByteArray()} of a built request; "build + encode" adds the tensor's defensive copy of
-   * the caller's array. Decode is {@code parse} plus {@code floats()}, which returns a new array.
+   * the caller's array. Decode is {@code parse} plus {@code floats()}, which returns a new array, or
+   * {@code floats(into)}, which fills one the caller keeps (the preallocated copy's counterpart).
    */
   static List<String[]> tensors() {
     float[] v = new float[1_000_000];
@@ -379,6 +380,8 @@ public class Bench {
     byte[] resp = built.toByteArray();
     resp[0] = 0x0a; // field 2 (inputs) of a request has the layout of field 1 (outputs) of a response
     double dec = rate(mb, () -> sink(TFResponse.parse(resp).get("x").floats().length));
+    float[] into = new float[v.length];
+    double decInto = rate(mb, () -> sink(TFResponse.parse(resp).get("x").floats(into).length));
     return List.of(
         new String[] {"System.arraycopy of 1M float32 into a preallocated array (MB/s)", fmt(copyRate), "", "1.00"},
         new String[] {"System.arraycopy into a new array: clone() (MB/s)", fmt(cloneRate), "",
@@ -388,7 +391,9 @@ public class Bench {
         new String[] {"TF build + encode 1M float32 (MB/s)", fmt(buildEnc), "",
             String.format("%.2fx (%.2fx clone)", buildEnc / copyRate, buildEnc / cloneRate)},
         new String[] {"TF decode 1M float32: parse + floats() (MB/s)", fmt(dec), "",
-            String.format("%.2fx (%.2fx clone)", dec / copyRate, dec / cloneRate)});
+            String.format("%.2fx (%.2fx clone)", dec / copyRate, dec / cloneRate)},
+        new String[] {"TF decode 1M float32 into a preallocated array: parse + floats(into) (MB/s)", fmt(decInto), "",
+            String.format("%.2fx (%.2fx clone)", decInto / copyRate, decInto / cloneRate)});
   }
 
   static long sunk;
