@@ -106,7 +106,11 @@ final class SocketTransport implements Transport {
     Origin o = origins.computeIfAbsent(x.origin, Origin::new);
     Http1Connection conn = x.resend ? null : take(x.origin);
     if (conn == null) {
-      conn = open(o, x.deadlineNanos);
+      try {
+        conn = open(o, x.deadlineNanos);
+      } catch (ClosedByInterruptException e) {
+        throw interrupted(e);
+      }
     }
     x.state = conn;
     boolean inline = x.body.length <= INLINE_BODY_BYTES;

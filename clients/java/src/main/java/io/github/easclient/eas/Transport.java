@@ -45,8 +45,11 @@ interface Transport {
     final long cap;
     /** CONN-1's resend: it must go out on a new connection. */
     final boolean resend;
-    /** Engine state of this exchange (JdkTransport: its body handler and whether it counted as reused). */
-    Object state;
+    /**
+     * Engine state of this exchange (JdkTransport: its body handler and whether it counted as reused;
+     * SocketTransport: its connection, which a cancelling thread closes).
+     */
+    volatile Object state;
 
     Exchange(String origin, String target, String pathAndQuery, String[] headers, String authorization, byte[] body,
         long deadlineNanos, long cap, boolean resend) {

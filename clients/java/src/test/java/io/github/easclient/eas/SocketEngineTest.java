@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** What the default socket engine adds beyond the spec, over real sockets on 127.0.0.1. */
 class SocketEngineTest {
@@ -37,6 +39,34 @@ class SocketEngineTest {
       assertEquals(calls, s.seen().size());
       assertTrue(s.maxInFlight() <= SocketTransport.MAX_ASYNC_EXCHANGES, "in flight: " + s.maxInFlight());
       assertTrue(s.maxInFlight() > 1, "async calls ran side by side: " + s.maxInFlight());
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(HttpEngine.class)
+  void interruptingABlockingCallEndsItAtOnce(HttpEngine engine) throws Exception {
+    ScriptedServer.Reply slow = Scenarios.text(200, "late");
+    slow.delayMs = 3000;
+    try (ScriptedServer s = new ScriptedServer(List.of(slow), seen -> Scenarios.text(200, "ok"));
+        EasClient client = builder(s).engine(engine).build()) {
+      CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+      Thread caller = new Thread(() -> {
+        try {
+          client.predict("x");
+          outcome.complete(null);
+        } catch (Throwable e) {
+          outcome.complete(Thread.currentThread().isInterrupted() ? e : new AssertionError("interrupt flag lost", e));
+        }
+      });
+      long t0 = System.nanoTime();
+      caller.start();
+      while (s.seen().isEmpty() && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5)) {
+        Thread.sleep(5);
+      }
+      caller.interrupt();
+      Throwable e = outcome.get(10, TimeUnit.SECONDS);
+      assertTrue(e instanceof EasReadException && e.getMessage().contains("interrupted"), String.valueOf(e));
+      assertTrue(System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(2500), "ended before the answer came");
     }
   }
 
