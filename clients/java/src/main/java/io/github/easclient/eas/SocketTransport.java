@@ -245,8 +245,14 @@ final class SocketTransport implements Transport {
     conn.idleSince = System.nanoTime();
     conn.reused = false;
     ConcurrentLinkedDeque<Http1Connection> q = idle.computeIfAbsent(origin, k -> new ConcurrentLinkedDeque<>());
-    // Most recently used first: the one least likely to have been closed by the server.
+    // Most recently used first: the one least likely to have been closed by the server. The oldest,
+    // at the tail, are closed once too old, so a quiet pool does not hold sockets the server dropped.
     q.addFirst(conn);
+    Http1Connection tail;
+    while ((tail = q.peekLast()) != null && conn.idleSince - tail.idleSince >= MAX_IDLE_NANOS
+        && q.removeLastOccurrence(tail)) {
+      tail.close();
+    }
     if (q.size() > MAX_IDLE_PER_ORIGIN) {
       Http1Connection old = q.pollLast();
       if (old != null) {
