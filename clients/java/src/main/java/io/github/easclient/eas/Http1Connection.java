@@ -105,7 +105,8 @@ final class Http1Connection implements Watchdog.Timed {
       }
       boolean http10 = statusLine.charAt(7) == '0';
       String connection = first(headers, "Connection");
-      keepAlive = http10 ? hasToken(connection, "keep-alive") : !hasToken(connection, "close");
+      // A 101 switches the connection to another protocol: it never carries a next request.
+      keepAlive = status != 101 && (http10 ? hasToken(connection, "keep-alive") : !hasToken(connection, "close"));
       byte[] body = body(status, headers, deadlineNanos, cap);
       return new Transport.Reply(status, HttpHeaders.of(headers, (n, v) -> true), body);
     }
