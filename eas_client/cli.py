@@ -180,7 +180,8 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace) -> int:
     from ._core.config import ENV_TOKEN
     from .server.errors import ServeError
-    from .server.runtime import apply_faults, build_runtime, run_foreground
+    from .server.runtime import apply_faults, build_runtime
+    from .server.serve import run_foreground
 
     token, source = _secret(args.token, args.token_file, ENV_TOKEN, "--token")
     admin_token, _ = _secret(args.admin_token, args.admin_token_file, "EAS_ADMIN_TOKEN", "--admin-token")

@@ -45,12 +45,12 @@ def load_processor(source: str | Path | type | allspark.BaseProcessor) -> allspa
     install_allspark_module()
     sys.path.insert(0, str(path.resolve().parent))
     try:
-        with allspark.capturing():
+        with allspark.capturing() as capture:
             namespace = runpy.run_path(str(path), run_name="__main__")
-    except allspark.CaptureRun as captured:
-        return captured.processor
     finally:
         sys.path.remove(str(path.resolve().parent))
+    if capture.processors:
+        return capture.processors[-1]  # the processor the file's __main__ block runs
     return _only_processor_class(namespace, path)()
 
 

@@ -8,7 +8,6 @@ import contextlib
 import json
 import logging
 import math
-import os
 import signal
 import socket
 import sys
@@ -19,18 +18,14 @@ from typing import Any, TypeGuard
 
 import uvicorn
 
-from .._core.config import ENV_SERVICE_NAME, ENV_TOKEN
-from .allspark import ENV_MODEL_PATH, BaseProcessor, default_properties
+from .allspark import BaseProcessor, default_properties, model_path_in_use
 from .connections import ACCEPT_FILTER, IDLE_TIMEOUT_S, connection_budget, guarded_protocol
-from .errors import ServeError
 from .faults import FaultSpec
 from .gateway import ADMIN_ROUTES, DroppedConnection, ServiceApp
 from .processor import ProcessorHost, load_processor
 from .settings import RuntimeSettings, load_app_json, resolve
 
 logger = logging.getLogger("eas_client.server")
-# Port for `python app.py` when the processor names no endpoint (default 8080, as on EAS's local test).
-ENV_SERVE_PORT = "EAS_SERVE_PORT"
 
 
 class _Server(uvicorn.Server):
@@ -197,9 +192,10 @@ class Runtime:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, self._on_signal)
         try:
-            self.host.initialize()
-            pairs = zip(self._servers, self._sockets, strict=True)
-            await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in pairs))
+            with model_path_in_use(local_model_path(self.settings.model_path)):
+                self.host.initialize()
+                pairs = zip(self._servers, self._sockets, strict=True)
+                await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in pairs))
         finally:
             # Also when initialize() raised: nothing may outlive the runtime (no socket, no thread).
             for app in [self.gateway, *self.instances]:
@@ -287,10 +283,8 @@ def build_runtime(
         asyncio.run(runtime.serve())  # until runtime.stop() from another thread
     """
     doc = load_app_json(app_json) if isinstance(app_json, (str, Path)) else dict(app_json or {})
-    model_path = flags.get("model_path") or doc.get("model_path")
-    if model_path and not str(model_path).startswith(("oss://", "http://", "https://")):
-        os.environ[ENV_MODEL_PATH] = str(model_path)
-    loaded = load_processor(processor)
+    with model_path_in_use(local_model_path(flags.get("model_path") or doc.get("model_path"))):
+        loaded = load_processor(processor)  # a file may ask for its model path while it loads
     settings = resolve(
         RuntimeSettings(), processor=loaded, app_json=doc, props=default_properties(), flags=flags
     )
@@ -299,61 +293,12 @@ def build_runtime(
     return runtime
 
 
-def serve_processor(processor: BaseProcessor) -> None:
-    """``MyProcessor(...).run()`` outside ``eas serve``: serve in the foreground until Ctrl-C,
-    with the token and service name from EAS_TOKEN and EAS_SERVICE_NAME, and the port from the
-    processor's endpoint, else EAS_SERVE_PORT, else 8080."""
-    flags: dict[str, Any] = {
-        "token": os.environ.get(ENV_TOKEN) or None,
-        "service": os.environ.get(ENV_SERVICE_NAME) or None,
-    }
-    if os.environ.get(ENV_SERVE_PORT) and not processor.endpoint:
-        flags["port"] = int(os.environ[ENV_SERVE_PORT])
-    try:
-        runtime = build_runtime(processor, **flags)
-    except ServeError as exc:  # a script's entry point: say what to fix and exit
-        raise SystemExit(str(exc)) from None
-    run_foreground(runtime)
-
-
-def run_foreground(runtime: Runtime) -> None:
-    settings = runtime.settings
-    url = f"http://{settings.host}:{runtime.ports[0]}/api/predict/{settings.service_label}"
-    print(f"Service start successfully: {url}", flush=True)
-    for i, port in enumerate(runtime.ports[1:]):
-        print(f"  instance {i}: http://{settings.host}:{port}", flush=True)
-    for line in exposure(settings):
-        print(line, file=sys.stderr, flush=True)
-    try:
-        asyncio.run(runtime.serve(handle_signals=True))
-    except KeyboardInterrupt:
-        pass
-
-
-def exposure(settings: RuntimeSettings) -> list[str]:
-    """What the runtime exposes and to whom, printed at start-up when it is more than this machine
-    or more than the service itself."""
-    lines = []
-    if not settings.loopback:
-        where = f"{settings.host}:{settings.port}"
-        lines.append(f"warning: listening on {where}, reachable from other machines. Exposed there:")
-        calls = "token required" if settings.token else "NO TOKEN: anyone who reaches the port can call it"
-        lines.append(f"  POST /api/predict/{settings.service_label} ({calls})")
-        lines.append("  GET /health and the discovery API (no token, as on EAS)")
-        if settings.admin_enabled:
-            which = "--admin-token" if settings.admin_token else "--token"
-            lines.append(f"  /_admin/* (faults, upstreams, stopping instances; needs the {which})")
-        else:
-            lines.append("  /_admin/* is DISABLED: pass --admin-token (or --token) to enable it")
-        lines.append(
-            "  This is a development server: no TLS, no rate limits; keep it off untrusted networks."
-        )
-    elif settings.admin_credential is None:
-        lines.append(
-            "note: no token: the service and /_admin/* (faults, upstreams, stopping instances) "
-            "are open to every process on this machine"
-        )
-    return lines
+def local_model_path(path: str | None) -> str | None:
+    """The model directory ``get_model_path()`` answers, or None for none or a remote location
+    (``oss://``, ``http(s)://``), which EAS mounts itself."""
+    if not path or str(path).startswith(("oss://", "http://", "https://")):
+        return None
+    return str(path)
 
 
 def _reachable(host: str) -> str:
