@@ -25,8 +25,9 @@ from typing import Any
 from .._core.auth import md5_matches, verify_signature
 from .._core.discovery import DISCOVERY_PATH
 from .faults import Faults, FaultSpec
-from .processor import Answer, ProcessorHost
+from .processor import NO_BODY_STATUSES, Answer, ProcessorHost
 from .settings import RuntimeSettings
+from .streams import SSE_CONTENT_TYPE, Stream, StreamFailed, sse_event
 from .workers import WorkerPool
 
 Scope = dict[str, Any]
@@ -38,7 +39,6 @@ DISCOVERY_PREFIXES = (
 )
 PREDICT_PREFIX = "/api/predict/"
 CLOSE = [(b"connection", b"close")]
-NO_BODY_STATUSES = (204, 304)
 SMALL_UNREAD_BODY = 64 * 1024
 MAX_ADMIN_BODY = 1024 * 1024
 BAD_MD5 = b"authorization failed: Content-MD5 does not match the body"
@@ -160,7 +160,39 @@ class ServiceApp:
         if self.admitted >= self.capacity:
             await self._answer(send, Answer(450, b"instance queue is full", "text/plain"))
             return
-        await self._answer(send, await self._run(body))
+        answer = await self._run(body)
+        if isinstance(answer, Stream):
+            await self._stream(headers, receive, send, answer)
+            return
+        await self._answer(send, answer)
+
+    async def _stream(self, headers: dict[str, str], receive: Receive, send: Send, stream: Stream) -> None:
+        """Send a processor's chunks as they come: chunked transfer (no length), never compressed,
+        as SSE events when the caller accepts ``text/event-stream``. A processor failure after
+        the head closes the connection without the final chunk, so the caller sees a broken
+        body rather than a short one that looks complete."""
+        sse = "text/event-stream" in headers.get("accept", "")
+        self.stats.statuses[stream.status] += 1
+        head = [
+            (b"content-type", (SSE_CONTENT_TYPE if sse else stream.content_type).encode()),
+            (b"cache-control", b"no-cache"),
+            (b"x-accel-buffering", b"no"),  # tells a proxy in front (nginx) not to buffer it
+            (b"x-request-id", uuid.uuid4().hex.encode()),
+        ]
+        watcher = asyncio.ensure_future(_abandon_on_disconnect(receive, stream))
+        try:
+            await send({"type": "http.response.start", "status": stream.status, "headers": head})
+            async for chunk in stream:
+                body = sse_event(chunk) if sse else chunk
+                await send({"type": "http.response.body", "body": body, "more_body": True})
+            if not stream.cancelled:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except StreamFailed as exc:
+            logger.warning("process() failed while streaming (%s); the stream was cut off", exc)
+            raise DroppedConnection("processor failed mid-stream") from None
+        finally:
+            watcher.cancel()
+            stream.abandon()  # no-op after a clean end; otherwise lets the worker stop
 
     def _refuse(self, scope: Scope, headers: dict[str, str]) -> Answer | None:
         """401, then 404, then 413: a caller without the token learns nothing about service names."""
@@ -187,7 +219,7 @@ class ServiceApp:
         assert token is not None
         given = headers.get("authorization", "")
         if not given.startswith("EAS "):
-            if hmac.compare_digest(given.encode(), token.encode()):
+            if hmac.compare_digest(bearer_token(given).encode(), token.encode()):
                 return None
             return "missing or wrong token"
         md5, date = headers.get("content-md5", ""), headers.get("date", "")
@@ -218,7 +250,7 @@ class ServiceApp:
             return f"Date is {off:.0f} s off this server's clock (tolerance {skew:.0f} s, --max-date-skew)"
         return None
 
-    async def _run(self, body: bytes) -> Answer:
+    async def _run(self, body: bytes) -> Answer | Stream:
         stats = self.stats
         self.admitted += 1
         self.idle.clear()
@@ -230,7 +262,7 @@ class ServiceApp:
         future = self.workers.submit(loop, self.host.call, body, self._release)
         # A timer instead of wait_for: no extra task per request on the hot path.
         timer = loop.call_later(self.settings.keepalive_ms / 1000, _expire, future)
-        answer: Answer | None = await future
+        answer: Answer | Stream | None = await future
         timer.cancel()
         if answer is None:
             # The worker thread cannot be stopped: it keeps its slot until process() returns.
@@ -311,7 +343,7 @@ class ServiceApp:
         if credential is None:
             return None  # loopback without any token: a development server on one machine
         given = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
-        if hmac.compare_digest(given, credential.encode()):
+        if hmac.compare_digest(bearer_token(given.decode("latin-1")).encode(), credential.encode()):
             return None
         return 401, "admin API needs 'Authorization: <admin token>' (the --admin-token, else the --token)"
 
@@ -319,9 +351,29 @@ class ServiceApp:
         self.workers.shutdown()
 
 
-def _expire(future: asyncio.Future[Answer | None]) -> None:
+def bearer_token(authorization: str) -> str:
+    """The token of ``Bearer <token>`` (the form the OpenAI SDKs send; the scheme is
+    case-insensitive), else the header as given (the raw token).
+
+    Example::
+
+        assert bearer_token("Bearer T") == bearer_token("T") == "T"
+    """
+    if authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip(" ")
+    return authorization
+
+
+def _expire(future: asyncio.Future[Answer | Stream | None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+async def _abandon_on_disconnect(receive: Receive, stream: Stream) -> None:
+    """The request body is read, so the next message is the client leaving."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    stream.abandon()
 
 
 async def _reset_connection(send: Send) -> None:
