@@ -18,13 +18,15 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._core.auth import md5_matches, verify_signature
 from .._core.discovery import DISCOVERY_PATH
+from .connections import CONDITIONS
 from .faults import Faults, FaultSpec
+from .forward import AsgiBackend, Backend, BackendUnavailable, Outgoing, request_headers
 from .processor import NO_BODY_STATUSES, Answer, ProcessorHost
 from .settings import RuntimeSettings
 from .streams import SSE_CONTENT_TYPE, Stream, StreamFailed, sse_event
@@ -83,15 +85,18 @@ class ServiceApp:
     def __init__(
         self,
         name: str,
-        host: ProcessorHost,
+        host: ProcessorHost | None,
         settings: RuntimeSettings,
         discovery: Callable[[str], list[dict[str, Any]] | None] | None = None,
+        backend: Backend | None = None,
     ) -> None:
         self.name = name
         self.host = host
+        self.backend = backend  # an upstream server or ASGI app instead of the processor
         self.settings = settings
         self.discovery = discovery
-        self.workers = WorkerPool(settings.worker_threads, f"eas-{name}")
+        # A backend needs no threads: its calls run on the event loop.
+        self.workers = WorkerPool(settings.worker_threads if backend is None else 0, f"eas-{name}")
         self.capacity = settings.worker_threads + settings.queue_size
         self.admitted = 0  # touched only on the event loop thread
         self.idle = threading.Event()  # set whenever no process() call is running or queued
@@ -108,7 +113,9 @@ class ServiceApp:
             return
         path: str = scope["path"]
         method: str = scope["method"]
-        if method == "POST" and not path.startswith("/_admin/"):
+        if self.backend is not None and path.startswith(PREDICT_PREFIX):
+            await self._predict(scope, receive, send)  # every method: the backend decides
+        elif method == "POST" and not path.startswith("/_admin/") and self.backend is None:
             await self._predict(scope, receive, send)
         elif method == "GET" and path == "/health":
             await _reply(send, 200, b"ok", "text/plain")
@@ -116,6 +123,9 @@ class ServiceApp:
             await self._discover(path, send)
         elif path.startswith("/_admin/"):
             await self._admin(method, path, scope, receive, send)
+        elif self.backend is not None:
+            msg = f"calls go to {PREDICT_PREFIX}<service>/<path>, forwarded to {self.backend.label}/<path>"
+            await _reply(send, 404, msg.encode(), "text/plain")
         else:
             await _reply(send, 405, b"use POST to call the service", "text/plain")
 
@@ -160,6 +170,9 @@ class ServiceApp:
         if self.admitted >= self.capacity:
             await self._answer(send, Answer(450, b"instance queue is full", "text/plain"))
             return
+        if self.backend is not None:
+            await self._forward(scope, body, receive, send)
+            return
         answer = await self._run(body)
         if isinstance(answer, Stream):
             await self._stream(headers, receive, send, answer)
@@ -168,31 +181,78 @@ class ServiceApp:
 
     async def _stream(self, headers: dict[str, str], receive: Receive, send: Send, stream: Stream) -> None:
         """Send a processor's chunks as they come: chunked transfer (no length), never compressed,
-        as SSE events when the caller accepts ``text/event-stream``. A processor failure after
-        the head closes the connection without the final chunk, so the caller sees a broken
-        body rather than a short one that looks complete."""
+        as SSE events when the caller accepts ``text/event-stream``."""
         sse = "text/event-stream" in headers.get("accept", "")
-        self.stats.statuses[stream.status] += 1
         head = [
             (b"content-type", (SSE_CONTENT_TYPE if sse else stream.content_type).encode()),
             (b"cache-control", b"no-cache"),
             (b"x-accel-buffering", b"no"),  # tells a proxy in front (nginx) not to buffer it
             (b"x-request-id", uuid.uuid4().hex.encode()),
         ]
-        watcher = asyncio.ensure_future(_abandon_on_disconnect(receive, stream))
+        chunks = _sse(stream.__aiter__()) if sse else stream.__aiter__()
+        await self._relay(receive, send, stream.status, head, chunks, stream.abandon)
+
+    async def _relay(
+        self,
+        receive: Receive,
+        send: Send,
+        status: int,
+        head: list[tuple[bytes, bytes]],
+        chunks: AsyncIterator[bytes],
+        leave: Callable[[], None],
+    ) -> None:
+        """Send a head, then each chunk as it comes. A failure after the head closes the connection
+        without ending the body, so the caller sees a broken answer rather than a short one that
+        looks complete; a caller who leaves makes the producer stop (``leave``)."""
+        self.stats.statuses[status] += 1
+        watcher = asyncio.ensure_future(_on_disconnect(receive, leave))
         try:
-            await send({"type": "http.response.start", "status": stream.status, "headers": head})
-            async for chunk in stream:
-                body = sse_event(chunk) if sse else chunk
-                await send({"type": "http.response.body", "body": body, "more_body": True})
-            if not stream.cancelled:
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            await send({"type": "http.response.start", "status": status, "headers": head})
+            async for chunk in chunks:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
         except StreamFailed as exc:
-            logger.warning("process() failed while streaming (%s); the stream was cut off", exc)
-            raise DroppedConnection("processor failed mid-stream") from None
+            logger.warning("%s; the stream was cut off", exc)
+            raise DroppedConnection("backend failed mid-stream") from None
         finally:
             watcher.cancel()
-            stream.abandon()  # no-op after a clean end; otherwise lets the worker stop
+            leave()  # after a clean end this changes nothing; otherwise the producer stops
+
+    async def _forward(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
+        """Hand the call to the upstream server or ASGI app and relay its answer as it comes."""
+        backend = self.backend
+        assert backend is not None
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        service, _, rest = raw_path[len(PREDICT_PREFIX) :].partition(b"/")
+        call = Outgoing(
+            method=scope["method"],
+            raw_path=b"/" + rest,
+            query=scope.get("query_string") or b"",
+            headers=request_headers(scope["headers"], keep_host=isinstance(backend, AsgiBackend)),
+            body=body,
+            prefix=PREDICT_PREFIX + service.decode("latin-1"),
+            client=scope.get("client"),
+        )
+        client = call.client[0] if call.client else "unknown"
+        call.headers += [(b"x-forwarded-for", client.encode()), (b"x-forwarded-prefix", call.prefix.encode())]
+        self._admit()
+        try:
+            try:
+                reply = await asyncio.wait_for(backend.open(call), self.settings.keepalive_ms / 1000)
+            except asyncio.TimeoutError:
+                msg = f"no answer from {backend.label} within {self.settings.keepalive_ms} ms (rpc.keepalive)"
+                await self._answer(send, Answer(408, msg.encode(), "text/plain"))
+                return
+            except BackendUnavailable as exc:
+                CONDITIONS.note(f"backend:{backend.label}", f"502: {exc}")
+                await self._answer(send, Answer(502, str(exc).encode(), "text/plain"))
+                return
+            head = reply.headers
+            if not any(k == b"x-request-id" for k, _ in head):
+                head = [*head, (b"x-request-id", uuid.uuid4().hex.encode())]
+            await self._relay(receive, send, reply.status, head, reply.body, reply.close)
+        finally:
+            self._release()
 
     def _refuse(self, scope: Scope, headers: dict[str, str]) -> Answer | None:
         """401, then 404, then 413: a caller without the token learns nothing about service names."""
@@ -250,15 +310,20 @@ class ServiceApp:
             return f"Date is {off:.0f} s off this server's clock (tolerance {skew:.0f} s, --max-date-skew)"
         return None
 
-    async def _run(self, body: bytes) -> Answer | Stream:
+    def _admit(self) -> None:
         stats = self.stats
         self.admitted += 1
         self.idle.clear()
         stats.in_flight = self.admitted
         stats.max_in_flight = max(stats.max_in_flight, self.admitted)
+
+    async def _run(self, body: bytes) -> Answer | Stream:
+        stats = self.stats
+        self._admit()
         if self.track_bodies:
             stats.process_calls[body[:64]] += 1
         loop = asyncio.get_running_loop()
+        assert self.host is not None  # no backend, so a processor
         future = self.workers.submit(loop, self.host.call, body, self._release)
         # A timer instead of wait_for: no extra task per request on the hot path.
         timer = loop.call_later(self.settings.keepalive_ms / 1000, _expire, future)
@@ -369,11 +434,16 @@ def _expire(future: asyncio.Future[Answer | Stream | None]) -> None:
         future.set_result(None)
 
 
-async def _abandon_on_disconnect(receive: Receive, stream: Stream) -> None:
+async def _on_disconnect(receive: Receive, leave: Callable[[], None]) -> None:
     """The request body is read, so the next message is the client leaving."""
     while (await receive())["type"] != "http.disconnect":
         pass
-    stream.abandon()
+    leave()
+
+
+async def _sse(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        yield sse_event(chunk)
 
 
 async def _reset_connection(send: Send) -> None:

@@ -12,7 +12,7 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -20,7 +20,9 @@ import uvicorn
 
 from .allspark import BaseProcessor, default_properties, model_path_in_use
 from .connections import ACCEPT_FILTER, IDLE_TIMEOUT_S, connection_budget, guarded_protocol
+from .errors import ServeError
 from .faults import FaultSpec
+from .forward import AsgiBackend, Backend, UpstreamBackend, is_asgi_target, load_asgi_app
 from .gateway import ADMIN_ROUTES, DroppedConnection, ServiceApp
 from .processor import ProcessorHost, load_processor
 from .settings import RuntimeSettings, load_app_json, resolve
@@ -95,9 +97,14 @@ _DROP_FILTER = _DropFilter()
 class Runtime:
     """The servers of one runtime. ``LocalRuntime`` runs it in a thread; ``eas serve`` in the foreground."""
 
-    def __init__(self, processor: BaseProcessor, settings: RuntimeSettings) -> None:
+    def __init__(
+        self, processor: BaseProcessor | None, settings: RuntimeSettings, backend: Backend | None = None
+    ) -> None:
+        if (processor is None) == (backend is None):
+            raise ValueError("a runtime serves a processor or a backend (upstream server, ASGI app)")
         self.settings = settings
-        self.host = ProcessorHost(processor)
+        self.host = ProcessorHost(processor) if processor is not None else None
+        self.backend = backend
         self._sockets: list[socket.socket] = []
         self._ports: list[int] = []
         self._servers: list[_Server] = []
@@ -105,8 +112,10 @@ class Runtime:
         self._upstreams: list[dict[str, Any]] | None = None
         self._stopping = False
         count = settings.instances if settings.instances > 1 else 0
-        self.gateway = ServiceApp("gateway", self.host, settings, self._discovery)
-        self.instances = [ServiceApp(f"instance-{i}", self.host, settings) for i in range(count)]
+        self.gateway = ServiceApp("gateway", self.host, settings, self._discovery, backend)
+        self.instances = [
+            ServiceApp(f"instance-{i}", self.host, settings, backend=backend) for i in range(count)
+        ]
         self.gateway.control = self._control
         logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
         logging.getLogger("asyncio").addFilter(ACCEPT_FILTER)
@@ -193,10 +202,15 @@ class Runtime:
                 loop.add_signal_handler(sig, self._on_signal)
         try:
             with model_path_in_use(local_model_path(self.settings.model_path)):
-                self.host.initialize()
+                if self.host is not None:
+                    self.host.initialize()
+                if self.backend is not None:
+                    await self.backend.start()
                 pairs = zip(self._servers, self._sockets, strict=True)
                 await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in pairs))
         finally:
+            if self.backend is not None:
+                await self.backend.close()
             # Also when initialize() raised: nothing may outlive the runtime (no socket, no thread).
             for app in [self.gateway, *self.instances]:
                 app.close()
@@ -269,12 +283,18 @@ def _is_int(value: Any) -> TypeGuard[int]:
 
 
 def build_runtime(
-    processor: str | Path | type | BaseProcessor,
+    processor: str | Path | type | BaseProcessor | Callable[..., Any] | None = None,
     *,
     app_json: str | Path | Mapping[str, Any] | None = None,
+    upstream: str | None = None,
     **flags: Any,
 ) -> Runtime:
-    """Load the processor, merge the settings and bind the ports (serving starts with ``serve()``).
+    """Load the processor (or the ASGI app, or the upstream server to forward to), merge the
+    settings and bind the ports (serving starts with ``serve()``).
+
+    ``processor`` is a processor file, class or instance, or an ASGI app (an object, or
+    ``"module:attribute"``); ``upstream`` (``"http://127.0.0.1:8000"``) instead forwards every
+    ``/api/predict/<service>/<path>`` call to that server.
 
     Example::
 
@@ -283,14 +303,34 @@ def build_runtime(
         asyncio.run(runtime.serve())  # until runtime.stop() from another thread
     """
     doc = load_app_json(app_json) if isinstance(app_json, (str, Path)) else dict(app_json or {})
-    with model_path_in_use(local_model_path(flags.get("model_path") or doc.get("model_path"))):
-        loaded = load_processor(processor)  # a file may ask for its model path while it loads
+    backend = _backend(processor, upstream)
+    loaded = None
+    if backend is None:
+        assert isinstance(processor, (str, Path, type, BaseProcessor))
+        with model_path_in_use(local_model_path(flags.get("model_path") or doc.get("model_path"))):
+            loaded = load_processor(processor)  # a file may ask for its model path while it loads
     settings = resolve(
         RuntimeSettings(), processor=loaded, app_json=doc, props=default_properties(), flags=flags
     )
-    runtime = Runtime(loaded, settings)
+    runtime = Runtime(loaded, settings, backend)
     runtime.bind()
     return runtime
+
+
+def _backend(source: object, upstream: str | None) -> Backend | None:
+    if upstream is not None:
+        if source is not None:
+            raise ServeError("serve a processor or an app, or forward to --upstream, not both")
+        return UpstreamBackend(upstream)
+    if source is None:
+        raise ServeError(
+            "nothing to serve: pass a processor file, an ASGI app (module:app) or --upstream URL"
+        )
+    if is_asgi_target(source):
+        return AsgiBackend(load_asgi_app(str(source)), str(source))
+    if callable(source) and not isinstance(source, (type, BaseProcessor)):
+        return AsgiBackend(source, getattr(source, "__name__", type(source).__name__))
+    return None
 
 
 def local_model_path(path: str | None) -> str | None:

@@ -42,6 +42,8 @@ def run_foreground(runtime: Runtime) -> None:
     settings = runtime.settings
     url = f"http://{settings.host}:{runtime.ports[0]}/api/predict/{settings.service_label}"
     print(f"Service start successfully: {url}", flush=True)
+    if runtime.backend is not None:
+        print(f"  forwarding to {runtime.backend.label}", flush=True)
     for i, port in enumerate(runtime.ports[1:]):
         print(f"  instance {i}: http://{settings.host}:{port}", flush=True)
     for line in exposure(settings):

@@ -118,7 +118,7 @@ class Stream(AfterDelivery):
                     break
                 self._hand(chunk)
         except Exception as exc:  # the processor's failure, reported on the loop
-            self._hand(StreamFailed(f"{type(exc).__name__}: {exc}"))
+            self._hand(StreamFailed(f"process() failed while streaming ({type(exc).__name__}: {exc})"))
         else:
             self._hand(_END)
         finally:

@@ -13,12 +13,18 @@ TIMEOUT_S = 10.0
 class RawStream:
     """One request on its own connection; ``chunk()`` reads the next chunk of the answer."""
 
-    def __init__(self, url: str, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, url: str, body: bytes = b"", headers: dict[str, str] | None = None, method: str = "POST"
+    ) -> None:
         parts = urlsplit(url)
         assert parts.hostname == "127.0.0.1" and parts.port is not None
         self.sock = socket.create_connection((parts.hostname, parts.port), timeout=TIMEOUT_S)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
-        lines = [f"POST {target} HTTP/1.1", f"Host: 127.0.0.1:{parts.port}", f"Content-Length: {len(body)}"]
+        lines = [
+            f"{method} {target} HTTP/1.1",
+            f"Host: 127.0.0.1:{parts.port}",
+            f"Content-Length: {len(body)}",
+        ]
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
         self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
         self._buf = b""
