@@ -23,11 +23,9 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes, urlsplit
 
-import aiohttp
-import yarl
-
 from .errors import ServeError
 from .streams import AHEAD, StreamFailed
+from .upstream import ConnectFailed, UpstreamPool
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -50,6 +48,10 @@ HOP_BY_HOP = frozenset(
 )
 CONNECT_TIMEOUT_S = 5.0
 logger = logging.getLogger("eas_client.server")
+
+
+class HeadTimeout(Exception):
+    """No answer head within rpc.keepalive: the gateway's 408."""
 
 
 class BackendUnavailable(Exception):
@@ -84,7 +86,8 @@ class Backend(Protocol):
 
     async def start(self) -> None: ...
 
-    async def open(self, call: Outgoing) -> Reply: ...
+    async def open(self, call: Outgoing, timeout: float) -> Reply:
+        """The answer head, or :class:`HeadTimeout` after ``timeout`` s, or BackendUnavailable."""
 
     async def close(self) -> None: ...
 
@@ -106,7 +109,7 @@ def response_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, by
 
 
 class UpstreamBackend:
-    """An HTTP server at ``base`` (``http://host:port[/prefix]``), called with aiohttp."""
+    """An HTTP server at ``base`` (``http://host:port[/prefix]``)."""
 
     def __init__(self, base: str) -> None:
         parts = urlsplit(base)
@@ -116,60 +119,29 @@ class UpstreamBackend:
             raise ServeError(f"--upstream {base!r} must not carry a query or fragment")
         self.base = base.rstrip("/")
         self.label = self.base
-        self._session: aiohttp.ClientSession | None = None
+        self._prefix = parts.path.rstrip("/").encode("latin-1")
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        self._pool = UpstreamPool(parts.hostname, port, CONNECT_TIMEOUT_S, tls=parts.scheme == "https")
 
     async def start(self) -> None:
-        # No total timeout: a stream may run for minutes. The gateway bounds the wait for the head.
-        self._session = aiohttp.ClientSession(
-            auto_decompress=False,
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S),
-            connector=aiohttp.TCPConnector(limit=0),
-            skip_auto_headers=("User-Agent",),
-        )
+        pass  # connections open on the first call: the upstream may start after the gateway
 
-    async def open(self, call: Outgoing) -> Reply:
-        assert self._session is not None, "start() first"
-        target = self.base + call.raw_path.decode("latin-1")
-        if call.query:
-            target += "?" + call.query.decode("latin-1")
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in call.headers]
+    async def open(self, call: Outgoing, timeout: float) -> Reply:
+        target = self._prefix + call.raw_path + (b"?" + call.query if call.query else b"")
         try:
-            resp = await self._session.request(
-                call.method,
-                yarl.URL(target, encoded=True),
-                headers=_multidict(headers),
-                data=call.body if call.body or call.method not in ("GET", "HEAD") else None,
-                allow_redirects=False,
+            status, headers, exchange = await self._pool.request(
+                call.method, target, call.headers, call.body, timeout
             )
-        except (aiohttp.ClientError, OSError) as exc:
-            raise BackendUnavailable(f"upstream {self.base} is unreachable ({_reason(exc)})") from None
-        raw = [(bytes(k), bytes(v)) for k, v in resp.raw_headers]
-        return Reply(resp.status, response_headers(raw), _upstream_body(resp), resp.close)
+        except asyncio.TimeoutError:
+            raise HeadTimeout() from None
+        except ConnectFailed as exc:
+            raise BackendUnavailable(f"upstream {self.base} is unreachable ({exc})") from None
+        generation = exchange.generation
+        body = exchange.body(self._pool)
+        return Reply(status, response_headers(headers), body, lambda: exchange.abandon(generation))
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-
-
-def _multidict(headers: list[tuple[str, str]]) -> Any:
-    from multidict import CIMultiDict
-
-    return CIMultiDict(headers)
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text if len(text) < 200 else text[:200] + "…"
-
-
-async def _upstream_body(resp: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
-    try:
-        async for data in resp.content.iter_any():
-            yield data
-    except (aiohttp.ClientError, OSError) as exc:
-        raise StreamFailed(f"the upstream broke off its answer ({_reason(exc)})") from None
-    finally:
-        resp.release()
+        self._pool.close()
 
 
 class AsgiBackend:
@@ -188,7 +160,13 @@ class AsgiBackend:
         if self._lifespan is not None:
             await self._lifespan.shutdown()
 
-    async def open(self, call: Outgoing) -> Reply:
+    async def open(self, call: Outgoing, timeout: float) -> Reply:
+        try:
+            return await asyncio.wait_for(self._open(call), timeout)
+        except asyncio.TimeoutError:
+            raise HeadTimeout() from None
+
+    async def _open(self, call: Outgoing) -> Reply:
         messages: asyncio.Queue[Message | BaseException | None] = asyncio.Queue(AHEAD)
         left = asyncio.Event()
         delivered = False

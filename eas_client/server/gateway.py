@@ -26,7 +26,7 @@ from .._core.auth import md5_matches, verify_signature
 from .._core.discovery import DISCOVERY_PATH
 from .connections import CONDITIONS
 from .faults import Faults, FaultSpec
-from .forward import AsgiBackend, Backend, BackendUnavailable, Outgoing, request_headers
+from .forward import AsgiBackend, Backend, BackendUnavailable, HeadTimeout, Outgoing, request_headers
 from .processor import NO_BODY_STATUSES, Answer, ProcessorHost
 from .settings import RuntimeSettings
 from .streams import SSE_CONTENT_TYPE, Stream, StreamFailed, sse_event
@@ -205,17 +205,20 @@ class ServiceApp:
         without ending the body, so the caller sees a broken answer rather than a short one that
         looks complete; a caller who leaves makes the producer stop (``leave``)."""
         self.stats.statuses[status] += 1
-        watcher = asyncio.ensure_future(_on_disconnect(receive, leave))
+        watcher: asyncio.Future[None] | None = None
         try:
             await send({"type": "http.response.start", "status": status, "headers": head})
             async for chunk in chunks:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                if watcher is None:  # started after the first chunk, so it costs that chunk nothing
+                    watcher = asyncio.ensure_future(_on_disconnect(receive, leave))
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except StreamFailed as exc:
             logger.warning("%s; the stream was cut off", exc)
             raise DroppedConnection("backend failed mid-stream") from None
         finally:
-            watcher.cancel()
+            if watcher is not None:
+                watcher.cancel()
             leave()  # after a clean end this changes nothing; otherwise the producer stops
 
     async def _forward(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
@@ -238,8 +241,8 @@ class ServiceApp:
         self._admit()
         try:
             try:
-                reply = await asyncio.wait_for(backend.open(call), self.settings.keepalive_ms / 1000)
-            except asyncio.TimeoutError:
+                reply = await backend.open(call, self.settings.keepalive_ms / 1000)
+            except HeadTimeout:
                 msg = f"no answer from {backend.label} within {self.settings.keepalive_ms} ms (rpc.keepalive)"
                 await self._answer(send, Answer(408, msg.encode(), "text/plain"))
                 return

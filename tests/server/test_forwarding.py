@@ -72,6 +72,23 @@ def test_an_upstream_stream_reaches_the_caller_event_by_event() -> None:
         assert rt.wait_idle(10)
 
 
+def test_upstream_connections_are_kept_alive_and_a_closed_one_is_replaced() -> None:
+    with Upstream() as up, LocalRuntime(upstream=up.url) as rt:
+        for _ in range(3):
+            with RawStream(rt.endpoint, b"") as s:
+                assert (s.chunk(), s.chunk()) == (b"whole body", b"")
+        assert len({x.port for x in up.seen}) == 1  # one upstream connection for three calls
+        up.script = Script(close_after=True)  # drops each connection after its answer
+        for _ in range(3):
+            with RawStream(rt.endpoint, b"") as s:
+                assert (s.chunk(), s.chunk()) == (b"whole body", b"")
+        up.script = Script(headers={"Connection": "close"})
+        for _ in range(2):
+            with RawStream(rt.endpoint, b"", method="GET") as s:
+                assert (s.status, s.chunk()) == (200, b"whole body")
+        assert len({x.port for x in up.seen}) == 5  # the kept one answers once more, then one per call
+
+
 def test_gateway_refusals_happen_before_anything_is_forwarded() -> None:
     with Upstream() as up, LocalRuntime(upstream=up.url, service="demo", token=TOKEN, max_body=10) as rt:
         with RawStream(rt.endpoint + "/x", b"", {"Authorization": "Bearer wrong"}) as s:

@@ -15,6 +15,7 @@ class Seen:
     target: str
     headers: dict[str, str]
     body: bytes
+    port: int  # the caller's: tells connections apart
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Script:
     gates: list[threading.Event] = field(default_factory=list)
     break_after: int | None = None
     head_gate: threading.Event | None = None
+    close_after: bool = False  # close the connection after answering, without saying so
 
 
 class Upstream:
@@ -47,7 +49,7 @@ class Upstream:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                owner.seen.append(Seen(self.command, self.path, headers, body))
+                owner.seen.append(Seen(self.command, self.path, headers, body, self.client_address[1]))
                 script = owner.script
                 if script.head_gate is not None:
                     script.head_gate.wait(10)
@@ -68,6 +70,7 @@ class Upstream:
                     self.wfile.flush()
                 self.wfile.write(b"0\r\n\r\n")
                 self.wfile.flush()
+                self.close_connection = script.close_after
 
             do_GET = do_POST = do_PUT = do_DELETE = _answer
 
