@@ -47,6 +47,7 @@ HOP_BY_HOP = frozenset(
     )
 )
 CONNECT_TIMEOUT_S = 5.0
+_LEFT: Message = {"type": "eas.caller-left"}  # put by close(): the caller is gone, stop reading
 logger = logging.getLogger("eas_client.server")
 
 
@@ -192,6 +193,10 @@ class AsgiBackend:
         def close() -> None:
             left.set()
             task.cancel()
+            # The body reader may be waiting for a message the cancelled app will never send.
+            while messages.full():
+                messages.get_nowait()
+            messages.put_nowait(_LEFT)
 
         try:
             first = await messages.get()
@@ -211,6 +216,8 @@ async def _app_body(messages: asyncio.Queue[Message | BaseException | None]) -> 
         message = await messages.get()
         if isinstance(message, BaseException):
             raise StreamFailed(f"the ASGI app failed while streaming ({type(message).__name__}: {message})")
+        if message is _LEFT:
+            return
         if message is None:
             raise StreamFailed("the ASGI app returned without finishing its answer")
         if message.get("type") != "http.response.body":

@@ -206,14 +206,23 @@ class ServiceApp:
         looks complete; a caller who leaves makes the producer stop (``leave``)."""
         self.stats.statuses[status] += 1
         watcher: asyncio.Future[None] | None = None
+        left = False
+
+        def caller_left() -> None:
+            nonlocal left
+            left = True
+            leave()
+
         try:
             await send({"type": "http.response.start", "status": status, "headers": head})
             async for chunk in chunks:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 if watcher is None:  # started after the first chunk, so it costs that chunk nothing
-                    watcher = asyncio.ensure_future(_on_disconnect(receive, leave))
+                    watcher = asyncio.ensure_future(_on_disconnect(receive, caller_left))
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except StreamFailed as exc:
+            if left:
+                return  # the producer failed because the caller left and it was stopped: no news
             logger.warning("%s; the stream was cut off", exc)
             raise DroppedConnection("backend failed mid-stream") from None
         finally:

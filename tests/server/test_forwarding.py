@@ -151,6 +151,20 @@ def test_an_upstream_that_breaks_mid_answer_cuts_the_caller_off(caplog: pytest.L
     assert len(warnings) == 1 and warnings[0].startswith("the upstream broke off its answer")
 
 
+def test_a_caller_who_leaves_closes_the_upstream_call_quietly(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="eas_client.server")
+    gates = [threading.Event(), threading.Event()]
+    with Upstream() as up, LocalRuntime(upstream=up.url) as rt:
+        up.script = Script(chunks=[b"a", b"b", b"c"], gates=gates)
+        with RawStream(rt.endpoint, b"") as s:
+            assert s.chunk() == b"a"
+            gates[0].set()
+            assert s.chunk() == b"b"
+        assert rt.wait_idle(10)  # the relay ended without waiting for the upstream's last chunk
+        gates[1].set()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
 class GatedApp:
     """A raw ASGI app: streams b"first", then b"second" once ``gate`` is set; records lifespan
     events and the scopes it was called with."""
@@ -159,6 +173,7 @@ class GatedApp:
         self.gate = threading.Event()
         self.events: list[str] = []
         self.paths: list[tuple[str, bytes, bytes]] = []
+        self.cancelled = threading.Event()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -176,8 +191,12 @@ class GatedApp:
             raise RuntimeError("app bug")
         await send({"type": "http.response.start", "status": 201, "headers": [(b"content-type", b"text/x")]})
         await send({"type": "http.response.body", "body": b"first", "more_body": True})
-        while not self.gate.is_set():  # bounded by the test's reads timing out
-            await asyncio.sleep(0.001)
+        try:
+            while not self.gate.is_set():  # bounded by the test's reads timing out
+                await asyncio.sleep(0.001)
+        except asyncio.CancelledError:
+            self.cancelled.set()
+            raise
         if body == b"fail-late":
             raise RuntimeError("app bug after the head")
         await send({"type": "http.response.body", "body": b"second", "more_body": False})
@@ -208,6 +227,17 @@ def test_an_asgi_app_failing_before_its_head_is_502_and_after_it_a_cut() -> None
             assert s.chunk() == b"first"
             with pytest.raises(EOFError):
                 s.chunk()
+
+
+def test_a_caller_who_leaves_cancels_the_asgi_app_quietly(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="eas_client.server")
+    app = GatedApp()
+    with LocalRuntime(app) as rt:
+        with RawStream(rt.endpoint, b"") as s:
+            assert s.chunk() == b"first"
+        assert app.cancelled.wait(10)
+        assert rt.wait_idle(10)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 def test_an_asgi_app_named_module_colon_attribute_is_imported() -> None:
