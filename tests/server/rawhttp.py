@@ -61,12 +61,6 @@ class RawStream:
         """Whether any byte is waiting (buffered or on the socket) within ``wait`` seconds."""
         return bool(self._buf) or bool(select.select([self.sock], [], [], wait)[0])
 
-    def closed_by_server(self) -> bool:
-        """True when the server closed the connection (after whatever was still buffered)."""
-        while self._fill():
-            pass
-        return True
-
     def body(self) -> bytes:
         """The rest of a non-chunked body up to Content-Length."""
         length = int(self.headers["content-length"])
