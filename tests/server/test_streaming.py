@@ -76,12 +76,20 @@ def test_a_failure_mid_stream_cuts_the_connection_and_is_logged_once(
 ) -> None:
     proc = Gated()
     caplog.set_level(logging.WARNING)
-    with LocalRuntime(proc, service="demo", token=TOKEN) as rt, RawStream(rt.endpoint, b"fail", AUTH) as s:
-        assert s.chunk() == b"one"
-        proc.gates[0].set()
-        with pytest.raises(EOFError):  # no terminating chunk: the caller can tell it is cut off
-            s.chunk()
-        assert rt.wait_idle(10)
+    rt = LocalRuntime(proc, service="demo", token=TOKEN)
+    # uvicorn's error log does not reach the root logger, and its set-up (when the runtime is
+    # built) resets that logger's handlers: watch it directly, from here on.
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    uvicorn_log.addHandler(caplog.handler)
+    try:
+        with rt, RawStream(rt.endpoint, b"fail", AUTH) as s:
+            assert s.chunk() == b"one"
+            proc.gates[0].set()
+            with pytest.raises(EOFError):  # no terminating chunk: the caller can tell it is cut off
+                s.chunk()
+            assert rt.wait_idle(10)
+    finally:
+        uvicorn_log.removeHandler(caplog.handler)
     records = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert [r.getMessage() for r in records] == [
         "process() failed while streaming (RuntimeError: model crashed mid-reply); the stream was cut off"
