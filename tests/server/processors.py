@@ -112,8 +112,8 @@ class Gated(BaseProcessor):
         try:
             yield b"one"
             for gate, chunk in zip(self.gates, self.CHUNKS, strict=True):
-                while not gate.is_set():  # bounded by the test's own timeout
-                    await asyncio.sleep(0.001)
+                if not await asyncio.to_thread(gate.wait, 10):
+                    return
                 yield chunk
         finally:
             self.closed.set()
