@@ -102,6 +102,18 @@ def test_openai_package_streams_through_the_gateway_in_front_of_an_upstream(upst
                 client.chat.completions.create(model=MODEL, messages=[], stream=True)
 
 
+def test_async_openai_package_streams_through_the_gateway(upstream: str) -> None:
+    async def deltas(endpoint: str) -> list[str]:
+        async with openai.AsyncOpenAI(api_key=TOKEN, base_url=f"{endpoint}/v1", max_retries=0) as client:
+            stream = await client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True)
+            return [
+                c.choices[0].delta.content async for c in stream if c.choices and c.choices[0].delta.content
+            ]
+
+    with LocalRuntime(upstream=upstream, service="llm", token=TOKEN) as rt:
+        assert "".join(asyncio.run(deltas(rt.endpoint))) == TEXT
+
+
 class Steps:
     """A pace for the example that lets one token out per ``release()``."""
 
