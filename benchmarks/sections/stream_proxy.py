@@ -3,8 +3,9 @@ gateway, relay) against the same upstream called directly. The upstream is examp
 uvicorn with no token delay, asked for one token, so the first event is its first write; both
 servers run on the server core, the client (a raw keep-alive socket) on the client core.
 
-Run alone with ``python -m benchmarks.sections.stream_proxy [--quick]``: it then writes
-benchmarks/results/streaming.md instead of touching the full run's latest.md.
+Run alone with ``python -m benchmarks.sections.stream_proxy``: it then writes
+benchmarks/results/streaming.md instead of touching the full run's latest.md (``--quick``: a smoke
+run, written under benchmarks/.work/results-quick/).
 """
 
 from __future__ import annotations
@@ -179,7 +180,10 @@ def main() -> int:
         f"- machine: {', '.join(f'{k} {v}' for k, v in _report.machine_info().items())}",
         "",
     ]
-    path = _report.RESULTS / ("streaming-quick.md" if args.quick else "streaming.md")
+    # A smoke run must not overwrite the committed figures of a full one.
+    folder = _common.WORK / "results-quick" if args.quick else _report.RESULTS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "streaming.md"
     path.write_text(_report._relative("\n".join(lines)))
     print(path.read_text())
     return 0
