@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+from examples.llm.app import TEXT
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,3 +24,20 @@ def test_make_demo_script_prints_real_answers() -> None:
     assert any(line.startswith("eas predict ") and line.endswith("-> True") for line in lines)
     assert "direct mode: 30 calls spread over the instances as [10, 10, 10]" in lines
     assert "300/300" in out.stderr  # the progress bar ran to the end
+
+
+def test_make_demo_llm_streams_the_whole_reply() -> None:
+    env = {**os.environ, "LLM_TOKEN_DELAY_MS": "0"}
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "llm" / "demo.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert "HTTP 200 text/event-stream; charset=utf-8; the reply, token by token:" in lines
+    assert TEXT in lines
+    usage = "'prompt_tokens': 4, 'completion_tokens': 28, 'total_tokens': 32}"
+    assert any(line.startswith("first token after ") and line.endswith(usage) for line in lines)
