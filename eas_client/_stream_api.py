@@ -24,15 +24,20 @@ from ._streaming import (
 if TYPE_CHECKING:
     from collections.abc import Awaitable
 
-    from .aio import AsyncEASClient
-    from .client import EASClient
+    from ._base_client import EASResponse
 
 Messages = Sequence[Mapping[str, Any]]
 
 
 class SyncStreamAPI:
+    if TYPE_CHECKING:
+
+        def request(
+            self, data: object, *, path: str | None = ..., headers: Mapping[str, str] | None = ...
+        ) -> EASResponse: ...
+
     def stream(
-        self: EASClient,
+        self,
         data: object,
         *,
         path: str | None = None,
@@ -67,7 +72,7 @@ class SyncStreamAPI:
     ) -> ChatResult: ...
 
     def chat(
-        self: EASClient, messages: Messages, model: str | None = None, stream: bool = True, **params: Any
+        self, messages: Messages, model: str | None = None, stream: bool = True, **params: Any
     ) -> ChatStream | ChatResult:
         """Chat with an OpenAI-compatible service (vLLM, SGLang, BladeLLM images) at
         ``<service>/v1/chat/completions``. Streamed (the default): iterate the text deltas, then
@@ -84,7 +89,7 @@ class SyncStreamAPI:
             return ChatStream(StreamOpener(self, _stream_request(self, req.body, **call)))
         return parse_chat_response(self.request(req.body, **call).body)
 
-    def openai(self: EASClient, **kwargs: Any) -> Any:
+    def openai(self, **kwargs: Any) -> Any:
         """An ``openai.OpenAI`` client for this service (extra ``[openai]``): ``base_url`` is the
         service URL + ``/v1``, ``api_key`` the token; ``kwargs`` override.
 
@@ -97,8 +102,14 @@ class SyncStreamAPI:
 
 
 class AsyncStreamAPI:
+    if TYPE_CHECKING:
+
+        async def request(
+            self, data: object, *, path: str | None = ..., headers: Mapping[str, str] | None = ...
+        ) -> EASResponse: ...
+
     def stream(
-        self: AsyncEASClient,
+        self,
         data: object,
         *,
         path: str | None = None,
@@ -122,7 +133,7 @@ class AsyncStreamAPI:
     ) -> Awaitable[ChatResult]: ...
 
     def chat(
-        self: AsyncEASClient, messages: Messages, model: str | None = None, stream: bool = True, **params: Any
+        self, messages: Messages, model: str | None = None, stream: bool = True, **params: Any
     ) -> AsyncChatStream | Awaitable[ChatResult]:
         """Async :meth:`EASClient.chat`: ``async for delta in client.chat(messages)``, or
         ``await client.chat(messages, stream=False)``."""
@@ -132,10 +143,10 @@ class AsyncStreamAPI:
             return AsyncChatStream(AsyncStreamOpener(self, _stream_request(self, req.body, **call)))
         return self._chat_once(req.body, call)
 
-    async def _chat_once(self: AsyncEASClient, body: bytes, call: dict[str, Any]) -> ChatResult:
+    async def _chat_once(self, body: bytes, call: dict[str, Any]) -> ChatResult:
         return parse_chat_response((await self.request(body, **call)).body)
 
-    def openai(self: AsyncEASClient, **kwargs: Any) -> Any:
+    def openai(self, **kwargs: Any) -> Any:
         """An ``openai.AsyncOpenAI`` client for this service (extra ``[openai]``); see
         :meth:`EASClient.openai`."""
         return import_openai().AsyncOpenAI(**openai_kwargs(self, kwargs))

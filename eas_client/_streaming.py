@@ -8,8 +8,9 @@ core (``_core.stream``, ``_core.sse``, ``_core.chat``).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._core.chat import ChatReader, ChatRequest, ChatResult, chat_request, parse_chat_response
 from ._core.endpoint import Params
@@ -18,10 +19,6 @@ from ._core.flow import PreparedRequest
 from ._core.stream import StreamContext, with_accept
 from ._stream import AsyncEASStream, EASStream
 from ._transports.base import StreamHead, cannot_stream
-
-if TYPE_CHECKING:
-    from .aio import AsyncEASClient
-    from .client import EASClient
 
 _NO_DONE = "the chat stream ended without [DONE]: the service or a proxy cut the answer short"
 
@@ -63,7 +60,7 @@ class StreamOpener:
     """``with client.stream(...) as stream:`` sends the request on entering (retrying as predict
     does until a 2xx answer's headers arrive) and closes the stream on leaving."""
 
-    def __init__(self, client: EASClient, req: PreparedRequest) -> None:
+    def __init__(self, client: Any, req: PreparedRequest) -> None:
         self._client = client
         self._req = req
         self._stream: EASStream | None = None
@@ -85,7 +82,7 @@ class StreamOpener:
 class AsyncStreamOpener:
     """``async with client.stream(...) as stream:``, the asyncio twin of :class:`StreamOpener`."""
 
-    def __init__(self, client: AsyncEASClient, req: PreparedRequest) -> None:
+    def __init__(self, client: Any, req: PreparedRequest) -> None:
         self._client = client
         self._req = req
         self._stream: AsyncEASStream | None = None
@@ -232,7 +229,7 @@ def openai_kwargs(client: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
 
 def import_openai() -> Any:
     try:
-        import openai
+        openai = importlib.import_module("openai")
     except ImportError:
         raise ConfigError(
             "client.openai() needs the official openai package: pip install 'eas-client[openai]' "
