@@ -12,7 +12,15 @@ from typing import Any
 
 from ._core.errors import StreamError, TransportError
 from ._core.sse import EventParser, LineDecoder, ServerSentEvent, is_event_stream
-from ._core.stream import Budget, StreamContext, content_type_error, header_of, read_budget, stream_error
+from ._core.stream import (
+    Budget,
+    KeptEvents,
+    StreamContext,
+    content_type_error,
+    header_of,
+    read_budget,
+    stream_error,
+)
 from ._transports.base import StreamHead, timed_out
 
 
@@ -36,7 +44,7 @@ class _StreamState:
         self._started = started
         self._max_bytes = max_bytes
         self._received = 0
-        self._events: list[ServerSentEvent] = []
+        self._kept = KeptEvents()
         self._mode: str | None = None
         self._closed = False
 
@@ -64,8 +72,14 @@ class _StreamState:
         return read_budget(self._ctx.timeout, self._ctx.deadline, self._clock() - self._started)
 
     def _fail(self, cause: TransportError | StreamError, by_deadline: bool = False) -> StreamError:
+        kept = self._kept
         return stream_error(
-            cause, self._ctx, events=self._events, bytes_received=self._received, by_deadline=by_deadline
+            cause,
+            self._ctx,
+            events=kept.kept(),
+            events_delivered=kept.delivered,
+            bytes_received=self._received,
+            by_deadline=by_deadline,
         )
 
     def _wrong_type(self) -> str | None:
@@ -123,10 +137,10 @@ class EASStream(_StreamState):
                     break
             raise self._stop(content_type_error(wrong or None, body, self._ctx))
         parser = EventParser()
-        events = self._events
+        keep = self._kept.add
         for chunk in self._chunks():
             for event in parser.feed(chunk):
-                events.append(event)
+                keep(event)
                 yield event
             if parser.failed is not None:
                 raise self._stop(parser.failed)
@@ -217,10 +231,10 @@ class AsyncEASStream(_StreamState):
                     break
             raise await self._stop(content_type_error(wrong or None, body, self._ctx))
         parser = EventParser()
-        events = self._events
+        keep = self._kept.add
         async for chunk in self._chunks():
             for event in parser.feed(chunk):
-                events.append(event)
+                keep(event)
                 yield event
             if parser.failed is not None:
                 raise await self._stop(parser.failed)

@@ -9,6 +9,7 @@ nothing is retried (STREAM-3), so these functions only bound the reads and word 
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -21,7 +22,7 @@ from .errors import (
     TransportError,
 )
 from .redact import Secret, redact_bytes, redact_text
-from .sse import EVENT_STREAM
+from .sse import EVENT_STREAM, MAX_LINE_BYTES, ServerSentEvent
 
 ACCEPT = "Accept"
 
@@ -50,6 +51,32 @@ def read_budget(timeout: float, deadline: float | None, elapsed: float) -> Budge
     return Budget(left, True) if left < timeout else Budget(timeout, False)
 
 
+class KeptEvents:
+    """STREAM-10: the delivered events an error carries, bounded so a long stream costs no more
+    than ``limit`` bytes of event data (the most recent events, always at least the last one)."""
+
+    __slots__ = ("_events", "_total", "delivered", "limit")
+
+    def __init__(self, limit: int = MAX_LINE_BYTES) -> None:
+        self._events: deque[ServerSentEvent] = deque()
+        self._total = 0
+        self.delivered = 0
+        self.limit = limit
+
+    def add(self, event: ServerSentEvent) -> None:
+        data = event.data
+        self._total += len(data) if data.isascii() else len(data.encode("utf-8"))
+        self._events.append(event)
+        self.delivered += 1
+        events = self._events
+        while self._total > self.limit and len(events) > 1:
+            old = events.popleft().data
+            self._total -= len(old) if old.isascii() else len(old.encode("utf-8"))
+
+    def kept(self) -> list[ServerSentEvent]:
+        return list(self._events)
+
+
 class StreamContext(NamedTuple):
     """What every error of one stream carries (STREAM-10)."""
 
@@ -68,6 +95,7 @@ def stream_error(
     *,
     events: Sequence[Any],
     bytes_received: int,
+    events_delivered: int = 0,
     by_deadline: bool = False,
 ) -> StreamError:
     """The error a read raises: an engine's failure becomes its StreamError kind (a reset or an
@@ -95,6 +123,7 @@ def stream_error(
     error.attempts = ctx.attempts
     error.status = ctx.status
     error.events = list(events)
+    error.events_delivered = events_delivered
     error.bytes_received = bytes_received
     return error
 

@@ -232,6 +232,7 @@ def _check_one_outcome(client: Any, run: Run) -> None:
             _check_received(received, outcome["received"])
             if call.get("stream") == "events":  # the error carries exactly the delivered events
                 _check_received(err.events, outcome["received"])
+                assert err.events_delivered == len(outcome["received"])
         if "bytes_received" in outcome:
             assert err.bytes_received == outcome["bytes_received"]
         assert type(err).__name__ == outcome["error"]
