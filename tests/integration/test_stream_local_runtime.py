@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -54,12 +55,19 @@ def service() -> Iterator[str]:
             break
     if proc.poll() is not None or "start successfully" not in "".join(lines):
         proc.kill()
+        proc.wait(10)
+        proc.stdout.close()
         pytest.skip(f"eas serve cannot serve examples.llm.app:app here: {''.join(lines)[-300:]}")
+    # Keep reading its output, so a full pipe never blocks the server.
+    drain = threading.Thread(target=proc.stdout.read, daemon=True)
+    drain.start()
     try:
         yield f"http://127.0.0.1:{port}/api/predict/llm"
     finally:
         proc.terminate()
         proc.wait(10)
+        drain.join(10)
+        proc.stdout.close()
 
 
 def _deltas(client: Any, **params: Any) -> list[str]:
