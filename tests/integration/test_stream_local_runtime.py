@@ -76,7 +76,7 @@ def _deltas(client: Any, **params: Any) -> list[str]:
         async def run() -> list[str]:
             return [d async for d in client.client.chat(MESSAGES, **params)]
 
-        return client._loop.run_until_complete(run())  # type: ignore[no-any-return]
+        return client._loop.run_until_complete(run())
     return list(client.chat(MESSAGES, **params))
 
 
