@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 import tracemalloc
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 import eas_client
@@ -213,3 +215,40 @@ def test_a_chat_error_event_carries_the_text_so_far(make_client: ClientFactory) 
     assert err.events_delivered == 1 and err.bytes_received == len(body)
     assert server.seen[0].path == "/api/predict/llm/v1/chat/completions"
     assert server.seen[0].headers["accept"] == "text/event-stream"
+
+
+@pytest.mark.parametrize("engine", ["aiohttp", "httpx"])
+def test_cancelling_a_stream_closes_its_connection(engine: str) -> None:
+    """STREAM-5/6: a cancelled task stops at once and its connection is not reused."""
+    sse = {"Content-Type": "text/event-stream"}
+    replies = [
+        Reply(200, sse, chunks=[(b"data: a\n\n", 0), (b"data: b\n\n", 3000)]),
+        Reply(200, sse, chunks=[(b"data: c\n\n", 0)]),
+    ]
+
+    async def run(server: ScriptedServer) -> list[str]:
+        http_client = httpx.AsyncClient() if engine == "httpx" else None
+        async with AsyncEASClient(server.url(), TOKEN, http_client=http_client) as client:
+            first = asyncio.Event()
+
+            async def read() -> None:
+                async with client.stream(b"x") as stream:
+                    async for _ in stream.iter_events():
+                        first.set()
+
+            task = asyncio.create_task(read())
+            await first.wait()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            async with client.stream(b"y") as stream:
+                got = [e.data async for e in stream.iter_events()]
+        if http_client is not None:
+            await http_client.aclose()
+        return got
+
+    with ScriptedServer(replies) as server:
+        started = time.monotonic()
+        assert asyncio.run(run(server)) == ["c"]
+        assert time.monotonic() - started < 2.0
+    assert [s.connection for s in server.seen] == [0, 1]
