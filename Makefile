@@ -40,14 +40,16 @@ check: $(STAMP) ## the fast loop while editing: lint + unit tests (well under a 
 
 test: lint test-py checkgenerate check-install test-protobuf-range bench-quick test-go test-java ## every test in every language (what CI runs)
 
-demo-llm: $(STAMP) ## eas serve in front of examples/llm (OpenAI-compatible), one reply streamed token by token
+demo-llm: $(STAMP) ## eas serve in front of examples/llm (OpenAI-compatible): a reply streamed token by token, then the Python client's chat()/stream()/openai()
 	$(PY) examples/llm/demo.py
+	$(PY) examples/streaming.py
 
 soak: $(STAMP) ## fault soak with 10,000 calls per client (make test runs 2,000)
 	SOAK_CALLS=10000 $(PY) -m pytest -q -s tests/soak
 
 demo: $(STAMP) ## local runtime + quickstart processor + calls from the clients
 	$(PY) examples/demo.py
+	$(MAKE) --no-print-directory demo-llm
 	$(MAKE) --no-print-directory demo-go
 	$(MAKE) --no-print-directory demo-java
 
