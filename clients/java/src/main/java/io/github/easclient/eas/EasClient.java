@@ -216,6 +216,45 @@ public final class EasClient implements AutoCloseable {
     return call(request, false);
   }
 
+  /**
+   * Sends one request and returns its answer as a stream once the 2xx response headers arrived
+   * (protocol.md §13). Retries happen only before the headers, as for {@link #request}; a non-2xx
+   * answer throws what {@code request} would. {@code timeout} then bounds each gap between body bytes.
+   * {@code Accept: text/event-stream} is sent unless the client or the request sets {@code Accept}.
+   *
+   * <pre>{@code
+   * try (EasStream s = client.stream(EasRequest.builder().json(body).path("v1/chat/completions").build())) {
+   *     for (SseEvent e : s.events()) {
+   *         if (e.data().equals("[DONE]")) break;
+   *         handle(e.data());
+   *     }
+   * }
+   * }</pre>
+   */
+  public EasStream stream(EasRequest request) {
+    checkCall(request);
+    return new StreamCall(this, request, true).run();
+  }
+
+  /**
+   * The async form of {@link #stream}: completes with the open stream once its headers arrived; read it
+   * with {@link EasStream#forEachEvent}. {@code cancel(true)} stops the attempts (and closes a stream that
+   * opened meanwhile).
+   */
+  public CompletableFuture<EasStream> streamAsync(EasRequest request) {
+    checkCall(request);
+    return new StreamCall(this, request, false).start();
+  }
+
+  private void checkCall(EasRequest request) {
+    if (closed.get()) {
+      throw new IllegalStateException("EasClient is closed");
+    }
+    if (request == null) {
+      throw new PayloadException("request is null");
+    }
+  }
+
   /** Sends bytes without blocking; retries are scheduled, never slept; {@code cancel(true)} stops them. */
   public CompletableFuture<byte[]> predictAsync(byte[] body) {
     CompletableFuture<EasResponse> f = call(EasRequest.of(body), false);
