@@ -289,12 +289,19 @@ public final class EasStream implements Iterator<SseEvent>, AutoCloseable {
     Object item;
     while (!f.isDone() && (item = body.poll()) != null) {
       waitingSince = System.nanoTime();
-      r.handle(item, x -> {
-        if (!closed.get()) {
-          r.delivered(x);
-          action.accept(x);
-        }
-      });
+      try {
+        r.handle(item, x -> {
+          if (!closed.get()) {
+            r.delivered(x);
+            action.accept(x);
+          }
+        });
+      } catch (RuntimeException | Error e) {
+        // The caller's callback threw: the read ends with that, and the stream is closed.
+        f.completeExceptionally(e);
+        close();
+        return;
+      }
       if (closed.get()) {
         f.complete(null);
       } else if (r.failure != null) {
