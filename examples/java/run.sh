@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the quickstart (2 instances, token) and tensor processors with `eas serve` on free ports,
-# runs Example.java against them with the built jar, and stops both servers.
+# runs Example.java against them with the built jar, and stops both servers; then the streaming
+# example, which serves its own token stream.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 jar="$root/clients/java/target/eas-client-0.1.0-SNAPSHOT.jar"
@@ -36,3 +37,5 @@ url="$started"
 start tensor examples/tensor/app.py --service tensor
 tensor_url="$started"
 java -cp "$jar" "$root/examples/java/Example.java" "$url" "$token" "$tensor_url"
+# Streaming: self-contained (its own token server on 127.0.0.1), see the file's header.
+java -cp "$jar" "$root/examples/java/StreamExample.java"
