@@ -8,7 +8,7 @@ import java.util.List;
  * decides whether to call again). Spec kind {@code StreamError}.
  *
  * <pre>
- * StreamException                   status(), bytesReceived(), events() delivered before the error
+ * StreamException                   status(), bytesReceived(), events() (the last) delivered before the error
  * ├── StreamReadException           the connection was reset or closed before the body's end
  * ├── StreamTimeoutException        no byte within timeout, or the deadline passed
  * ├── StreamIncompleteException     the body ended cleanly in the middle of an event
@@ -31,6 +31,7 @@ public class StreamException extends EasException {
   private final int status;
   private final long bytesReceived;
   private transient List<SseEvent> events;
+  private long eventsDelivered;
 
   StreamException(String message, String url, int attempts, int status, long bytesReceived, List<SseEvent> events,
       Throwable cause) {
@@ -51,11 +52,21 @@ public class StreamException extends EasException {
   }
 
   /** Set when the error is raised: the events delivered by then (the reader may hold parsed ones not yet given). */
-  void events(List<SseEvent> delivered) {
-    this.events = List.copyOf(delivered);
+  void events(EventTail delivered) {
+    this.events = delivered.kept();
+    this.eventsDelivered = delivered.delivered();
   }
 
-  /** The events delivered to the caller before the error, in order (empty when bytes or lines were read). */
+  /** How many events were delivered to the caller before the error (0 when bytes or lines were read). */
+  public long eventsDelivered() {
+    return eventsDelivered;
+  }
+
+  /**
+   * The last events delivered to the caller before the error, in order (empty when bytes or lines were
+   * read): all of them while their data adds up to at most 1 MiB, else the most recent ones within
+   * that, and always the last one; {@link #eventsDelivered()} counts them all.
+   */
   public List<SseEvent> events() {
     return events == null ? List.of() : events;
   }

@@ -3,7 +3,6 @@ package io.github.easclient.eas;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -26,7 +25,7 @@ final class StreamReader {
   private final SseParser events;
   /** Events were asked for and the answer is not an event stream: its body is read for the error. */
   private ByteArrayOutputStream wrongType;
-  private final List<SseEvent> delivered = new ArrayList<>();
+  private final EventTail delivered = new EventTail(Defaults.STREAM_MAX_LINE_BYTES);
   private byte[] scratch = new byte[0];
   private Consumer<Object> out;
   private final Consumer<String> lineOut = x -> out.accept(x);

@@ -157,7 +157,9 @@ final class StreamScenarios {
         checkReceived(want.get("received"), r);
         if (r.mode.equals("events")) {
           assertEquals(events(want.get("received")), se.events(), "the error's events");
+          assertEquals(want.get("received").size(), se.eventsDelivered(), "the error's events_delivered");
         } else {
+          assertEquals(0, se.eventsDelivered(), "events_delivered of a lines or bytes reading");
           assertEquals(List.of(), se.events(), "a lines or bytes reading carries no events");
         }
       }

@@ -20,6 +20,16 @@ final class StreamVectors {
   private StreamVectors() {}
 
   static void sse(SpecCase c) {
+    if (c.hasIn("kept")) {
+      EventTail tail = new EventTail(Defaults.STREAM_MAX_LINE_BYTES);
+      int k = 0;
+      for (JsonNode size : c.in("kept")) {
+        tail.add(new SseEvent("message", Integer.toString(k++), "", null), size.asLong());
+      }
+      assertEquals(c.ex("kept").asInt(), tail.kept().size(), "events kept");
+      assertEquals(k, tail.delivered(), "events delivered");
+      return;
+    }
     if (c.hasIn("content_type")) {
       String ct = Vectors.textOrNull(c.in("content_type"));
       assertEquals(c.ex("event_stream").asBoolean(), StreamReader.isEventStream(ct), "is text/event-stream: " + ct);
