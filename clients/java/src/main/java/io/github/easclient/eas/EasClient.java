@@ -246,6 +246,33 @@ public final class EasClient implements AutoCloseable {
     return new StreamCall(this, request, false).start();
   }
 
+  /**
+   * Asks an OpenAI-compatible chat service (vLLM, SGLang, BladeLLM images on EAS) for a whole answer:
+   * {@code POST <service URL>/v1/chat/completions} without streaming (STREAM-11).
+   *
+   * <pre>{@code
+   * ChatAnswer a = client.chat(ChatRequest.builder().message("user", "Hi").build());
+   * a.text(); a.usage(); a.finishReason();
+   * }</pre>
+   */
+  public ChatAnswer chat(ChatRequest request) {
+    if (request == null) {
+      throw new EasConfigException("chat request is null");
+    }
+    return Chat.answer(request(request.toRequest(false)).body());
+  }
+
+  /**
+   * Streams a chat answer from an OpenAI-compatible service as text deltas (STREAM-11, STREAM-12): the
+   * request asks for {@code "stream": true} and the final usage. Close it (try with resources).
+   */
+  public ChatStream chatStream(ChatRequest request) {
+    if (request == null) {
+      throw new EasConfigException("chat request is null");
+    }
+    return new ChatStream(stream(request.toRequest(true)));
+  }
+
   private void checkCall(EasRequest request) {
     if (closed.get()) {
       throw new IllegalStateException("EasClient is closed");

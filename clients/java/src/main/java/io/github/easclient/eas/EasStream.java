@@ -360,6 +360,30 @@ public final class EasStream implements Iterator<SseEvent>, AutoCloseable {
     return "EasStream{url=" + url + ", status=" + status + ", attempts=" + attempts + "}";
   }
 
+  /** A failure found above the events (the chat helper's, STREAM-12): raised with this stream's context; closes it. */
+  StreamException fail(String kind, String message) {
+    String msg = Redact.text(message + " (from " + url + ")", c.token());
+    long n = bytesReceived();
+    StreamException e;
+    switch (kind) {
+      case "StreamEventError":
+        e = new StreamEventException(msg, url, attempts, status, n, java.util.List.of(), null);
+        break;
+      case "StreamIncompleteError":
+        e = new StreamIncompleteException(msg, url, attempts, status, n, java.util.List.of(), null);
+        break;
+      default:
+        e = new StreamProtocolException(msg, url, attempts, status, n, java.util.List.of(), null);
+    }
+    StreamReader r = reader;
+    if (r != null) {
+      r.failure = e;
+      e = r.raise();
+    }
+    close();
+    return e;
+  }
+
   // What StreamReader needs to describe a failure.
   String token() {
     return c.token();

@@ -54,6 +54,7 @@ class SpecTest {
     HANDLERS.put("vectors/header_checks", Vectors::headerChecks);
     HANDLERS.put("vectors/redaction_order", Vectors::redactionOrder);
     HANDLERS.put("vectors/sse", StreamVectors::sse);
+    HANDLERS.put("vectors/chat", ChatVectors::run);
     HANDLERS.put("scenarios/*", Scenarios::run);
   }
 
