@@ -24,6 +24,11 @@ final class LineDecoder {
     }
   }
 
+  /** Receives each complete line as bytes, its line end excluded (valid only during the call). */
+  interface RawSink {
+    void line(byte[] b, int from, int to);
+  }
+
   private final int maxLineBytes;
   private byte[] pending = new byte[256];
   private int pendingLen;
@@ -36,8 +41,16 @@ final class LineDecoder {
     this.maxLineBytes = maxLineBytes;
   }
 
-  /** Feeds one chunk; every line it completes goes to {@code out}, in order. */
+  /** Feeds one chunk; every line it completes goes to {@code out}, decoded, in order. */
   void feed(byte[] b, int off, int len, Consumer<String> out) {
+    feedRaw(b, off, len, (a, from, to) -> out.accept(decode(a, from, to)));
+  }
+
+  /**
+   * Feeds one chunk; every line it completes goes to {@code out} as bytes, in order, length-checked
+   * but not UTF-8 checked (the sink decodes or calls {@link #checkUtf8}).
+   */
+  void feedRaw(byte[] b, int off, int len, RawSink out) {
     if (failed) {
       throw new IllegalStateException("the stream already failed");
     }
@@ -117,17 +130,17 @@ final class LineDecoder {
     return i;
   }
 
-  private void emit(byte[] b, int from, int to, Consumer<String> out) {
+  private void emit(byte[] b, int from, int to, RawSink out) {
     if (pendingLen == 0) {
-      // The common case: the whole line is inside this chunk, decoded without a copy.
+      // The common case: the whole line is inside this chunk, handed on without a copy.
       checkLength(to - from);
-      out.accept(decode(b, from, to));
+      out.line(b, from, to);
       return;
     }
     append(b, from, to);
-    String s = decode(pending, 0, pendingLen);
+    int n = pendingLen;
     pendingLen = 0;
-    out.accept(s);
+    out.line(pending, 0, n);
   }
 
   private void append(byte[] b, int from, int to) {
@@ -148,12 +161,18 @@ final class LineDecoder {
     }
   }
 
-  private String decode(byte[] b, int from, int to) {
+  /** The line as text; a Failure if it is not valid UTF-8. */
+  String decode(byte[] b, int from, int to) {
+    checkUtf8(b, from, to);
+    return new String(b, from, to - from, StandardCharsets.UTF_8);
+  }
+
+  /** STREAM-7: every line is valid UTF-8, comments included. */
+  void checkUtf8(byte[] b, int from, int to) {
     if (!Utf8.valid(b, from, to)) {
       failed = true;
       throw new Failure("a line of the stream is not valid UTF-8; read the stream as bytes to take it as it is",
           false);
     }
-    return new String(b, from, to - from, StandardCharsets.UTF_8);
   }
 }

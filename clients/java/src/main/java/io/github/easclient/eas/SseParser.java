@@ -6,24 +6,28 @@ import java.util.function.Consumer;
 /**
  * An incremental event-stream parser (STREAM-8, the WHATWG HTML "event stream interpretation") over the
  * lines of {@link LineDecoder}. Feed it the body's bytes in any chunks, then call {@link #end}; events
- * come out as soon as their dispatching blank line arrived. Pure: no I/O, no clock.
+ * come out as soon as their dispatching blank line arrived. Pure: no I/O, no clock. Field names are
+ * matched on the line's bytes and only values become strings, so a typical {@code data:} line costs one
+ * UTF-8 check and one string.
  *
  * <pre>{@code
  * SseParser p = new SseParser(Defaults.STREAM_MAX_LINE_BYTES);
  * p.feed(bytes, 0, bytes.length, events::add);
- * p.end(events::add);          // LineDecoder.Failure if the body stopped in the middle of an event
+ * p.end();          // LineDecoder.Failure if the body stopped in the middle of an event
  * }</pre>
  */
 final class SseParser {
   private final LineDecoder lines;
   private final int maxDataBytes;
-  private final StringBuilder data = new StringBuilder();
-  private boolean hasData;
+  /** The data buffer: the first data line alone, joined in {@link #more} only from the second on. */
+  private String data;
+  private StringBuilder more;
+  private long dataBytes;
   private String eventType = "";
   private String lastId = "";
   private Long retry;
   private Consumer<? super SseEvent> sink;
-  private final Consumer<String> onLine = this::line;
+  private final LineDecoder.RawSink onLine = this::line;
 
   SseParser(int maxLineBytes) {
     this.lines = new LineDecoder(maxLineBytes);
@@ -34,7 +38,7 @@ final class SseParser {
   void feed(byte[] b, int off, int len, Consumer<? super SseEvent> out) {
     sink = out;
     try {
-      lines.feed(b, off, len, onLine);
+      lines.feedRaw(b, off, len, onLine);
     } finally {
       sink = null;
     }
@@ -43,90 +47,120 @@ final class SseParser {
   /** The body ended: fails if it ended in the middle of an event (an incomplete event is never delivered). */
   void end() {
     String last = lines.end();
-    if (last != null || hasData || !eventType.isEmpty()) {
+    if (last != null || data != null || !eventType.isEmpty()) {
       throw new LineDecoder.Failure("the stream ended in the middle of an event (no blank line after its last "
           + "field): the server or a proxy cut the answer short", true);
     }
   }
 
-  private void line(String line) {
-    int n = line.length();
-    if (n == 0) {
+  private void line(byte[] b, int from, int to) {
+    if (from == to) {
       dispatch();
       return;
     }
-    int colon = line.indexOf(':');
-    if (colon == 0) {
+    lines.checkUtf8(b, from, to);
+    if (b[from] == ':') {
       return;
     }
-    String value;
-    int nameLen;
-    if (colon < 0) {
-      nameLen = n;
-      value = "";
-    } else {
-      nameLen = colon;
-      int v = colon + 1;
-      if (v < n && line.charAt(v) == ' ') {
+    int colon = from;
+    while (colon < to && b[colon] != ':') {
+      colon++;
+    }
+    int v = colon;
+    if (colon < to) {
+      v++;
+      if (v < to && b[v] == ' ') {
         v++;
       }
-      value = line.substring(v);
     }
-    if (nameLen == 4 && line.startsWith("data")) {
-      data.append(value).append('\n');
-      hasData = true;
-      checkData();
-    } else if (nameLen == 5 && line.startsWith("event")) {
-      eventType = value;
-    } else if (nameLen == 2 && line.startsWith("id")) {
-      if (value.indexOf('\0') < 0) {
-        lastId = value;
+    int name = colon - from;
+    if (name == 4 && b[from] == 'd' && b[from + 1] == 'a' && b[from + 2] == 't' && b[from + 3] == 'a') {
+      data(b, v, to);
+    } else if (name == 5 && is(b, from, "event")) {
+      eventType = text(b, v, to);
+    } else if (name == 2 && b[from] == 'i' && b[from + 1] == 'd') {
+      if (indexOfNul(b, v, to) < 0) {
+        lastId = text(b, v, to);
       }
-    } else if (nameLen == 5 && line.startsWith("retry")) {
-      retry(value);
+    } else if (name == 5 && is(b, from, "retry")) {
+      retry(b, v, to);
     }
   }
 
-  private void retry(String value) {
-    if (value.isEmpty()) {
-      return;
-    }
-    for (int k = 0; k < value.length(); k++) {
-      char c = value.charAt(k);
-      if (c < '0' || c > '9') {
-        return;
+  private static boolean is(byte[] b, int from, String ascii) {
+    for (int k = 0; k < ascii.length(); k++) {
+      if (b[from + k] != ascii.charAt(k)) {
+        return false;
       }
     }
-    try {
-      retry = Long.parseLong(value);
-    } catch (NumberFormatException e) {
-      // Digits only but beyond a long: no real reconnection time, ignored like any bad value.
-    }
+    return true;
   }
 
-  /** STREAM-8: the joined data of one event is bounded like a line, checked as it grows. */
-  private void checkData() {
-    long chars = data.length() - 1L;
-    // UTF-8 takes 1 to 3 bytes per UTF-16 char, so the exact count is needed only between those bounds.
-    if (chars * 3 <= maxDataBytes) {
-      return;
+  private static int indexOfNul(byte[] b, int from, int to) {
+    for (int k = from; k < to; k++) {
+      if (b[k] == 0) {
+        return k;
+      }
     }
-    long bytes = chars > maxDataBytes ? chars : data.substring(0, (int) chars).getBytes(StandardCharsets.UTF_8).length;
-    if (bytes > maxDataBytes) {
+    return -1;
+  }
+
+  private static String text(byte[] b, int from, int to) {
+    return from == to ? "" : new String(b, from, to - from, StandardCharsets.UTF_8);
+  }
+
+  private void data(byte[] b, int from, int to) {
+    // STREAM-8: the joined data of one event is bounded like a line, checked as it grows.
+    dataBytes += (data == null ? 0 : 1) + (to - from);
+    if (dataBytes > maxDataBytes) {
       throw new LineDecoder.Failure("an event's data is longer than " + maxDataBytes
           + " bytes (the limit of one line or event); read the stream as bytes to take it as it is", false);
     }
+    String value = text(b, from, to);
+    if (data == null) {
+      data = value;
+      return;
+    }
+    if (more == null) {
+      more = new StringBuilder();
+    }
+    if (more.length() == 0) {
+      more.append(data);
+    }
+    more.append('\n').append(value);
+  }
+
+  private void retry(byte[] b, int from, int to) {
+    if (from == to) {
+      return;
+    }
+    long n = 0;
+    for (int k = from; k < to; k++) {
+      int c = b[k];
+      if (c < '0' || c > '9') {
+        return;
+      }
+      if (n > (Long.MAX_VALUE - 9) / 10) {
+        // Digits only but beyond a long: no real reconnection time, ignored like any bad value.
+        return;
+      }
+      n = n * 10 + (c - '0');
+    }
+    retry = n;
   }
 
   private void dispatch() {
-    if (!hasData) {
+    if (data == null) {
       eventType = "";
       return;
     }
-    data.setLength(data.length() - 1);
-    SseEvent e = new SseEvent(eventType.isEmpty() ? "message" : eventType, data.toString(), lastId, retry);
-    data.setLength(0);
-    hasData = false;
+    String d = more != null && more.length() > 0 ? more.toString() : data;
+    SseEvent e = new SseEvent(eventType.isEmpty() ? "message" : eventType, d, lastId, retry);
+    data = null;
+    if (more != null) {
+      more.setLength(0);
+    }
+    dataBytes = 0;
     eventType = "";
     sink.accept(e);
   }
