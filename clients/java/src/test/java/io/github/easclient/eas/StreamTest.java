@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -187,5 +188,66 @@ class StreamTest {
     assertInstanceOf(EasException.class, e);
     assertFalse(EasTransportException.class.isInstance(e));
     assertEquals("StreamReadError", e.kind());
+  }
+
+  private static String chunk(String content) {
+    return "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + content + "\"},\"finish_reason\":null}]}\n\n";
+  }
+
+  @Test
+  void chatStreamSendsTheOpenAiBodyAndYieldsDeltasThenUsage() throws Exception {
+    try (ScriptedServer s = server(sse(chunk("Hel"), 0, chunk("lo"), 10,
+            "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n", 0,
+            "data: {\"choices\":[],\"usage\":{\"total_tokens\":5}}\n\ndata: [DONE]\n\n", 0));
+        EasClient c = client(s);
+        ChatStream chat = c.chatStream(ChatRequest.builder().message("user", "Hi").model("qwen")
+            .param("temperature", 0.5).build())) {
+      assertEquals("Hello", chat.text());
+      assertEquals(Map.of("total_tokens", 5L), chat.usage());
+      assertEquals("stop", chat.finishReason());
+      ScriptedServer.Seen seen = s.seen().get(0);
+      assertEquals("/api/predict/llm/v1/chat/completions", seen.path);
+      assertEquals("text/event-stream", seen.headers.get("accept"));
+      assertEquals("{\"model\":\"qwen\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"stream\":true,"
+          + "\"stream_options\":{\"include_usage\":true},\"temperature\":0.5}",
+          new String(seen.body, StandardCharsets.UTF_8));
+    }
+  }
+
+  @Test
+  void chatStreamErrorEventCarriesTheEventsBeforeIt() throws Exception {
+    try (ScriptedServer s = server(sse(chunk("a"), 0, "data: {\"error\":{\"message\":\"model overloaded\"}}\n\n", 0));
+        EasClient c = client(s);
+        ChatStream chat = c.chatStream(ChatRequest.builder().message("user", "Hi").build())) {
+      assertEquals("a", chat.next());
+      StreamEventException e = assertThrows(StreamEventException.class, chat::hasNext);
+      assertTrue(e.getMessage().contains("model overloaded"), e.getMessage());
+      assertEquals(2, e.eventsDelivered());
+      assertEquals(1, e.attempts());
+    }
+  }
+
+  @Test
+  void chatWithoutStreamReturnsTextUsageAndFinishReason() throws Exception {
+    ScriptedServer.Reply r = Scenarios.text(200, "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+        + "\"content\":\"Hello\"},\"finish_reason\":\"stop\"}],\"usage\":{\"total_tokens\":3}}");
+    r.headers.put("Content-Type", "application/json");
+    try (ScriptedServer s = server(r); EasClient c = client(s)) {
+      ChatAnswer a = c.chat(ChatRequest.builder().message("user", "Hi").build());
+      assertEquals(new ChatAnswer("Hello", Map.of("total_tokens", 3L), "stop"), a);
+      assertEquals("application/json", s.seen().get(0).headers.get("accept"));
+      assertEquals("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}",
+          new String(s.seen().get(0).body, StandardCharsets.UTF_8));
+    }
+  }
+
+  @Test
+  void chatWithoutMessagesIsAConfigError() throws Exception {
+    try (ScriptedServer s = server(); EasClient c = client(s)) {
+      assertThrows(EasConfigException.class, () -> c.chat(ChatRequest.builder().build()));
+      assertThrows(EasConfigException.class,
+          () -> c.chatStream(ChatRequest.builder().message("user", "x").param("stream", false).build()));
+      assertEquals(0, s.seen().size());
+    }
   }
 }
