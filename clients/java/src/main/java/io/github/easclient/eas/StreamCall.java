@@ -347,7 +347,7 @@ final class StreamCall {
         return step;
       default:
         EasException e = err != null ? transportError(kind, err, a.n)
-            : Errors.forStatus(status, (byte[]) resp.body(), Errors.requestId(resp.headers()), c.endpoint.service,
+            : Errors.forStatus(status, errorBody(resp), Errors.requestId(resp.headers()), c.endpoint.service,
                 url(), a.n, c.token(), resp.headers());
         if (d.deadlineHit || (a.capped && "timeout".equals(kind))) {
           e = new DeadlineExceededException("deadline of " + policy.deadline + " s reached after " + a.n
@@ -355,6 +355,21 @@ final class StreamCall {
         }
         step.error = e;
         return step;
+    }
+  }
+
+  /** A non-2xx body as predict shows it: gzip decoded (HTTP-3), within maxResponseBytes (LIMIT-1). */
+  private byte[] errorBody(HttpResponse<Object> resp) {
+    byte[] body = (byte[]) resp.body();
+    if (!resp.headers().firstValue("Content-Encoding").orElse("").equalsIgnoreCase("gzip") || body.length == 0) {
+      return body;
+    }
+    long cap = c.maxResponseBytes < 1 ? Integer.MAX_VALUE - 8 : Math.min(c.maxResponseBytes, Integer.MAX_VALUE - 8);
+    try (java.util.zip.GZIPInputStream in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(body))) {
+      return in.readNBytes((int) cap);
+    } catch (IOException e) {
+      // Not valid gzip: the status error shows the bytes as they came.
+      return body;
     }
   }
 
