@@ -1,14 +1,17 @@
-// Streaming with the Java client: Server-Sent Events read as they arrive, blocking and async, and
-// what a stream that breaks after its headers looks like. Run by `make demo-java`, or by hand:
+// Streaming with the Java client: a chat with an OpenAI-compatible service as text deltas, the raw
+// Server-Sent Events read async, and what a stream that breaks after its headers looks like. Run by
+// `make demo-java`, or by hand:
 //
 //   java -cp clients/java/target/eas-client-0.1.0-SNAPSHOT.jar examples/java/StreamExample.java [service URL token]
 //
-// Without arguments it streams from a small token server started here on 127.0.0.1 (an EAS-style
-// path, a token, text/event-stream, one token every 20 ms), so it needs nothing else running. Given
-// a service URL and token (for example an OpenAI-compatible service under `eas serve`), it streams
-// that service's events instead.
+// Without arguments it streams from a small OpenAI-style token server started here on 127.0.0.1 (an
+// EAS-style path, a token, text/event-stream chunks, one token every 20 ms), so it needs nothing else
+// running. Given the URL and token of an OpenAI-compatible service (for example one under
+// `eas serve`), it chats with that service instead.
 
 import com.sun.net.httpserver.HttpServer;
+import io.github.easclient.eas.ChatRequest;
+import io.github.easclient.eas.ChatStream;
 import io.github.easclient.eas.EasClient;
 import io.github.easclient.eas.EasRequest;
 import io.github.easclient.eas.EasStream;
@@ -45,36 +48,31 @@ public class StreamExample {
           .path("v1/chat/completions")
           .build();
 
-      // 1. Blocking: the stream is an iterator of events; try-with-resources closes its connection.
+      // 1. A chat as text deltas: the helper sends the OpenAI body ("stream": true, usage asked for)
+      //    to <service URL>/v1/chat/completions and reads the events up to data: [DONE].
       StringBuilder text = new StringBuilder();
       long t0 = System.nanoTime();
       double firstMs = -1;
-      try (EasStream stream = client.stream(request)) {
-        for (SseEvent e : stream.events()) {
-          if (e.data().equals("[DONE]")) {
-            break;
-          }
+      try (ChatStream chat = client.chatStream(ChatRequest.builder().message("user", "Hi").build())) {
+        while (chat.hasNext()) {
+          String delta = chat.next();
           if (firstMs < 0) {
             firstMs = (System.nanoTime() - t0) / 1e6;
           }
-          text.append(e.data());
+          text.append(delta);
         }
+        System.out.printf("chat: first delta after %.0f ms, whole text after %.0f ms: %s (usage %s, finish %s)%n",
+            firstMs, (System.nanoTime() - t0) / 1e6, text, chat.usage(), chat.finishReason());
       }
-      System.out.printf("blocking: first event after %.0f ms, whole text after %.0f ms: %s%n", firstMs,
-          (System.nanoTime() - t0) / 1e6, text);
-      check(local == null || text.toString().equals(String.join("", TOKENS)), "blocking text");
+      check(local == null || text.toString().equals(String.join("", TOKENS)), "chat text");
 
-      // 2. Async: no thread waits; the callback gets each event, the future completes at the end.
-      StringBuilder async = new StringBuilder();
-      CompletableFuture<Void> done = client.streamAsync(request)
-          .thenCompose(s -> s.forEachEvent(e -> {
-            if (!e.data().equals("[DONE]")) {
-              async.append(e.data());
-            }
-          }));
+      // 2. The raw events, async: no thread waits; the callback gets each event in order, and the
+      //    future completes at the end of the stream.
+      int[] events = {0};
+      CompletableFuture<Void> done = client.streamAsync(request).thenCompose(s -> s.forEachEvent(e -> events[0]++));
       done.get(30, TimeUnit.SECONDS);
-      System.out.println("async: " + async);
-      check(local == null || async.toString().equals(String.join("", TOKENS)), "async text");
+      System.out.println("async: " + events[0] + " events (the last one is data: [DONE])");
+      check(local == null || events[0] == TOKENS.size() + 2, "async event count");
 
       // 3. A break after the headers is never retried: the error carries what had arrived.
       if (local != null) {
@@ -82,7 +80,7 @@ public class StreamExample {
           stream.forEachRemaining(e -> {});
           check(false, "the broken stream should have failed");
         } catch (StreamException e) {
-          System.out.println("broken stream: " + e.kind() + " after " + e.events().size() + " event(s), "
+          System.out.println("broken stream: " + e.kind() + " after " + e.eventsDelivered() + " event(s), "
               + e.bytesReceived() + " bytes, attempts " + e.attempts());
           check(e.kind().equals("StreamReadError") && e.events().size() == 2, "broken stream error");
         }
@@ -94,7 +92,10 @@ public class StreamExample {
     }
   }
 
-  /** A token stream under /api/predict/llm: a "break" request gets two events, then the connection drops. */
+  /**
+   * OpenAI-style chunks under /api/predict/llm/v1/chat/completions, then usage and [DONE]; a "break"
+   * request gets two events, then the connection drops.
+   */
   static HttpServer tokenServer(String token) throws Exception {
     HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.createContext("/api/predict/llm", exchange -> {
@@ -115,11 +116,13 @@ public class StreamExample {
             exchange.getHttpContext().getServer().stop(0);
             return;
           }
-          out.write(("data: " + TOKENS.get(k) + "\n\n").getBytes(StandardCharsets.UTF_8));
+          out.write(("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + TOKENS.get(k)
+              + "\"},\"finish_reason\":null}]}\n\n").getBytes(StandardCharsets.UTF_8));
           out.flush();
           Thread.sleep(20);
         }
-        out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+        out.write(("data: {\"choices\":[],\"usage\":{\"completion_tokens\":" + TOKENS.size() + "}}\n\n"
+            + "data: [DONE]\n\n").getBytes(StandardCharsets.UTF_8));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } finally {
