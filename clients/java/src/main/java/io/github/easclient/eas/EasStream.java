@@ -54,6 +54,7 @@ public final class EasStream implements Iterator<SseEvent>, AutoCloseable {
   private volatile CompletableFuture<Void> done;
   private volatile Consumer<Object> action;
   private volatile long waitingSince;
+  private volatile java.util.concurrent.ScheduledFuture<?> timer;
 
   EasStream(EasClient c, int status, HttpHeaders headers, int attempts, String url, String origin, StreamBody body,
       long timeoutNanos, Long deadlineNanos, double deadlineSeconds) {
@@ -74,9 +75,14 @@ public final class EasStream implements Iterator<SseEvent>, AutoCloseable {
     return status;
   }
 
-  /** The response headers (names are case-insensitive). */
-  public HttpHeaders headers() {
-    return headers;
+  /** All response headers (names are case-insensitive). */
+  public java.util.Map<String, java.util.List<String>> headers() {
+    return headers.map();
+  }
+
+  /** The first value of a header, or null. */
+  public String header(String name) {
+    return headers.firstValue(name).orElse(null);
   }
 
   /** The HTTP attempts made before the headers of this answer arrived (retries happen only before them). */
@@ -263,7 +269,13 @@ public final class EasStream implements Iterator<SseEvent>, AutoCloseable {
     }
     CompletableFuture<Void> f = done;
     action = x -> onItem.accept((T) x);
-    f.whenComplete((v, e) -> close());
+    f.whenComplete((v, e) -> {
+      close();
+      java.util.concurrent.ScheduledFuture<?> t = timer;
+      if (t != null) {
+        t.cancel(false);
+      }
+    });
     waitingSince = System.nanoTime();
     if (closed.get()) {
       f.complete(null);
@@ -316,7 +328,7 @@ public final class EasStream implements Iterator<SseEvent>, AutoCloseable {
   /** The async reader's gap timer: checks at the time the current wait would run out. */
   private void armTimer(long nanos) {
     try {
-      c.scheduler.schedule(this::checkGap, Math.max(nanos, 0), TimeUnit.NANOSECONDS);
+      timer = c.scheduler.schedule(this::checkGap, Math.max(nanos, 0), TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException e) {
       done.completeExceptionally(new IllegalStateException("EasClient was closed during the stream", e));
     }

@@ -40,7 +40,7 @@ final class StreamReader {
     int max = Defaults.STREAM_MAX_LINE_BYTES;
     this.lines = mode == Mode.LINES ? new LineDecoder(max) : null;
     this.events = mode == Mode.EVENTS ? new SseParser(max) : null;
-    if (mode == Mode.EVENTS && !isEventStream(s.headers().firstValue("Content-Type").orElse(null))) {
+    if (mode == Mode.EVENTS && !isEventStream(s.header("Content-Type"))) {
       wrongType = new ByteArrayOutputStream();
     }
   }
@@ -153,7 +153,7 @@ final class StreamReader {
   }
 
   private void wrongTypeError() {
-    String ct = s.headers().firstValue("Content-Type").orElse(null);
+    String ct = s.header("Content-Type");
     String token = s.token();
     byte[] body = Redact.bytes(wrongType.toByteArray(), token);
     String shown = new String(body, 0, Math.min(body.length, Errors.MESSAGE_EXCERPT), StandardCharsets.UTF_8);

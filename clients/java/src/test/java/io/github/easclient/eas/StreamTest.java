@@ -54,7 +54,7 @@ class StreamTest {
         EasStream stream = c.stream(prompt())) {
       assertEquals(200, stream.status());
       assertEquals(1, stream.attempts());
-      assertEquals("text/event-stream", stream.headers().firstValue("content-type").orElseThrow());
+      assertEquals("text/event-stream", stream.header("content-type"));
       List<SseEvent> got = new ArrayList<>();
       for (SseEvent e : stream.events()) {
         got.add(e);
