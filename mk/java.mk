@@ -30,3 +30,4 @@ bench-java: java-jar ## Java section: eas-client vs raw java.net.http and the of
 bench-java-sse: java-jar ## Java SSE parse throughput: EasStream vs a raw java.net.http readLine loop -> benchmarks/results/java-sse.md
 	@mkdir -p benchmarks/results
 	java -cp "$(JAVA_JAR)" benchmarks/java/SseBench.java 7 | tee benchmarks/results/java-sse.md
+	java -Xmx64m -cp "$(JAVA_JAR)" benchmarks/java/SseBench.java flat | tee -a benchmarks/results/java-sse.md

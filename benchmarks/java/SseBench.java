@@ -6,6 +6,10 @@
 //
 // The server is a raw socket on 127.0.0.1 sending a prebuilt chunked body (16 KiB chunks), so its
 // cost is a memcpy; rows take turns round by round and the median round is reported.
+//
+// With the argument `flat` it instead reads one stream of 1 GiB of events (the same body sent
+// repeatedly) through EasStream.events() and prints the peak heap used: run it with a small heap
+// (`make bench-java-sse` uses -Xmx64m) to show that memory stays flat (STREAM-9).
 
 import io.github.easclient.eas.EasClient;
 import io.github.easclient.eas.EasRequest;
@@ -38,18 +42,24 @@ public class SseBench {
   static final int EVENTS = 200_000;
 
   public static void main(String[] args) throws Exception {
-    int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 9;
+    boolean flat = args.length > 0 && args[0].equals("flat");
+    int rounds = args.length > 0 && !flat ? Integer.parseInt(args[0]) : 9;
     byte[] raw = body();
     byte[] chunked = chunked(raw, 16 << 10);
+    int repeat = flat ? (int) ((1L << 30) / raw.length) + 1 : 1;
     try (ServerSocket server = new ServerSocket()) {
       server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-      Thread t = new Thread(() -> serve(server, chunked), "sse-bench-server");
+      Thread t = new Thread(() -> serve(server, chunked, repeat), "sse-bench-server");
       t.setDaemon(true);
       t.start();
       String url = "http://127.0.0.1:" + server.getLocalPort() + "/api/predict/llm";
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       try (EasClient client = EasClient.builder().endpoint(url).token("bench-token-123").build()) {
         EasRequest req = EasRequest.builder().text("go").build();
+        if (flat) {
+          flat(client, req, (long) repeat * raw.length, repeat);
+          return;
+        }
         Map<String, Callable<Integer>> rows = new LinkedHashMap<>();
         rows.put("raw java.net.http + BufferedReader.readLine (data: lines)", () -> rawLoop(http, url));
         rows.put("EasStream events() (blocking)", () -> events(client, req));
@@ -97,7 +107,29 @@ public class SseBench {
     return b.toByteArray();
   }
 
-  static void serve(ServerSocket server, byte[] chunked) {
+  /** One stream of {@code repeat} copies of the body: events counted, peak heap sampled every 1,000,000 events. */
+  static void flat(EasClient client, EasRequest req, long bytes, int repeat) {
+    java.lang.management.MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
+    long peak = 0;
+    long n = 0;
+    long t0 = System.nanoTime();
+    try (EasStream s = client.stream(req)) {
+      for (SseEvent e : s.events()) {
+        if (++n % 1_000_000 == 0) {
+          peak = Math.max(peak, mem.getHeapMemoryUsage().getUsed());
+        }
+      }
+    }
+    double secs = (System.nanoTime() - t0) / 1e9;
+    if (n != (long) EVENTS * repeat) {
+      throw new AssertionError("read " + n + " events, expected " + (long) EVENTS * repeat);
+    }
+    System.out.printf("%nOne stream of %.2f GiB (%,d events) through EasStream.events() in %.1f s with -Xmx%d MiB:"
+        + " peak heap used %.1f MiB (sampled every 1,000,000 events).%n", bytes / (double) (1L << 30), n, secs,
+        Runtime.getRuntime().maxMemory() >> 20, peak / 1048576.0);
+  }
+
+  static void serve(ServerSocket server, byte[] chunked, int repeat) {
     byte[] head = ("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
         .getBytes(StandardCharsets.ISO_8859_1);
     while (!server.isClosed()) {
@@ -107,9 +139,13 @@ public class SseBench {
           try (s) {
             InputStream in = s.getInputStream();
             OutputStream out = s.getOutputStream();
+            int end = chunked.length - 5;
             while (readRequest(in)) {
               out.write(head);
-              out.write(chunked);
+              for (int k = 0; k < repeat; k++) {
+                out.write(chunked, 0, end);
+              }
+              out.write(chunked, end, 5);
               out.flush();
             }
           } catch (Exception e) {
