@@ -35,6 +35,10 @@ final class LineDecoder {
   /** Bytes of the BOM matched so far; -1 once the start of the body is past. */
   private int bom;
   private boolean afterCr;
+  /** Whether the pending bytes have a byte with the high bit set (negative: yes). */
+  private int pendingHigh;
+  /** True while the line handed to the sink is all ASCII: no UTF-8 check needed, a one-byte-per-char copy. */
+  boolean ascii;
   private boolean failed;
 
   LineDecoder(int maxLineBytes) {
@@ -69,13 +73,17 @@ final class LineDecoder {
       }
     }
     int start = i;
+    int high = 0;
     while (i < end) {
       byte c = b[i];
       if (c != '\n' && c != '\r') {
+        // One pass finds the line end and whether the line is ASCII (a negative byte is not).
+        high |= c;
         i++;
         continue;
       }
-      emit(b, start, i, out);
+      emit(b, start, i, high, out);
+      high = 0;
       i++;
       if (c == '\r') {
         if (i == end) {
@@ -87,7 +95,7 @@ final class LineDecoder {
       start = i;
     }
     if (start < end) {
-      append(b, start, end);
+      append(b, start, end, high);
     }
   }
 
@@ -103,13 +111,15 @@ final class LineDecoder {
       // A body shorter than the BOM it started like: those bytes are text after all.
       int n = bom;
       bom = -1;
-      append(BOM, 0, n);
+      append(BOM, 0, n, -1);
     }
     if (pendingLen == 0) {
       return null;
     }
+    ascii = pendingHigh >= 0;
     String s = decode(pending, 0, pendingLen);
     pendingLen = 0;
+    pendingHigh = 0;
     return s;
   }
 
@@ -118,7 +128,7 @@ final class LineDecoder {
       if (b[i] != BOM[bom]) {
         int n = bom;
         bom = -1;
-        append(BOM, 0, n);
+        append(BOM, 0, n, -1);
         return i;
       }
       bom++;
@@ -130,20 +140,24 @@ final class LineDecoder {
     return i;
   }
 
-  private void emit(byte[] b, int from, int to, RawSink out) {
+  private void emit(byte[] b, int from, int to, int high, RawSink out) {
     if (pendingLen == 0) {
       // The common case: the whole line is inside this chunk, handed on without a copy.
       checkLength(to - from);
+      ascii = high >= 0;
       out.line(b, from, to);
       return;
     }
-    append(b, from, to);
+    append(b, from, to, high);
     int n = pendingLen;
+    ascii = pendingHigh >= 0;
     pendingLen = 0;
+    pendingHigh = 0;
     out.line(pending, 0, n);
   }
 
-  private void append(byte[] b, int from, int to) {
+  private void append(byte[] b, int from, int to, int high) {
+    pendingHigh |= high;
     int n = to - from;
     checkLength(pendingLen + (long) n);
     if (pendingLen + n > pending.length) {
@@ -163,13 +177,24 @@ final class LineDecoder {
 
   /** The line as text; a Failure if it is not valid UTF-8. */
   String decode(byte[] b, int from, int to) {
+    if (ascii) {
+      return new String(b, from, to - from, StandardCharsets.ISO_8859_1);
+    }
     checkUtf8(b, from, to);
     return new String(b, from, to - from, StandardCharsets.UTF_8);
   }
 
+  /** Text of part of the current line (ASCII lines are copied byte per char). */
+  String text(byte[] b, int from, int to) {
+    if (from == to) {
+      return "";
+    }
+    return new String(b, from, to - from, ascii ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8);
+  }
+
   /** STREAM-7: every line is valid UTF-8, comments included. */
   void checkUtf8(byte[] b, int from, int to) {
-    if (!Utf8.valid(b, from, to)) {
+    if (!ascii && !Utf8.valid(b, from, to)) {
       failed = true;
       throw new Failure("a line of the stream is not valid UTF-8; read the stream as bytes to take it as it is",
           false);

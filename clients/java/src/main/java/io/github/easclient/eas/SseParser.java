@@ -1,6 +1,5 @@
 package io.github.easclient.eas;
 
-import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 
 /**
@@ -26,6 +25,8 @@ final class SseParser {
   private String eventType = "";
   private String lastId = "";
   private Long retry;
+  /** The UTF-8 length of the last dispatched event's data, read by the sink as it gets the event. */
+  long lastDataBytes;
   private Consumer<? super SseEvent> sink;
   private final LineDecoder.RawSink onLine = this::line;
 
@@ -105,8 +106,8 @@ final class SseParser {
     return -1;
   }
 
-  private static String text(byte[] b, int from, int to) {
-    return from == to ? "" : new String(b, from, to - from, StandardCharsets.UTF_8);
+  private String text(byte[] b, int from, int to) {
+    return lines.text(b, from, to);
   }
 
   private void data(byte[] b, int from, int to) {
@@ -160,6 +161,7 @@ final class SseParser {
     if (more != null) {
       more.setLength(0);
     }
+    lastDataBytes = dataBytes;
     dataBytes = 0;
     eventType = "";
     sink.accept(e);

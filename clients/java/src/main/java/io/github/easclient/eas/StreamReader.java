@@ -29,7 +29,11 @@ final class StreamReader {
   private byte[] scratch = new byte[0];
   private Consumer<Object> out;
   private final Consumer<String> lineOut = x -> out.accept(x);
-  private final Consumer<SseEvent> eventOut = x -> out.accept(x);
+  private final Consumer<SseEvent> eventOut = this::parsed;
+  /** The data sizes of events parsed and not yet delivered, in order (a ring: no boxing per event). */
+  private long[] sizes = new long[16];
+  private int sizeHead;
+  private int sizeCount;
   /** The failure to raise once what came before it was delivered. */
   StreamException failure;
   boolean finished;
@@ -58,8 +62,29 @@ final class StreamReader {
   /** The caller got this event: a later error carries it (STREAM-10). */
   void delivered(Object item) {
     if (mode == Mode.EVENTS) {
-      delivered.add((SseEvent) item);
+      long size = sizes[sizeHead];
+      sizeHead = (sizeHead + 1) & (sizes.length - 1);
+      sizeCount--;
+      delivered.add((SseEvent) item, size);
     }
+  }
+
+  private void parsed(SseEvent e) {
+    pushSize(events.lastDataBytes);
+    out.accept(e);
+  }
+
+  private void pushSize(long size) {
+    if (sizeCount == sizes.length) {
+      long[] bigger = new long[sizes.length * 2];
+      for (int k = 0; k < sizeCount; k++) {
+        bigger[k] = sizes[(sizeHead + k) & (sizes.length - 1)];
+      }
+      sizes = bigger;
+      sizeHead = 0;
+    }
+    sizes[(sizeHead + sizeCount) & (sizes.length - 1)] = size;
+    sizeCount++;
   }
 
   /** The error to raise now, carrying the events delivered before it. */
