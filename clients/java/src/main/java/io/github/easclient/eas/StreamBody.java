@@ -126,5 +126,7 @@ final class StreamBody implements HttpResponse.BodySubscriber<Object> {
       s.cancel();
     }
     queue.clear();
+    // Wakes a reader blocked in poll (close from another thread) instead of leaving it to its timeout.
+    queue.add(END);
   }
 }

@@ -250,4 +250,21 @@ class StreamTest {
       assertEquals(0, s.seen().size());
     }
   }
+
+  @Test
+  void closingFromAnotherThreadWakesABlockedRead() throws Exception {
+    try (ScriptedServer s = server(sse("data: a\n\n", 0, "data: b\n\n", 5000)); EasClient c = client(s);
+        EasStream stream = c.stream(prompt())) {
+      assertEquals("a", stream.next().data());
+      java.util.concurrent.ScheduledExecutorService t = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+      try {
+        t.schedule(stream::close, 100, TimeUnit.MILLISECONDS);
+        long t0 = System.nanoTime();
+        assertFalse(stream.hasNext(), "a stream closed by the caller ends without an error");
+        assertTrue(System.nanoTime() - t0 < 2_000_000_000L, "the read woke at the close, not at the timeout");
+      } finally {
+        t.shutdownNow();
+      }
+    }
+  }
 }
