@@ -6,10 +6,8 @@ import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Flow;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -49,12 +47,8 @@ public final class EasStream implements Iterator<SseEvent>, AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile StreamReader reader;
   private final ArrayDeque<Object> ready = new ArrayDeque<>();
-  // The async form's state: one drain at a time, the result, the gap timer.
-  private final AtomicInteger wip = new AtomicInteger();
-  private volatile CompletableFuture<Void> done;
-  private volatile Consumer<Object> action;
-  private volatile long waitingSince;
-  private volatile java.util.concurrent.ScheduledFuture<?> timer;
+  /** The async reading, once one started. */
+  private volatile StreamPush push;
 
   EasStream(EasClient c, int status, HttpHeaders headers, int attempts, String url, String origin, StreamBody body,
       long timeoutNanos, Long deadlineNanos, double deadlineSeconds) {
@@ -110,7 +104,7 @@ public final class EasStream implements Iterator<SseEvent>, AutoCloseable {
   @Override
   public boolean hasNext() {
     StreamReader r = reader;
-    if (r == null || r.mode != StreamReader.Mode.EVENTS || done != null) {
+    if (r == null || r.mode != StreamReader.Mode.EVENTS || push != null) {
       start(StreamReader.Mode.EVENTS, true);
     }
     return fill();
@@ -175,9 +169,9 @@ public final class EasStream implements Iterator<SseEvent>, AutoCloseable {
       reader = new StreamReader(this, mode);
       return;
     }
-    if (!continuing || r.mode != mode || done != null) {
+    if (!continuing || r.mode != mode || push != null) {
       throw new IllegalStateException("a stream is read once, one way: it is already read as "
-          + r.mode.name().toLowerCase(java.util.Locale.ROOT) + (done != null ? " (async)" : ""));
+          + r.mode.name().toLowerCase(java.util.Locale.ROOT) + (push != null ? " (async)" : ""));
     }
   }
 
@@ -220,7 +214,7 @@ public final class EasStream implements Iterator<SseEvent>, AutoCloseable {
   }
 
   /** STREAM-4/5: a read waits at most {@code timeout}, and never past the deadline. */
-  private long waitNanos() {
+  long waitNanos() {
     long wait = timeoutNanos;
     if (deadlineNanos != null) {
       wait = Math.min(wait, deadlineNanos - System.nanoTime());
@@ -228,8 +222,22 @@ public final class EasStream implements Iterator<SseEvent>, AutoCloseable {
     return wait;
   }
 
+  /** When a wait that started at {@code since} runs out: {@code timeout} later, or at the deadline. */
+  long dueNanos(long since) {
+    long due = since + timeoutNanos;
+    return deadlineNanos != null && deadlineNanos - due < 0 ? deadlineNanos : due;
+  }
+
+  boolean isClosed() {
+    return closed.get();
+  }
+
+  java.util.concurrent.ScheduledExecutorService scheduler() {
+    return c.scheduler;
+  }
+
   /** The body was read to its end: the JDK pools the connection, so the CONN-1 count holds it again. */
-  private void released() {
+  void released() {
     if (closed.compareAndSet(false, true)
         && !headers.firstValue("Connection").orElse("").equalsIgnoreCase("close")) {
       c.idle.give(origin);
@@ -239,115 +247,56 @@ public final class EasStream implements Iterator<SseEvent>, AutoCloseable {
   // ---- async reads ----------------------------------------------------------------------------------
 
   /**
-   * Reads the events without blocking a thread: {@code onEvent} runs on the client's threads, one
-   * event at a time, in order. The future completes at the end of the stream (normally also after
-   * {@link #close}), or with the {@link StreamException} that ended it, or with what {@code onEvent}
-   * threw (the stream is then closed). {@code cancel(true)} closes the stream.
+   * Reads the events without blocking a thread: {@code onEvent} runs one event at a time, in order (on
+   * the HTTP client's threads; events that arrived before this call, on the calling thread). The
+   * future completes at the end of the stream (normally also after {@link #close}), or with the
+   * {@link StreamException} that ended it, or with what {@code onEvent} threw (the stream is then
+   * closed). {@code cancel(true)} closes the stream.
    */
   public CompletableFuture<Void> forEachEvent(Consumer<? super SseEvent> onEvent) {
-    return forEach(StreamReader.Mode.EVENTS, onEvent);
+    return push(StreamReader.Mode.EVENTS, onEvent, null);
   }
 
   /** {@link #forEachEvent} for the body's text lines (STREAM-7). */
   public CompletableFuture<Void> forEachLine(Consumer<? super String> onLine) {
-    return forEach(StreamReader.Mode.LINES, onLine);
+    return push(StreamReader.Mode.LINES, onLine, null);
   }
 
   /** {@link #forEachEvent} for the body's bytes as they arrive. */
   public CompletableFuture<Void> forEachChunk(Consumer<? super byte[]> onChunk) {
-    return forEach(StreamReader.Mode.BYTES, onChunk);
+    return push(StreamReader.Mode.BYTES, onChunk, null);
   }
 
-  @SuppressWarnings("unchecked")
-  private <T> CompletableFuture<Void> forEach(StreamReader.Mode mode, Consumer<? super T> onItem) {
-    if (onItem == null) {
+  /**
+   * The events as a {@link Flow.Publisher} for one subscriber, with its demand as backpressure (no
+   * chunk is read while demand is 0). {@code onError} gets a {@link StreamException}; cancelling the
+   * subscription closes the stream. Subscribing is the stream's one reading.
+   *
+   * <pre>{@code
+   * client.streamAsync(req).thenAccept(s -> s.eventPublisher().subscribe(mySubscriber));
+   * }</pre>
+   */
+  public Flow.Publisher<SseEvent> eventPublisher() {
+    return subscriber -> {
+      if (subscriber == null) {
+        throw new NullPointerException("the subscriber is null");
+      }
+      push(StreamReader.Mode.EVENTS, null, subscriber);
+    };
+  }
+
+  private CompletableFuture<Void> push(StreamReader.Mode mode, Consumer<?> onItem, Flow.Subscriber<?> subscriber) {
+    if (onItem == null && subscriber == null) {
       throw new NullPointerException("the callback is null");
     }
+    StreamPush p;
     synchronized (this) {
       start(mode, false);
-      done = new CompletableFuture<>();
+      p = new StreamPush(this, body, reader, onItem, subscriber);
+      push = p;
     }
-    CompletableFuture<Void> f = done;
-    action = x -> onItem.accept((T) x);
-    f.whenComplete((v, e) -> {
-      close();
-      java.util.concurrent.ScheduledFuture<?> t = timer;
-      if (t != null) {
-        t.cancel(false);
-      }
-    });
-    waitingSince = System.nanoTime();
-    if (closed.get()) {
-      f.complete(null);
-      return f;
-    }
-    armTimer(waitNanos());
-    body.onItem(this::drain);
-    return f;
-  }
-
-  private void drain() {
-    if (wip.getAndIncrement() != 0) {
-      return;
-    }
-    do {
-      drainQueued();
-    } while (wip.decrementAndGet() != 0);
-  }
-
-  private void drainQueued() {
-    StreamReader r = reader;
-    CompletableFuture<Void> f = done;
-    Object item;
-    while (!f.isDone() && (item = body.poll()) != null) {
-      waitingSince = System.nanoTime();
-      try {
-        r.handle(item, x -> {
-          if (!closed.get()) {
-            r.delivered(x);
-            action.accept(x);
-          }
-        });
-      } catch (RuntimeException | Error e) {
-        // The caller's callback threw: the read ends with that, and the stream is closed.
-        f.completeExceptionally(e);
-        close();
-        return;
-      }
-      if (closed.get()) {
-        f.complete(null);
-      } else if (r.failure != null) {
-        f.completeExceptionally(r.raise());
-      } else if (r.finished) {
-        released();
-        f.complete(null);
-      }
-    }
-  }
-
-  /** The async reader's gap timer: checks at the time the current wait would run out. */
-  private void armTimer(long nanos) {
-    try {
-      timer = c.scheduler.schedule(this::checkGap, Math.max(nanos, 0), TimeUnit.NANOSECONDS);
-    } catch (RejectedExecutionException e) {
-      done.completeExceptionally(new IllegalStateException("EasClient was closed during the stream", e));
-    }
-  }
-
-  private void checkGap() {
-    if (done.isDone()) {
-      return;
-    }
-    long due = waitingSince + timeoutNanos;
-    if (deadlineNanos != null) {
-      due = Math.min(due, deadlineNanos);
-    }
-    long left = due - System.nanoTime();
-    if (left <= 0) {
-      body.inject(StreamReader.TIMED_OUT);
-    } else {
-      armTimer(left);
-    }
+    p.start();
+    return p.done;
   }
 
   // ---- both -----------------------------------------------------------------------------------------
@@ -361,9 +310,9 @@ public final class EasStream implements Iterator<SseEvent>, AutoCloseable {
     if (closed.compareAndSet(false, true)) {
       body.close();
     }
-    CompletableFuture<Void> f = done;
-    if (f != null && !f.isDone()) {
-      f.complete(null);
+    StreamPush p = push;
+    if (p != null && !p.done.isDone()) {
+      p.done.complete(null);
     }
   }
 

@@ -84,11 +84,6 @@ final class StreamBody implements HttpResponse.BodySubscriber<Object> {
     return received.get();
   }
 
-  /** Adds an item from outside the HTTP client (the async reader's timeout). */
-  void inject(Object item) {
-    offer(item);
-  }
-
   /** Turns on push delivery: {@code r} runs after every item from now on, and once now for those queued. */
   void onItem(Runnable r) {
     signal = r;

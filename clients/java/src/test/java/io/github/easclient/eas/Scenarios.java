@@ -77,7 +77,8 @@ final class Scenarios {
   static void run(SpecCase c) {
     JsonNode call = c.in("call");
     call.fieldNames().forEachRemaining(k -> assertTrue(CALL_KEYS.contains(k), "unknown call key " + k));
-    List<String> apis = call.has("cancel_after_ms") ? List.of("async") : List.of("sync", "async");
+    List<String> apis = call.has("cancel_after_ms") ? List.of("async")
+        : call.has("stream") ? List.of("sync", "async", "publisher") : List.of("sync", "async");
     for (String api : apis) {
       try {
         runOnce(c, api);

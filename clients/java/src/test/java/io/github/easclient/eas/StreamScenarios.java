@@ -95,6 +95,8 @@ final class StreamScenarios {
             }
           }
         }
+      } else if (api.equals("publisher") && mode.equals("events")) {
+        join(subscribeOneByOne(s, res, stopAfter));
       } else {
         long[] n = {0};
         Consumer<Object> onItem = item -> {
@@ -114,6 +116,51 @@ final class StreamScenarios {
       res.error = e;
     }
     return res;
+  }
+
+  /**
+   * Reads the events through {@link EasStream#eventPublisher()} asking for one event at a time, so
+   * every scenario also runs under the tightest backpressure; completes as the subscriber is told.
+   */
+  static CompletableFuture<Void> subscribeOneByOne(EasStream s, Result res, long stopAfter) {
+    CompletableFuture<Void> end = new CompletableFuture<>();
+    s.eventPublisher().subscribe(new java.util.concurrent.Flow.Subscriber<SseEvent>() {
+      private java.util.concurrent.Flow.Subscription sub;
+      private long n;
+
+      @Override
+      public void onSubscribe(java.util.concurrent.Flow.Subscription subscription) {
+        sub = subscription;
+        if (stopAfter == 0) {
+          sub.cancel();
+          end.complete(null);
+        } else {
+          sub.request(1);
+        }
+      }
+
+      @Override
+      public void onNext(SseEvent item) {
+        res.add(item);
+        if (++n >= stopAfter) {
+          sub.cancel();
+          end.complete(null);
+        } else {
+          sub.request(1);
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        end.completeExceptionally(t);
+      }
+
+      @Override
+      public void onComplete() {
+        end.complete(null);
+      }
+    });
+    return end;
   }
 
   private static <T> T join(CompletableFuture<T> f) {

@@ -267,4 +267,74 @@ class StreamTest {
       }
     }
   }
+
+  @Test
+  void thePublisherDeliversNoMoreThanItsDemandThenCompletes() throws Exception {
+    try (ScriptedServer s = server(sse("data: 1\n\ndata: 2\n\ndata: 3\n\n", 0)); EasClient c = client(s)) {
+      EasStream stream = c.streamAsync(prompt()).get(5, TimeUnit.SECONDS);
+      java.util.concurrent.LinkedBlockingQueue<Object> got = new java.util.concurrent.LinkedBlockingQueue<>();
+      java.util.concurrent.Flow.Subscription[] sub = new java.util.concurrent.Flow.Subscription[1];
+      stream.eventPublisher().subscribe(new java.util.concurrent.Flow.Subscriber<SseEvent>() {
+        @Override
+        public void onSubscribe(java.util.concurrent.Flow.Subscription subscription) {
+          sub[0] = subscription;
+          subscription.request(1);
+        }
+
+        @Override
+        public void onNext(SseEvent item) {
+          got.add(item.data());
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          got.add(t);
+        }
+
+        @Override
+        public void onComplete() {
+          got.add("complete");
+        }
+      });
+      assertEquals("1", got.poll(5, TimeUnit.SECONDS));
+      assertEquals(null, got.poll(300, TimeUnit.MILLISECONDS), "nothing beyond the demand");
+      sub[0].request(5);
+      assertEquals("2", got.poll(5, TimeUnit.SECONDS));
+      assertEquals("3", got.poll(5, TimeUnit.SECONDS));
+      assertEquals("complete", got.poll(5, TimeUnit.SECONDS));
+      assertThrows(IllegalStateException.class, () -> stream.forEachEvent(e -> {}), "one reading per stream");
+    }
+  }
+
+  @Test
+  void thePublisherSignalsAStreamErrorWithTheEventsBeforeIt() throws Exception {
+    ScriptedServer.Reply r = sse("data: a\n\n", 0, "data: b", 20);
+    r.end = "reset";
+    try (ScriptedServer s = server(r); EasClient c = client(s)) {
+      EasStream stream = c.streamAsync(prompt()).get(5, TimeUnit.SECONDS);
+      CompletableFuture<Throwable> error = new CompletableFuture<>();
+      stream.eventPublisher().subscribe(new java.util.concurrent.Flow.Subscriber<SseEvent>() {
+        @Override
+        public void onSubscribe(java.util.concurrent.Flow.Subscription subscription) {
+          subscription.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(SseEvent item) {}
+
+        @Override
+        public void onError(Throwable t) {
+          error.complete(t);
+        }
+
+        @Override
+        public void onComplete() {
+          error.complete(null);
+        }
+      });
+      StreamReadException e = assertInstanceOf(StreamReadException.class, error.get(5, TimeUnit.SECONDS));
+      assertEquals(List.of(new SseEvent("message", "a", "", null)), e.events());
+      assertEquals(1, e.eventsDelivered());
+    }
+  }
 }
