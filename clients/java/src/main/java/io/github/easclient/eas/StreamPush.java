@@ -141,7 +141,22 @@ final class StreamPush implements Flow.Subscription {
         return;
       }
       waitingSince = System.nanoTime();
-      r.handle(item, ready::add);
+      // With unbounded demand (forEach*, or a subscriber that asked for Long.MAX_VALUE) items go
+      // straight from the parser to the caller; otherwise they wait in ready for demand.
+      r.handle(item, demand.get() == Long.MAX_VALUE ? direct : ready::add);
+    }
+  }
+
+  private final Consumer<Object> direct = this::deliverNow;
+
+  private void deliverNow(Object x) {
+    if (!s.isClosed()) {
+      r.delivered(x);
+      if (subscriber != null) {
+        subscriber.onNext(x);
+      } else {
+        onItem.accept(x);
+      }
     }
   }
 
