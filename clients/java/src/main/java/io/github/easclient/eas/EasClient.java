@@ -82,6 +82,11 @@ public final class EasClient implements AutoCloseable {
   private final ExecutorService ownedExecutor;
   private final Builder source;
   private final AtomicBoolean closed = new AtomicBoolean();
+  /**
+   * CONN-1's count of idle connections for stream calls, which always go through {@link #http}: their
+   * own count, so it holds whatever engine the other calls use.
+   */
+  final IdleConnections streamIdle = new IdleConnections();
 
   private EasClient(Builder b, Endpoint endpoint, String token) {
     this.source = b.copy();

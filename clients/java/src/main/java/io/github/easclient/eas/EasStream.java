@@ -240,7 +240,7 @@ public final class EasStream implements Iterator<SseEvent>, AutoCloseable {
   void released() {
     if (closed.compareAndSet(false, true)
         && !headers.firstValue("Connection").orElse("").equalsIgnoreCase("close")) {
-      c.idle.give(origin);
+      c.streamIdle.give(origin);
     }
   }
 

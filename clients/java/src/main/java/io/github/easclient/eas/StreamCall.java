@@ -47,6 +47,31 @@ final class StreamCall {
     this.query = c.endpoint.queryString(req.params);
   }
 
+  /**
+   * With {@code jdk.httpclient.enableAllMethodRetry} set (JVM-wide) the JDK itself resends a POST whose
+   * pooled connection failed before any response byte: exactly CONN-1, so no resend of ours is added.
+   */
+  static final boolean JDK_RESENDS = jdkResends();
+
+  private static boolean jdkResends() {
+    try {
+      String s = System.getProperty("jdk.httpclient.enableAllMethodRetry");
+      return s != null && (s.isEmpty() || Boolean.parseBoolean(s));
+    } catch (SecurityException e) {
+      return false;
+    }
+  }
+
+  /** The JDK reports a malformed status line or headers (bytes were read) as a ProtocolException. */
+  static boolean afterResponseBytes(Throwable err) {
+    for (Throwable x = err; x != null; x = x.getCause()) {
+      if (x instanceof java.net.ProtocolException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static boolean hasAccept(List<Map.Entry<String, String>> headers) {
     for (Map.Entry<String, String> h : headers) {
       if (h.getKey().equalsIgnoreCase("Accept")) {
@@ -275,7 +300,7 @@ final class StreamCall {
     a.n = attempts;
     a.origin = origin;
     a.instanceKey = instanceKey;
-    a.reused = !resend && c.idle.take(origin);
+    a.reused = !resend && c.streamIdle.take(origin);
     Duration t = timeout;
     if (policy.hasDeadline()) {
       double left = policy.deadline - elapsed();
@@ -315,7 +340,7 @@ final class StreamCall {
       err = new java.util.concurrent.TimeoutException("no response headers within the timeout");
     }
     String kind = err == null ? null : Call.errorKind(err);
-    if (err != null && a.reused && "reset".equals(kind) && !Call.JDK_RESENDS && !Call.afterResponseBytes(err)) {
+    if (err != null && a.reused && "reset".equals(kind) && !JDK_RESENDS && !afterResponseBytes(err)) {
       log(a, "reset on a reused idle connection: sent again on a new connection");
       step.resend = true;
       return step;
@@ -323,7 +348,7 @@ final class StreamCall {
     int status = resp == null ? 0 : resp.statusCode();
     boolean ok = err == null && status >= 200 && status < 300;
     if (err == null && !ok && !resp.headers().firstValue("Connection").orElse("").equalsIgnoreCase("close")) {
-      c.idle.give(a.origin);
+      c.streamIdle.give(a.origin);
     }
     if (c.directState != null && a.instanceKey != null) {
       // DISC-5: only a connection failure cools an instance off; any HTTP answer ends its streak.
