@@ -129,13 +129,8 @@ class EASStream(_StreamState):
         """The body's Server-Sent Events (STREAM-8); the body must be ``text/event-stream``."""
         self._claim("events")
         wrong = self._wrong_type()
-        if wrong is not None:
-            body = b""
-            for chunk in self._chunks():
-                body += chunk
-                if self._capped(body):
-                    break
-            raise self._stop(content_type_error(wrong or None, body, self._ctx))
+        if wrong is not None:  # the body goes straight into the error, never into a local (SEC-4)
+            raise self._stop(content_type_error(wrong or None, self._whole_body(), self._ctx))
         parser = EventParser()
         keep = self._kept.add
         for chunk in self._chunks():
@@ -180,6 +175,15 @@ class EASStream(_StreamState):
             self._received += len(chunk)
             yield chunk
 
+    def _whole_body(self) -> bytes:
+        """STREAM-8: the body of a non-event answer, read whole up to ``max_response_bytes``."""
+        body = b""
+        for chunk in self._chunks():
+            body += chunk
+            if self._capped(body):
+                break
+        return body
+
     def _stop(self, cause: TransportError | StreamError, by_deadline: bool = False) -> StreamError:
         """STREAM-10: the stream is closed before its error is raised."""
         self.close()
@@ -223,13 +227,8 @@ class AsyncEASStream(_StreamState):
         """Async :meth:`EASStream.iter_events`."""
         self._claim("events")
         wrong = self._wrong_type()
-        if wrong is not None:
-            body = b""
-            async for chunk in self._chunks():
-                body += chunk
-                if self._capped(body):
-                    break
-            raise await self._stop(content_type_error(wrong or None, body, self._ctx))
+        if wrong is not None:  # the body goes straight into the error, never into a local (SEC-4)
+            raise await self._stop(content_type_error(wrong or None, await self._whole_body(), self._ctx))
         parser = EventParser()
         keep = self._kept.add
         async for chunk in self._chunks():
@@ -273,6 +272,14 @@ class AsyncEASStream(_StreamState):
                 return
             self._received += len(chunk)
             yield chunk
+
+    async def _whole_body(self) -> bytes:
+        body = b""
+        async for chunk in self._chunks():
+            body += chunk
+            if self._capped(body):
+                break
+        return body
 
     async def _stop(self, cause: TransportError | StreamError, by_deadline: bool = False) -> StreamError:
         await self.close()

@@ -143,6 +143,7 @@ class ChatStream:
                 try:
                     deltas = reader.take(event)
                 except StreamError as exc:
+                    stream._kept.take_back()  # the event that failed reached no caller
                     raise stream._stop(exc) from None
                 for delta in deltas:
                     parts.append(delta)
@@ -187,6 +188,7 @@ class AsyncChatStream:
                 try:
                     deltas = reader.take(event)
                 except StreamError as exc:
+                    stream._kept.take_back()  # the event that failed reached no caller
                     raise await stream._stop(exc) from None
                 for delta in deltas:
                     parts.append(delta)

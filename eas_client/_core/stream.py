@@ -76,6 +76,13 @@ class KeptEvents:
     def kept(self) -> list[ServerSentEvent]:
         return list(self._events)
 
+    def take_back(self) -> None:
+        """The last event was not delivered after all (a chat raised on it, STREAM-12)."""
+        if self._events:
+            old = self._events.pop().data
+            self._total -= len(old) if old.isascii() else len(old.encode("utf-8"))
+            self.delivered -= 1
+
 
 class StreamContext(NamedTuple):
     """What every error of one stream carries (STREAM-10)."""

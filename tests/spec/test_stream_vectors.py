@@ -73,11 +73,11 @@ def test_sse(case: dict[str, Any]) -> None:
         return
     if "kept" in inp:  # STREAM-10: the bounded tail of delivered events an error carries
         keeper = stream.KeptEvents()
-        events = [sse.ServerSentEvent(data="a" * size) for size in inp["kept"]]
-        for event in events:
+        delivered = [sse.ServerSentEvent(data="a" * size) for size in inp["kept"]]
+        for event in delivered:
             keeper.add(event)
-        assert keeper.kept() == events[len(events) - exp["kept"] :]
-        assert keeper.delivered == len(events)
+        assert keeper.kept() == delivered[len(delivered) - exp["kept"] :]
+        assert keeper.delivered == len(delivered)
         return
     for chunks in _splits(_chunks(inp["chunks"])):
         if "events" in exp:
