@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 from typing import Any
 
 import aiohttp
 
 from .._core.errors import TransportError, too_large
 from .._core.flow import RawResponse, WireRequest
-from ._bounds import CHUNK
+from ._bounds import CHUNK, CappedGunzip
 from .base import StreamHead, broke, connect_failed, failed, is_success, settle, timed_out
+
+# STREAM-7: a stream's body is handed on as sent, so its request turns decoding off (aiohttp 3.10+
+# takes that per request; older versions decode every answer of the session).
+_RAW_STREAMS = "auto_decompress" in inspect.signature(aiohttp.ClientSession._request).parameters
+_NO_DECODING: dict[str, Any] = {"auto_decompress": False} if _RAW_STREAMS else {}
 
 # Set when the connector opened a new connection for the request running in this task.
 _FRESH: contextvars.ContextVar[bool] = contextvars.ContextVar("eas_fresh_connection", default=False)
@@ -96,11 +102,12 @@ class AiohttpTransport:
         resp = None
         try:
             resp = await session.request(
-                method, url, data=body, headers=headers, timeout=tmo, allow_redirects=False
+                method, url, data=body, headers=headers, timeout=tmo, allow_redirects=False, **_NO_DECODING
             )
             if is_success(resp.status):
                 return StreamHead(resp.status, resp.headers, b"", _Body(resp, url, tmo.sock_read or 0.0))
-            data = await _read(resp, self._max_bytes, url)
+            read = _read_undecoded if _RAW_STREAMS else _read
+            data = await read(resp, self._max_bytes, url)
             resp.release()
             return RawResponse(resp.status, resp.headers, data)
         except asyncio.CancelledError:
@@ -208,6 +215,17 @@ async def _read(resp: aiohttp.ClientResponse, cap: int | None, url: str) -> byte
             resp.close()
             raise too_large(url, cap)
         parts.append(chunk)
+
+
+async def _read_undecoded(resp: aiohttp.ClientResponse, cap: int | None, url: str) -> bytes:
+    """A non-2xx answer to a stream request, decoding off: gzip decoded here, under the cap (HTTP-3)."""
+    encoding = resp.headers.get("Content-Encoding")
+    if encoding is None or encoding.strip().lower() != "gzip":
+        return await _read(resp, cap, url)
+    body = CappedGunzip(cap, url)
+    while chunk := await resp.content.read(CHUNK):
+        body.feed(chunk)
+    return body.result()
 
 
 def _is_stale(exc: BaseException) -> bool:
