@@ -38,7 +38,8 @@ public final class ChatStream implements Iterator<String>, AutoCloseable {
         stream.close();
         break;
       }
-      if (!stream.hasNext()) {
+      SseEvent e = stream.nextUncounted();
+      if (e == null) {
         ended = true;
         try {
           reader.end();
@@ -48,11 +49,13 @@ public final class ChatStream implements Iterator<String>, AutoCloseable {
         break;
       }
       try {
-        reader.event(stream.next(), ready::add);
+        reader.event(e, ready::add);
       } catch (Chat.Failure f) {
+        // STREAM-12: the error carries the events before this one; this one is not counted.
         ended = true;
         throw stream.fail(f.kind, f.getMessage());
       }
+      stream.counted(e);
     }
     return !ready.isEmpty();
   }

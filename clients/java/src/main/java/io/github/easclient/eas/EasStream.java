@@ -181,6 +181,22 @@ public final class EasStream implements Iterator<SseEvent>, AutoCloseable {
     return item;
   }
 
+  /**
+   * The next event for the chat helper, not yet counted as delivered: STREAM-12's errors carry the
+   * events before the one that failed. {@link #counted} counts it once the helper took it. Null at the end.
+   */
+  SseEvent nextUncounted() {
+    StreamReader r = reader;
+    if (r == null || r.mode != StreamReader.Mode.EVENTS || push != null) {
+      start(StreamReader.Mode.EVENTS, true);
+    }
+    return fill() ? (SseEvent) ready.poll() : null;
+  }
+
+  void counted(SseEvent e) {
+    reader.delivered(e);
+  }
+
   /** True once an item is ready; false at the end or after close; throws the stream's failure. */
   private boolean fill() {
     StreamReader r = reader;

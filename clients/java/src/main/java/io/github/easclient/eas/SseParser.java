@@ -141,11 +141,12 @@ final class SseParser {
       if (c < '0' || c > '9') {
         return;
       }
-      if (n > (Long.MAX_VALUE - 9) / 10) {
-        // Digits only but beyond a long: no real reconnection time, ignored like any bad value.
+      int d = c - '0';
+      if (n > (Long.MAX_VALUE - d) / 10) {
+        // Digits only but beyond a signed 64-bit integer: ignored like any bad value (STREAM-8).
         return;
       }
-      n = n * 10 + (c - '0');
+      n = n * 10 + d;
     }
     retry = n;
   }
