@@ -37,10 +37,12 @@ public class StreamExample {
     if (args.length >= 2) {
       url = args[0];
       token = args[1];
+      System.out.println("streaming from " + url);
     } else {
       local = tokenServer("stream-demo-token");
       url = "http://127.0.0.1:" + local.getAddress().getPort() + "/api/predict/llm";
       token = "stream-demo-token";
+      System.out.println("streaming from a local token server (" + url + ")");
     }
     try (EasClient client = EasClient.builder().endpoint(url).token(token).timeout(Duration.ofSeconds(10)).build()) {
       EasRequest request = EasRequest.builder()

@@ -16,10 +16,13 @@ cleanup() {
 trap cleanup EXIT
 
 started=""
-start() { # name app args... ; sets $started to the service URL (no subshell, so $pids keeps the pid)
+start() { # name app args... ; sets $started to the service URL ($pids keeps the server's pid: the subshell execs it)
   local name="$1" app="$2"; shift 2
   : >"$tmp/$name.log" # exists before the background server opens it, so the first grep finds a file
-  "$eas" serve "$root/$app" --host 127.0.0.1 --port 0 "$@" >"$tmp/$name.log" 2>&1 &
+  # A file is given by its path; a module:app target is imported from the repository root.
+  local target="$root/$app"
+  case "$app" in *:*) target="$app" ;; esac
+  (cd "$root" && exec "$eas" serve "$target" --host 127.0.0.1 --port 0 "$@") >"$tmp/$name.log" 2>&1 &
   pids+=("$!")
   for _ in $(seq 1 300); do
     if grep -q '^Service start successfully: ' "$tmp/$name.log"; then
@@ -37,5 +40,10 @@ url="$started"
 start tensor examples/tensor/app.py --service tensor
 tensor_url="$started"
 java -cp "$jar" "$root/examples/java/Example.java" "$url" "$token" "$tensor_url"
-# Streaming: self-contained (its own token server on 127.0.0.1), see the file's header.
+# Streaming: against examples/llm (an OpenAI-compatible chat service) under eas serve when the
+# repository has it, then self-contained (its own token stream on 127.0.0.1), see the file's header.
+if [ -f "$root/examples/llm/app.py" ]; then
+  start llm examples.llm.app:app --service llm --token "$token"
+  java -cp "$jar" "$root/examples/java/StreamExample.java" "$started" "$token"
+fi
 java -cp "$jar" "$root/examples/java/StreamExample.java"
