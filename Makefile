@@ -57,6 +57,7 @@ bench: $(STAMP) ## side-by-side benchmarks, every language -> benchmarks/results
 	$(PY) -m benchmarks
 	$(MAKE) --no-print-directory bench-go
 	$(MAKE) --no-print-directory bench-java
+	$(MAKE) --no-print-directory bench-java-sse
 
 bench-quick: $(STAMP) ## a < 2 minute smoke run of the benchmarks (no thresholds)
 	$(PY) -m benchmarks --quick

@@ -3,7 +3,7 @@ MVN ?= mvn
 JAVA_DIR := clients/java
 JAVA_JAR := $(JAVA_DIR)/target/eas-client-0.1.0-SNAPSHOT.jar
 
-.PHONY: test-java demo-java java-jar bench-java
+.PHONY: test-java demo-java java-jar bench-java bench-java-sse
 
 # -q keeps Maven quiet; the Surefire summary (tests run per class, failures) stays visible.
 # eas.require.runtime makes the eas-serve tests fail instead of skipping when .venv is missing.
@@ -26,3 +26,8 @@ bench-java: java-jar ## Java section: eas-client vs raw java.net.http and the of
 	cd benchmarks/java && $(MVN) -q -B dependency:build-classpath -Dmdep.outputFile=target/official.cp
 	home=$$(mktemp -d) && java -Duser.home=$$home -cp "$(JAVA_JAR):$$(cat benchmarks/java/target/official.cp)" \
 	  benchmarks/java/Bench.java 5 | tee benchmarks/results/java.md; rm -rf $$home
+
+bench-java-sse: java-jar ## Java SSE parse throughput: EasStream vs a raw java.net.http readLine loop -> benchmarks/results/java-sse.md
+	@mkdir -p benchmarks/results
+	java -cp "$(JAVA_JAR)" benchmarks/java/SseBench.java 7 | tee benchmarks/results/java-sse.md
+	java -Xmx64m -cp "$(JAVA_JAR)" benchmarks/java/SseBench.java flat | tee -a benchmarks/results/java-sse.md

@@ -31,6 +31,13 @@ final class Defaults {
   static final long MAX_RESPONSE_BYTES = 256L << 20;
   /** Discovery answers are small; anything bigger is not a discovery server. */
   static final int MAX_DISCOVERY_BYTES = 4 << 20;
+  /**
+   * STREAM-7: one line or event of a stream. Far above any token chunk, low enough that a server that
+   * never sends a line end cannot grow a buffer without bound.
+   */
+  static final int STREAM_MAX_LINE_BYTES = 1 << 20;
+  /** STREAM-1: asked for unless the caller sets Accept; SSE servers that look at it then choose SSE. */
+  static final String STREAM_ACCEPT = "text/event-stream";
 
   static final String VERSION = "0.1.0";
   static final String USER_AGENT =

@@ -84,6 +84,11 @@ public final class EasClient implements AutoCloseable {
   private final ExecutorService ownedExecutor;
   private final Builder source;
   private final AtomicBoolean closed = new AtomicBoolean();
+  /**
+   * CONN-1's count of idle connections for stream calls, which always go through {@link #http}: their
+   * own count, so it holds whatever engine the other calls use.
+   */
+  final IdleConnections streamIdle = new IdleConnections();
 
   private EasClient(Builder b, Endpoint endpoint, String token) {
     this.source = b.copy();
@@ -226,6 +231,72 @@ public final class EasClient implements AutoCloseable {
   /** The async form of {@link #request}: {@code cancel(true)} stops further attempts. */
   public CompletableFuture<EasResponse> requestAsync(EasRequest request) {
     return call(request, false);
+  }
+
+  /**
+   * Sends one request and returns its answer as a stream once the 2xx response headers arrived
+   * (protocol.md §13). Retries happen only before the headers, as for {@link #request}; a non-2xx
+   * answer throws what {@code request} would. {@code timeout} then bounds each gap between body bytes.
+   * {@code Accept: text/event-stream} is sent unless the client or the request sets {@code Accept}.
+   *
+   * <pre>{@code
+   * try (EasStream s = client.stream(EasRequest.builder().json(body).path("v1/chat/completions").build())) {
+   *     for (SseEvent e : s.events()) {
+   *         if (e.data().equals("[DONE]")) break;
+   *         handle(e.data());
+   *     }
+   * }
+   * }</pre>
+   */
+  public EasStream stream(EasRequest request) {
+    checkCall(request);
+    return new StreamCall(this, request, true).run();
+  }
+
+  /**
+   * The async form of {@link #stream}: completes with the open stream once its headers arrived; read it
+   * with {@link EasStream#forEachEvent}. {@code cancel(true)} stops the attempts (and closes a stream that
+   * opened meanwhile).
+   */
+  public CompletableFuture<EasStream> streamAsync(EasRequest request) {
+    checkCall(request);
+    return new StreamCall(this, request, false).start();
+  }
+
+  /**
+   * Asks an OpenAI-compatible chat service (vLLM, SGLang, BladeLLM images on EAS) for a whole answer:
+   * {@code POST <service URL>/v1/chat/completions} without streaming (STREAM-11).
+   *
+   * <pre>{@code
+   * ChatAnswer a = client.chat(ChatRequest.builder().message("user", "Hi").build());
+   * a.text(); a.usage(); a.finishReason();
+   * }</pre>
+   */
+  public ChatAnswer chat(ChatRequest request) {
+    if (request == null) {
+      throw new EasConfigException("chat request is null");
+    }
+    return Chat.answer(request(request.toRequest(false)).body());
+  }
+
+  /**
+   * Streams a chat answer from an OpenAI-compatible service as text deltas (STREAM-11, STREAM-12): the
+   * request asks for {@code "stream": true} and the final usage. Close it (try with resources).
+   */
+  public ChatStream chatStream(ChatRequest request) {
+    if (request == null) {
+      throw new EasConfigException("chat request is null");
+    }
+    return new ChatStream(stream(request.toRequest(true)));
+  }
+
+  private void checkCall(EasRequest request) {
+    if (closed.get()) {
+      throw new IllegalStateException("EasClient is closed");
+    }
+    if (request == null) {
+      throw new PayloadException("request is null");
+    }
   }
 
   /** Sends bytes without blocking; retries are scheduled, never slept; {@code cancel(true)} stops them. */

@@ -13,6 +13,7 @@ package io.github.easclient.eas;
  * │   ├── EasConnectException       no connection (refused, DNS, connect timeout)
  * │   ├── EasReadException          the connection broke before a full response
  * │   └── EasReadTimeoutException   no response within the read timeout
+ * ├── StreamException               a 2xx stream failed after its headers (see its subclasses)
  * └── EasStatusException            a non-2xx answer: status(), requestId(), body()
  *     ├── BadRequestException 400, AuthenticationException 401, PermissionDeniedException 403,
  *     ├── NotFoundException 404, ServerTimeoutException 408, RateLimitException 429, QueueFullException 450

@@ -35,8 +35,9 @@ final class LocalRuntime implements AutoCloseable {
       }
       Assumptions.abort(msg);
     }
-    List<String> cmd = new ArrayList<>(List.of(eas.toString(), "serve", REPO.resolve(app).toString(), "--host",
-        "127.0.0.1", "--port", "0"));
+    // A file is given by its path; a module:app target is imported from the repository root.
+    String target = app.contains(":") ? app : REPO.resolve(app).toString();
+    List<String> cmd = new ArrayList<>(List.of(eas.toString(), "serve", target, "--host", "127.0.0.1", "--port", "0"));
     cmd.addAll(List.of(extraArgs));
     process = new ProcessBuilder(cmd).directory(REPO.toFile()).redirectErrorStream(true).start();
     BlockingQueue<String> lines = new LinkedBlockingQueue<>();

@@ -29,9 +29,9 @@ final class Scenarios {
       "endpoint_type", "discovery_refresh", "eject_for", "endpoint_path", "headers", "env", "rand", "clock",
       "max_response_bytes");
   private static final Set<String> CALL_KEYS = Set.of("data", "path", "params", "headers", "timeout", "max_retries",
-      "batch", "concurrency", "return_exceptions", "repeat", "pause_ms", "cancel_after_ms");
+      "batch", "concurrency", "return_exceptions", "repeat", "pause_ms", "cancel_after_ms", "stream", "stop_after");
   private static final Set<String> REPLY_KEYS = Set.of("status", "headers", "body", "delay_ms", "reset", "items",
-      "echo", "when", "drip_ms", "body_repeat", "close_after", "omit_length");
+      "echo", "when", "drip_ms", "body_repeat", "close_after", "omit_length", "chunks", "end");
 
   /** The engine scenarios run on (null: the default), set by the runner around each case. */
   static final ThreadLocal<HttpEngine> ENGINE = new ThreadLocal<>();
@@ -59,6 +59,7 @@ final class Scenarios {
     if (r.has("when")) {
       out.when = SpecTest.bytes(r.get("when"));
     }
+    StreamScenarios.reply(r, out);
     return out;
   }
 
@@ -79,7 +80,8 @@ final class Scenarios {
   static void run(SpecCase c) {
     JsonNode call = c.in("call");
     call.fieldNames().forEachRemaining(k -> assertTrue(CALL_KEYS.contains(k), "unknown call key " + k));
-    List<String> apis = call.has("cancel_after_ms") ? List.of("async") : List.of("sync", "async");
+    List<String> apis = call.has("cancel_after_ms") ? List.of("async")
+        : call.has("stream") ? List.of("sync", "async", "publisher") : List.of("sync", "async");
     for (String api : apis) {
       try {
         runOnce(c, api);
@@ -272,7 +274,9 @@ final class Scenarios {
       return;
     }
     List<EasException> errors = new ArrayList<>();
-    if (outcome instanceof EasException) {
+    if (outcome instanceof StreamScenarios.Result && ((StreamScenarios.Result) outcome).error != null) {
+      errors.add(((StreamScenarios.Result) outcome).error);
+    } else if (outcome instanceof EasException) {
       errors.add((EasException) outcome);
     } else if (outcome instanceof List) {
       for (EasResult r : (List<EasResult>) outcome) {
@@ -425,6 +429,11 @@ final class Scenarios {
   static Outcome perform(EasClient client, JsonNode call, String api) throws InterruptedException {
     Outcome o = new Outcome();
     long t0 = System.nanoTime();
+    if (call.has("stream")) {
+      o.value = StreamScenarios.perform(client, call, api);
+      o.elapsedMs = (System.nanoTime() - t0) / 1_000_000;
+      return o;
+    }
     try {
       CompletableFuture<?> f;
       List<EasRequest> reqs = new ArrayList<>();
@@ -474,13 +483,18 @@ final class Scenarios {
   static void checkOutcome(SpecCase c, Object got, String origin) {
     JsonNode want = c.ex("outcome");
     want.fieldNames().forEachRemaining(k -> assertTrue(Set.of("body", "attempts", "error", "status", "last_error",
-        "results", "request_id", "service_url", "message_contains", "cancelled", "min_elapsed_s", "max_elapsed_s")
+        "results", "request_id", "service_url", "message_contains", "cancelled", "min_elapsed_s", "max_elapsed_s",
+        "received", "bytes_received")
         .contains(k), "unknown outcome key " + k));
     if (want.path("cancelled").asBoolean(false)) {
       assertTrue(got == CANCELLED, "expected the call to be cancelled, got " + got);
       return;
     }
     assertTrue(got != CANCELLED, "the call was cancelled");
+    if (got instanceof StreamScenarios.Result) {
+      StreamScenarios.check(want, got);
+      return;
+    }
     if (want.has("results")) {
       assertTrue(got instanceof List, "expected batch results, got " + got);
       List<EasResult> rs = (List<EasResult>) got;
@@ -564,6 +578,9 @@ final class Scenarios {
       });
       if (w.has("body")) {
         SpecTest.assertBytes(SpecTest.bytes(w.get("body")), s.body, at + "body");
+      }
+      if (w.has("connection")) {
+        assertEquals(w.get("connection").asInt(), s.connection, at + "connection number");
       }
       if (w.has("signature_valid")) {
         assertEquals(w.get("signature_valid").asBoolean(), signatureValid(s, token), at + "signature");

@@ -33,6 +33,8 @@ final class ScriptedServer implements AutoCloseable {
     final byte[] body;
     final long seq;
     final String version;
+    /** The connection's number: 0, 1, ... in the order their first request arrived. */
+    int connection;
 
     Seen(String method, String path, String query, Map<String, String> headers, byte[] body, long seq,
         String version) {
@@ -63,6 +65,21 @@ final class ScriptedServer implements AutoCloseable {
     boolean closeAfter;
     /** No Content-Length: the body ends when the connection closes. */
     boolean omitLength;
+    /** A streamed body: sent chunked, one HTTP chunk per item after its delay (null: not streamed). */
+    List<Chunk> chunks;
+    /** How a streamed body ends: null (the last chunk), "reset" (an RST) or "close" (no last chunk). */
+    String end;
+  }
+
+  /** One piece of a streamed body and the pause before it (from the previous piece, or the headers). */
+  static final class Chunk {
+    final byte[] data;
+    final int delayMs;
+
+    Chunk(byte[] data, int delayMs) {
+      this.data = data;
+      this.delayMs = delayMs;
+    }
   }
 
   static final AtomicLong SEQ = new AtomicLong();
@@ -73,6 +90,7 @@ final class ScriptedServer implements AutoCloseable {
   private final boolean[] used;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger maxInFlight = new AtomicInteger();
+  private final AtomicInteger connections = new AtomicInteger();
   private final List<Seen> seen = Collections.synchronizedList(new ArrayList<>());
   private final List<Socket> sockets = Collections.synchronizedList(new ArrayList<>());
   private final Thread acceptor;
@@ -147,11 +165,16 @@ final class ScriptedServer implements AutoCloseable {
       s.setTcpNoDelay(true);
       InputStream in = s.getInputStream();
       OutputStream out = s.getOutputStream();
+      int connection = -1;
       while (true) {
         Seen req = read(in);
         if (req == null) {
           return;
         }
+        if (connection < 0) {
+          connection = connections.getAndIncrement();
+        }
+        req.connection = connection;
         seen.add(req);
         maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
         Reply r = take(req.body);
@@ -167,7 +190,13 @@ final class ScriptedServer implements AutoCloseable {
             s.setSoLinger(true, 0);
             return;
           }
-          writeReply(out, r, req);
+          if (r.chunks != null) {
+            if (!writeChunks(s, out, r)) {
+              return;
+            }
+          } else {
+            writeReply(out, r, req);
+          }
         } finally {
           inFlight.decrementAndGet();
         }
@@ -204,6 +233,39 @@ final class ScriptedServer implements AutoCloseable {
     }
     out.write(body);
     out.flush();
+  }
+
+  /**
+   * A streamed reply: headers, then each chunk after its delay, flushed, then the last chunk; or an
+   * abrupt end instead of the last chunk. False when the connection is to be dropped.
+   */
+  private static boolean writeChunks(Socket s, OutputStream out, Reply r) throws IOException, InterruptedException {
+    StringBuilder head = new StringBuilder("HTTP/1.1 " + r.status + " Scripted\r\n");
+    for (Map.Entry<String, String> h : r.headers.entrySet()) {
+      head.append(h.getKey()).append(": ").append(h.getValue()).append("\r\n");
+    }
+    head.append("Transfer-Encoding: chunked\r\n\r\n");
+    out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+    out.flush();
+    for (Chunk c : r.chunks) {
+      if (c.delayMs > 0) {
+        Thread.sleep(c.delayMs);
+      }
+      out.write((Integer.toHexString(c.data.length) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      out.write(c.data);
+      out.write(new byte[] {'\r', '\n'});
+      out.flush();
+    }
+    if ("reset".equals(r.end)) {
+      s.setSoLinger(true, 0);
+      return false;
+    }
+    if ("close".equals(r.end)) {
+      return false;
+    }
+    out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+    out.flush();
+    return true;
   }
 
   private static Seen read(InputStream in) throws IOException {

@@ -232,6 +232,12 @@ final class Vectors {
     if (c.hasEx("max_response_bytes")) {
       assertEquals(c.ex("max_response_bytes").asLong(), Defaults.MAX_RESPONSE_BYTES);
     }
+    if (c.hasEx("stream_max_line_bytes")) {
+      assertEquals(c.ex("stream_max_line_bytes").asLong(), Defaults.STREAM_MAX_LINE_BYTES);
+    }
+    if (c.hasEx("stream_accept")) {
+      assertEquals(c.ex("stream_accept").asText(), Defaults.STREAM_ACCEPT);
+    }
     if (c.hasEx("return_exceptions")) {
       // predictMany returns every outcome (the default); requestAll is the stop-at-first-failure form.
       assertTrue(c.ex("return_exceptions").asBoolean(), "Java's predictMany returns every outcome");
@@ -452,6 +458,13 @@ final class Vectors {
     KINDS.put("ServiceUnavailableError", ServiceUnavailableException.class);
     KINDS.put("GatewayTimeoutError", GatewayTimeoutException.class);
     KINDS.put("ResponseTooLargeError", ResponseTooLargeException.class);
+    KINDS.put("StreamError", StreamException.class);
+    KINDS.put("StreamReadError", StreamReadException.class);
+    KINDS.put("StreamTimeoutError", StreamTimeoutException.class);
+    KINDS.put("StreamIncompleteError", StreamIncompleteException.class);
+    KINDS.put("StreamProtocolError", StreamProtocolException.class);
+    KINDS.put("StreamContentTypeError", StreamContentTypeException.class);
+    KINDS.put("StreamEventError", StreamEventException.class);
   }
 
   static Class<?> kindClass(String kind) {
