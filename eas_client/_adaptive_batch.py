@@ -254,7 +254,7 @@ async def run_adaptive_async(
                 timeout = None if job == float("inf") else job
                 try:
                     await asyncio.wait_for(event.wait(), timeout)
-                except TimeoutError:
+                except asyncio.TimeoutError:  # not the builtin before Python 3.11
                     pass
                 continue
             await _run_async(call, batch, job)

@@ -247,7 +247,7 @@ BACKPRESSURE_DEFAULTS: Schema = obj(
         "adaptive_max": INT,
         "adaptive_initial": INT,
         "adaptive_backoff": NUM,
-        "latency_tolerance": NUM,
+        "latency_tolerance": {"type": ["number", "null"]},
         "min_queue_delay_s": SECONDS,
         "baseline_drift": NUM,
     },
