@@ -9,6 +9,8 @@ Example::
 """
 
 from ._base_client import EASResponse
+from ._core.adaptive import AdaptiveConcurrency
+from ._core.budget import RetryBudget
 from ._core.chat import ChatResult
 from ._core.config import (
     DEFAULT_BACKOFF_BASE_S,
@@ -102,6 +104,8 @@ __all__ = [
     "ReadTimeoutError",
     "ResponseTooLargeError",
     "RetryPolicy",
+    "RetryBudget",
+    "AdaptiveConcurrency",
     "ServerError",
     "ServerTimeoutError",
     "ServiceUnavailableError",

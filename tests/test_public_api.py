@@ -8,18 +8,20 @@ import inspect
 import eas_client
 
 PUBLIC_NAMES = [
-    "AsyncChatStream", "AsyncEASClient", "AsyncEASStream", "AuthenticationError", "BadGatewayError",
-    "BadRequestError", "ChatResult", "ChatStream", "ClientConfig", "ConfigError", "ConnectError",
-    "DEFAULT_BACKOFF_BASE_S", "DEFAULT_BACKOFF_MAX_S", "DEFAULT_CONCURRENCY",
-    "DEFAULT_CONNECT_TIMEOUT_S", "DEFAULT_MAX_RETRIES", "DEFAULT_RETRY_AFTER_CAP_S",
-    "DEFAULT_RETRY_ERRORS", "DEFAULT_RETRY_STATUSES", "DEFAULT_TIMEOUT_S", "DeadlineExceededError",
-    "DiscoveryError", "EASClient", "EASError", "EASResponse", "EASStream", "GatewayTimeoutError",
-    "InternalServerError", "NotFoundError", "PayloadError", "PermissionDeniedError", "QueueFullError",
-    "RateLimitError", "ReadError", "ReadTimeoutError", "ResponseTooLargeError", "RetryPolicy",
-    "ServerError", "ServerSentEvent", "ServerTimeoutError", "ServiceUnavailableError", "StatusError",
-    "StreamContentTypeError", "StreamError", "StreamEventError", "StreamIncompleteError",
-    "StreamProtocolError", "StreamReadError", "StreamTimeoutError", "TFRequest", "TFResponse",
-    "TorchRequest", "TorchResponse", "TransportError", "__version__",
+    "AdaptiveConcurrency", "AsyncChatStream", "AsyncEASClient", "AsyncEASStream",
+    "AuthenticationError", "BadGatewayError", "BadRequestError", "ChatResult", "ChatStream",
+    "ClientConfig", "ConfigError", "ConnectError", "DEFAULT_BACKOFF_BASE_S",
+    "DEFAULT_BACKOFF_MAX_S", "DEFAULT_CONCURRENCY", "DEFAULT_CONNECT_TIMEOUT_S",
+    "DEFAULT_MAX_RETRIES", "DEFAULT_RETRY_AFTER_CAP_S", "DEFAULT_RETRY_ERRORS",
+    "DEFAULT_RETRY_STATUSES", "DEFAULT_TIMEOUT_S", "DeadlineExceededError", "DiscoveryError",
+    "EASClient", "EASError", "EASResponse", "EASStream", "GatewayTimeoutError",
+    "InternalServerError", "NotFoundError", "PayloadError", "PermissionDeniedError",
+    "QueueFullError", "RateLimitError", "ReadError", "ReadTimeoutError", "ResponseTooLargeError",
+    "RetryBudget", "RetryPolicy", "ServerError", "ServerSentEvent", "ServerTimeoutError",
+    "ServiceUnavailableError", "StatusError", "StreamContentTypeError", "StreamError",
+    "StreamEventError", "StreamIncompleteError", "StreamProtocolError", "StreamReadError",
+    "StreamTimeoutError", "TFRequest", "TFResponse", "TorchRequest", "TorchResponse",
+    "TransportError", "__version__",
 ]  # fmt: skip
 
 CONSTRUCTOR = [
@@ -27,10 +29,12 @@ CONSTRUCTOR = [
     ("connect_timeout", 5.0), ("max_retries", None), ("deadline", None), ("retry", None), ("headers", None),
     ("pool_size", 16), ("http_client", None), ("engine", None), ("endpoint_type", "gateway"),
     ("discovery_refresh", 3.0), ("eject_for", 5.0), ("max_response_bytes", 256 * 1024 * 1024),
+    ("retry_budget", eas_client.RetryBudget()),
 ]  # fmt: skip
 
 METHODS = [
-    "chat", "close", "config", "endpoint", "openai", "predict", "predict_many", "request", "stream",
+    "chat", "close", "config", "endpoint", "openai", "predict", "predict_many", "request",
+    "retry_budget_denied", "stream",
     "with_options",
 ]  # fmt: skip
 

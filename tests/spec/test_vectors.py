@@ -208,6 +208,11 @@ def test_defaults(case: dict[str, Any]) -> None:
     if "stream_max_line_bytes" in exp:  # STREAM-1 and STREAM-7's defaults
         assert (sse.MAX_LINE_BYTES, sse.EVENT_STREAM) == (exp["stream_max_line_bytes"], exp["stream_accept"])
         return
+    if "budget_ratio" in exp:  # §14's defaults, a case of their own
+        from .test_backpressure_vectors import check_backpressure_defaults
+
+        check_backpressure_defaults(exp)
+        return
     policy = config.RetryPolicy()
     assert config.DEFAULT_TIMEOUT_S == exp["timeout_s"]
     assert config.DEFAULT_CONNECT_TIMEOUT_S == exp["connect_timeout_s"]
