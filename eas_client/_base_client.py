@@ -124,6 +124,9 @@ class BaseClient:
         Direct mode: seconds an instance that refused a connection is skipped.
     max_response_bytes:
         The largest response body accepted (``None``: no cap; default 256 MiB).
+    user_agent:
+        Your application's name and version (``"my-app/1.2"``), sent after the client's own
+        ``User-Agent`` with one space between; visible ASCII and spaces only.
 
     Example::
 
@@ -153,6 +156,7 @@ class BaseClient:
         discovery_refresh: float = DEFAULT_DISCOVERY_REFRESH_S,
         eject_for: float = DEFAULT_EJECT_S,
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        user_agent: str | None = None,
     ) -> None:
         policy = _policy(retry, max_retries=max_retries, deadline=deadline)
         options = ClientOptions(
@@ -171,6 +175,7 @@ class BaseClient:
             discovery_refresh=discovery_refresh,
             eject_for=eject_for,
             max_response_bytes=max_response_bytes,
+            user_agent=user_agent,
         )
         self._setup(options, shared=None)
 
@@ -193,6 +198,7 @@ class BaseClient:
             discovery_refresh=options.discovery_refresh,
             eject_for=options.eject_for,
             max_response_bytes=options.max_response_bytes,
+            caller_user_agent=options.user_agent,
         )
         self._router = DirectRouter(self._config) if self._config.endpoint_type == "direct" else None
         self._headers = base_headers(self._config)
@@ -352,7 +358,8 @@ class BaseClient:
 
     def _discovery_request(self, router: DirectRouter) -> WireRequest:
         timeout = min(self._config.timeout, DISCOVERY_TIMEOUT_S)
-        return router.fetch_request({"User-Agent": USER_AGENT}, timeout, self._config.connect_timeout)
+        headers = {"User-Agent": self._config.user_agent}
+        return router.fetch_request(headers, timeout, self._config.connect_timeout)
 
     @staticmethod
     def _finish(step: Step) -> RawResponse:
@@ -390,6 +397,7 @@ class ClientOptions:
     discovery_refresh: float
     eject_for: float
     max_response_bytes: int | None
+    user_agent: str | None = None
 
 
 # The options that shape the engine itself; a copy differing in any of them opens its own.

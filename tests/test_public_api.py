@@ -24,6 +24,7 @@ CONSTRUCTOR = [
     ("connect_timeout", 5.0), ("max_retries", None), ("deadline", None), ("retry", None), ("headers", None),
     ("pool_size", 16), ("http_client", None), ("engine", None), ("endpoint_type", "gateway"),
     ("discovery_refresh", 3.0), ("eject_for", 5.0), ("max_response_bytes", 256 * 1024 * 1024),
+    ("user_agent", None),
 ]  # fmt: skip
 
 METHODS = ["close", "config", "endpoint", "predict", "predict_many", "request", "with_options"]

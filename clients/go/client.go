@@ -15,7 +15,6 @@ import (
 	"net/http/httptrace"
 	"os"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -134,9 +133,6 @@ func NewClient(endpoint, token string, opts ...Option) (*Client, error) {
 	}
 	if err := checkHeaders(cfg.headers, token != ""); err != nil {
 		return nil, err
-	}
-	if strings.ContainsAny(cfg.userAgent, "\r\n\x00") {
-		return nil, configError("the User-Agent contains CR, LF or NUL")
 	}
 	if cfg.direct && ep.service == "" {
 		return nil, configError("direct mode needs a service; pass WithServiceName or an endpoint with /api/predict/<service>")

@@ -430,7 +430,10 @@ func mustStr(o obj, k string) string { s, _ := o.str(k); return s }
 const dummyEndpoint = "http://127.0.0.1:9/api/predict/demo"
 
 func vecHeaders(in, want obj, c specCase) error {
-	if err := in.only("input", "token", "data", "client_headers", "headers", "auth"); err != nil {
+	if err := in.only("input", "token", "data", "client_headers", "headers", "auth", "user_agent"); err != nil {
+		return err
+	}
+	if err := want.only("expect", "error", "headers", "absent", "body", "user_agent_appended"); err != nil {
 		return err
 	}
 	expectErr, wantErr := want.str("error")
@@ -453,6 +456,9 @@ func vecHeaders(in, want obj, c specCase) error {
 	if a, _ := in.str("auth"); a == "signature" {
 		opts = append(opts, WithSignature())
 	}
+	if ua, ok := in.str("user_agent"); ok {
+		opts = append(opts, WithUserAgent(ua))
+	}
 	os.Unsetenv("EAS_TOKEN")
 	cl, err := NewClient(dummyEndpoint, tok, opts...)
 	if err != nil {
@@ -474,6 +480,9 @@ func vecHeaders(in, want obj, c specCase) error {
 	h := cl.attemptHeader(&p)
 	if !strings.HasPrefix(h.Get("User-Agent"), "eas-client-") {
 		return fmt.Errorf("User-Agent %q", h.Get("User-Agent"))
+	}
+	if app, ok := want.str("user_agent_appended"); ok && h.Get("User-Agent") != defaultUserAgent()+" "+app {
+		return fmt.Errorf("User-Agent %q, want ours + %q", h.Get("User-Agent"), " "+app)
 	}
 	for k, v := range want.strMap("headers") {
 		if got := h.Values(k); len(got) != 1 || got[0] != v {
