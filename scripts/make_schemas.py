@@ -77,6 +77,13 @@ ERROR_KINDS = [
     "BadGatewayError",
     "ServiceUnavailableError",
     "GatewayTimeoutError",
+    "StreamError",
+    "StreamReadError",
+    "StreamTimeoutError",
+    "StreamIncompleteError",
+    "StreamProtocolError",
+    "StreamContentTypeError",
+    "StreamEventError",
 ]
 ERROR: Schema = {"enum": ERROR_KINDS}
 TRANSPORT_KINDS: Schema = {"enum": ["connect", "reset", "timeout"]}
@@ -156,6 +163,10 @@ TENSOR_REQUEST: Schema = obj(
 )
 
 
+def one_of(*variants: Schema) -> Schema:
+    return {"oneOf": list(variants)}
+
+
 def vector_file(case_input: Schema, case_expect: Schema, defs: dict[str, Schema] | None = None) -> Schema:
     case = obj(
         {
@@ -181,10 +192,6 @@ def file_schema(case: Schema, defs: dict[str, Schema] | None) -> Schema:
     return out
 
 
-def one_of(*variants: Schema) -> Schema:
-    return {"oneOf": list(variants)}
-
-
 POLICY: Schema = obj(
     {
         "max_retries": NONNEG,
@@ -201,6 +208,32 @@ PARAMS: Schema = arr(
     {"type": "array", "prefixItems": [STR, {"type": ["string", "number", "boolean", "null"]}], "items": False,
      "minItems": 2}
 )  # fmt: skip
+HEX: Schema = {"type": "string", "pattern": "^([0-9a-f]{2})*$"}
+# One delivered event of STREAM-8, all four members always written.
+EVENT: Schema = obj(
+    {"event": STR, "data": STR, "id": STR, "retry": {"type": ["integer", "null"], "minimum": 0}},
+    ("event", "data", "id", "retry"),
+)
+# What a stream call delivered: events or lines (a list), or the concatenated bytes (an object).
+RECEIVED: Schema = one_of({"type": "array", "items": one_of(EVENT, STR)}, ref("bytes"))
+# One body chunk of an event-stream vector: bytes, or `fill` copies of one byte (the 1 MiB cases).
+SSE_CHUNK: Schema = one_of(
+    ref("bytes"),
+    obj(
+        {
+            "fill": obj(
+                {
+                    "byte": {"type": "string", "pattern": "^[0-9a-f]{2}$"},
+                    "count": {"type": "integer", "minimum": 1},
+                },
+                ("byte", "count"),
+            )
+        },
+        ("fill",),
+    ),
+)  # fmt: skip
+NULLABLE_OBJECT: Schema = {"type": ["object", "null"], "description": "a JSON object as the server sent it"}
+NULLABLE_STR: Schema = {"type": ["string", "null"]}
 TENSOR_OUT: Schema = obj(
     {"dtype": STR, "shape": arr(NONNEG), "values": arr({})}, ("dtype", "shape", "values")
 )
@@ -281,6 +314,13 @@ def vector_schemas() -> dict[str, Schema]:
                 obj(
                     {"max_response_bytes": {"type": "integer", "minimum": 1, "description": "bytes"}},
                     ("max_response_bytes",),
+                ),
+                obj(
+                    {
+                        "stream_max_line_bytes": {"type": "integer", "minimum": 1, "description": "bytes"},
+                        "stream_accept": STR,
+                    },
+                    ("stream_max_line_bytes", "stream_accept"),
                 ),
             ),
         ),
@@ -462,6 +502,54 @@ def vector_schemas() -> dict[str, Schema]:
                 ("absent",),
             ),
         ),
+        "sse": vector_file(
+            one_of(
+                obj({"chunks": arr(SSE_CHUNK)}, ("chunks",)),
+                obj({"content_type": NULLABLE_STR}, ("content_type",)),
+            ),
+            one_of(
+                obj(
+                    {"events": arr(EVENT), "error": ERROR, "lines": arr(STR), "lines_error": ERROR},
+                    minProperties=1,
+                ),
+                obj({"event_stream": BOOL}, ("event_stream",)),
+            ),
+            {"chunk": SSE_CHUNK},
+        ),
+        "chat": vector_file(
+            one_of(
+                obj(
+                    {
+                        "request": obj(
+                            {
+                                "messages": {"description": "passed as given, valid or not"},
+                                "model": NULLABLE_STR,
+                                "stream": BOOL,
+                                "params": arr(
+                                    {"type": "array", "prefixItems": [STR, {}], "items": False, "minItems": 2}
+                                ),
+                            },
+                            ("messages", "stream"),
+                        )
+                    },
+                    ("request",),
+                ),
+                obj({"events": arr(obj({"event": STR, "data": STR}, ("data",)))}, ("events",)),
+                obj({"response": {"description": "the JSON answer of a non-stream call"}}, ("response",)),
+            ),
+            one_of(
+                obj({"path": STR, "body": ref("bytes"), "accept": STR}, ("path", "body", "accept")),
+                obj(
+                    {"deltas": arr(STR), "usage": NULLABLE_OBJECT, "finish_reason": NULLABLE_STR},
+                    ("deltas", "usage", "finish_reason"),
+                ),
+                obj(
+                    {"text": STR, "usage": NULLABLE_OBJECT, "finish_reason": NULLABLE_STR},
+                    ("text", "usage", "finish_reason"),
+                ),
+                obj({"error": ERROR, "deltas": arr(STR), "message_contains": STR}, ("error",)),
+            ),
+        ),
         "retry_after": vector_file(
             obj({"value": {"type": ["string", "null"]}, "now": NUM}, ("value", "now")),
             obj({"seconds": {"type": ["number", "null"], "minimum": 0}}, ("seconds",)),
@@ -514,9 +602,20 @@ REPLY_PROPS: dict[str, Schema] = {
     ),
     "close_after": {"const": True, "description": "close the connection after this reply, unannounced"},
     "omit_length": {"const": True, "description": "no Content-Length: the body ends at the close"},
+    "chunks": arr(
+        obj(
+            {"data": ref("bytes"), "delay_ms": {"type": "integer", "minimum": 0, "maximum": 5000}},
+            ("data",),
+        ),
+        description="instead of body: a chunked body, each chunk sent after its delay (STREAM-*)",
+    ),
+    "end": {
+        "enum": ["reset", "close"],
+        "description": "after the chunks: an RST, or a close without the last chunk",
+    },
 }
 # Keys that shape how an instance's answer arrives; a discovery reply has no use for them.
-_INSTANCE_ONLY = ("echo", "when", "drip_ms", "body_repeat", "close_after", "omit_length")
+_INSTANCE_ONLY = ("echo", "when", "drip_ms", "body_repeat", "close_after", "omit_length", "chunks", "end")
 
 
 def scenario_schema() -> Schema:
@@ -562,6 +661,8 @@ def scenario_schema() -> Schema:
             "repeat": {"type": "integer", "minimum": 1},
             "pause_ms": {"type": "integer", "minimum": 0, "maximum": 1000},
             "cancel_after_ms": {"type": "integer", "minimum": 0, "maximum": 1000},
+            "stream": {"enum": ["events", "lines", "bytes"], "description": "a stream call, read this way"},
+            "stop_after": {"type": "integer", "minimum": 0, "description": "close the stream after n items"},
         },
         oneOf=[{"required": ["data"]}, {"required": ["batch"]}],
     )
@@ -573,6 +674,7 @@ def scenario_schema() -> Schema:
             "headers": string_map({"type": ["string", "null"]}),
             "body": ref("bytes"),
             "signature_valid": BOOL,
+            "connection": {"type": "integer", "minimum": 0, "description": "the connection's number"},
         },
         ("method", "path"),
     )
@@ -589,8 +691,14 @@ def scenario_schema() -> Schema:
                 "description": "{origin} stands for the scripted server's origin",
             },
             "message_contains": arr(STR),
+            "received": RECEIVED,
+            "bytes_received": NONNEG,
         },
         ("error",),
+    )
+    streamed = obj(
+        {"received": RECEIVED, "attempts": {"type": "integer", "minimum": 1}, "status": STATUS},
+        ("received", "attempts"),
     )
     cancelled = obj({"cancelled": {"const": True}}, ("cancelled",))
     results = obj(
@@ -627,7 +735,7 @@ def scenario_schema() -> Schema:
                 {
                     "requests": arr(request),
                     "unordered_requests": {"const": True},
-                    "outcome": one_of(success, failure, results, cancelled),
+                    "outcome": one_of(success, streamed, failure, results, cancelled),
                     "max_in_flight": {"type": "integer", "minimum": 1},
                     "elapsed_ms": obj(
                         {"min": NONNEG, "max": NONNEG}, ("min", "max"), description="the call's wall time"

@@ -15,7 +15,9 @@ PUBLIC_NAMES = [
     "EASError", "EASResponse", "GatewayTimeoutError", "InternalServerError", "NotFoundError", "PayloadError",
     "PermissionDeniedError", "QueueFullError", "RateLimitError", "ReadError", "ReadTimeoutError",
     "ResponseTooLargeError", "RetryPolicy", "ServerError", "ServerTimeoutError", "ServiceUnavailableError",
-    "StatusError", "TFRequest", "TFResponse", "TorchRequest", "TorchResponse", "TransportError",
+    "StatusError", "StreamContentTypeError", "StreamError", "StreamEventError", "StreamIncompleteError",
+    "StreamProtocolError", "StreamReadError", "StreamTimeoutError", "TFRequest", "TFResponse", "TorchRequest",
+    "TorchResponse", "TransportError",
     "__version__",
 ]  # fmt: skip
 

@@ -23,14 +23,23 @@
             ├── BadGatewayError      502
             ├── ServiceUnavailableError 503    no healthy instance (e.g. during a rollout)
             └── GatewayTimeoutError  504
+    └── StreamError                            a 2xx stream failed after its headers (STREAM-10)
+        ├── StreamReadError                    reset, or closed before the body's end
+        ├── StreamTimeoutError                 no byte within ``timeout``, or the deadline passed
+        ├── StreamIncompleteError              the body ended cleanly in the middle of an event
+        ├── StreamProtocolError                line over 1 MiB, invalid UTF-8, chat data not JSON
+        ├── StreamContentTypeError             events asked for, the answer is not text/event-stream
+        └── StreamEventError                   the server sent an error inside the stream
 
 Every error carries ``endpoint`` (the service URL, never the token), ``attempts`` and, for
-status errors, ``status``, ``body`` (an excerpt) and ``request_id``.
+status errors, ``status``, ``body`` (an excerpt) and ``request_id``. Stream errors carry the
+2xx ``status``, ``bytes_received`` and the ``events`` delivered before the failure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from .redact import redact_bytes, redact_header_map, redact_text
 
@@ -195,6 +204,67 @@ class ServiceUnavailableError(ServerError):
 
 class GatewayTimeoutError(ServerError):
     hint = "the gateway timed out waiting for an instance; retry later"
+
+
+class StreamError(EASError):
+    """A stream failed after its 2xx headers arrived (STREAM-10); it was not retried (STREAM-3).
+
+    ``events`` are the events delivered to the caller before the failure (empty when the body was
+    read as bytes or lines), ``bytes_received`` the body bytes read, ``status`` the 2xx status.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        events: Sequence[Any] = (),
+        bytes_received: int = 0,
+        status: int = 0,
+        endpoint: str | None = None,
+        attempts: int = 0,
+    ) -> None:
+        super().__init__(message, endpoint=endpoint, attempts=attempts)
+        self.events = list(events)
+        self.bytes_received = bytes_received
+        self.status = status
+
+
+class StreamReadError(StreamError):
+    """The connection was reset or closed before the end of the stream's body."""
+
+
+class StreamTimeoutError(StreamError):
+    """No body byte arrived within ``timeout`` (STREAM-4), or the ``deadline`` passed (STREAM-5)."""
+
+
+class StreamIncompleteError(StreamError):
+    """The body ended cleanly in the middle of an event, or a chat ended without ``[DONE]``."""
+
+
+class StreamProtocolError(StreamError):
+    """The body is not a valid stream: a line over 1 MiB, invalid UTF-8, chat data not JSON."""
+
+
+class StreamContentTypeError(StreamError):
+    """Events were asked for and the 2xx answer is not ``text/event-stream`` (STREAM-8).
+
+    ``content_type`` is what the server sent (``None``: no header), ``body`` an excerpt of its body.
+    """
+
+    def __init__(
+        self, message: str, *, content_type: str | None = None, body: bytes = b"", **kw: Any
+    ) -> None:
+        super().__init__(message, **kw)
+        self.content_type = content_type
+        self.body = body[:BODY_EXCERPT_BYTES]
+
+
+class StreamEventError(StreamError):
+    """The server sent an error inside the stream (STREAM-12); ``error`` is its JSON value or text."""
+
+    def __init__(self, message: str, *, error: object = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.error = error
 
 
 # spec/vectors/error_mapping.json pins this table for every language.

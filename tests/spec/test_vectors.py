@@ -10,7 +10,7 @@ import pytest
 
 import eas_client
 from eas_client._base_client import BaseClient
-from eas_client._core import auth, config, discovery, endpoint, errors, redact, retry
+from eas_client._core import auth, config, discovery, endpoint, errors, redact, retry, sse
 from eas_client._core.flow import base_headers, prepare
 
 from .corpus import bytes_match, decode_bytes, decode_data, params
@@ -207,6 +207,9 @@ def test_defaults(case: dict[str, Any]) -> None:
     exp = case["expect"]
     if "max_response_bytes" in exp:  # LIMIT-1's default, a case of its own
         assert config.DEFAULT_MAX_RESPONSE_BYTES == exp["max_response_bytes"]
+        return
+    if "stream_max_line_bytes" in exp:  # STREAM-1 and STREAM-7's defaults
+        assert (sse.MAX_LINE_BYTES, sse.EVENT_STREAM) == (exp["stream_max_line_bytes"], exp["stream_accept"])
         return
     policy = config.RetryPolicy()
     assert config.DEFAULT_TIMEOUT_S == exp["timeout_s"]
