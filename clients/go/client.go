@@ -274,6 +274,7 @@ type prepared struct {
 	body        []byte
 	header      http.Header // without the per-attempt signature
 	contentType string
+	stream      *streamStart // a stream call (STREAM-1): the 2xx body is handed over unread
 }
 
 // prepare validates a call and builds its headers (HDR-1 … 3, AUTH-1).
@@ -349,6 +350,12 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 
 // do is Do returning the answer by value, so Predict and batches allocate no Response.
 func (c *Client) do(ctx context.Context, req *Request) (Response, error) {
+	return c.call(ctx, req, nil)
+}
+
+// call runs the one retry loop of every call. With st it is a stream call (STREAM-1, STREAM-2):
+// a 2xx answer's body is left unread in st, everything before it is a predict call's.
+func (c *Client) call(ctx context.Context, req *Request, st *streamStart) (Response, error) {
 	if ctx == nil {
 		return Response{}, configError("Do needs a context; pass context.Background() when there is none")
 	}
@@ -362,6 +369,9 @@ func (c *Client) do(ctx context.Context, req *Request) (Response, error) {
 		}
 		return Response{}, err
 	}
+	if st != nil {
+		p.header, p.stream = acceptEventStream(p.header), st
+	}
 	pol := c.cfg.policy
 	if req.MaxRetries != nil {
 		if *req.MaxRetries < 0 {
@@ -374,6 +384,12 @@ func (c *Client) do(ctx context.Context, req *Request) (Response, error) {
 		timeout = req.Timeout
 	}
 	start := time.Now()
+	if st != nil {
+		st.timeout = timeout
+		if pol.deadline > 0 {
+			st.deadline = start.Add(pol.deadline)
+		}
+	}
 	exclude := ""
 	var last *Error
 	for attempt := 1; ; attempt++ {
@@ -469,6 +485,9 @@ func (c *Client) do(ctx context.Context, req *Request) (Response, error) {
 // attempt sends one request; it returns the answer (any status) or a transport failure. The
 // timeout bounds the whole attempt, from sending to the last body byte (TIMEOUT-1).
 func (c *Client) attempt(ctx context.Context, url string, p *prepared, timeout time.Duration) (Response, bool, ErrorKind, error) {
+	if p.stream != nil {
+		return c.attemptStream(ctx, url, p, timeout)
+	}
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	resp, answered, kind, err, resend := c.send(actx, url, p, c.http)
@@ -531,6 +550,10 @@ func (c *Client) send(actx context.Context, url string, p *prepared, hc *http.Cl
 		// transport's goroutines may still hold the request for a moment.
 		resend = tr != nil && kind == ErrorReset && tr.reused.Load() && !tr.gotByte.Load() && actx.Err() == nil
 		return Response{}, false, kind, err, resend
+	}
+	if p.stream != nil && hresp.StatusCode >= 200 && hresp.StatusCode <= 299 {
+		p.stream.resp = hresp // read by the Stream; the trace stays with the live request
+		return Response{Status: hresp.StatusCode, Header: hresp.Header}, true, "", nil, false
 	}
 	body, kind, err := c.readBody(hresp, actx)
 	if tr != nil && err == nil {
@@ -596,7 +619,7 @@ func classify(err error, actx context.Context) ErrorKind {
 	if errors.As(err, &dns) {
 		return ErrorConnect
 	}
-	if errors.Is(actx.Err(), context.DeadlineExceeded) {
+	if errors.Is(actx.Err(), context.DeadlineExceeded) || context.Cause(actx) == errStreamTimer {
 		return ErrorTimeout
 	}
 	var ne net.Error

@@ -234,7 +234,9 @@ func vecDefaults(in, want obj, _ specCase) error {
 		"deadline_s": nil, "retry_statuses": fmt.Sprint(statuses), "retry_errors": fmt.Sprint(kinds),
 		"concurrency": float64(cfg.concurrency), "discovery_refresh_s": cfg.discoveryRefresh.Seconds(),
 		"eject_for_s": cfg.ejectFor.Seconds(), "return_exceptions": true, // PredictMany: a Result per input
-		"max_response_bytes": float64(cfg.maxResponseBytes),
+		"max_response_bytes":    float64(cfg.maxResponseBytes),
+		"stream_max_line_bytes": float64(DefaultMaxLineBytes),
+		"stream_accept":         acceptEventStream(http.Header{}).Get("Accept"),
 	}
 	if cfg.policy.deadline != 0 {
 		got["deadline_s"] = cfg.policy.deadline.Seconds()
@@ -252,6 +254,10 @@ func vecDefaults(in, want obj, _ specCase) error {
 		case nil:
 			if g != nil {
 				return fmt.Errorf("%s = %v, want none", k, g)
+			}
+		case string:
+			if g != wv {
+				return fmt.Errorf("%s = %v, want %q", k, g, wv)
 			}
 		case []any:
 			var parts []string

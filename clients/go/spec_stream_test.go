@@ -1,0 +1,181 @@
+package eas
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"reflect"
+)
+
+func init() {
+	vectorHandlers["sse"] = vecSSE
+}
+
+// chunkReader hands out one network chunk per Read, as a socket would.
+type chunkReader struct{ chunks [][]byte }
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	for len(r.chunks) > 0 && len(r.chunks[0]) == 0 {
+		r.chunks = r.chunks[1:]
+	}
+	if len(r.chunks) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.chunks[0])
+	r.chunks[0] = r.chunks[0][n:]
+	return n, nil
+}
+
+// sseChunks decodes input.chunks: bytes, or {"fill": {"byte", "count"}}.
+func sseChunks(list []any) ([][]byte, error) {
+	var out [][]byte
+	for _, c := range list {
+		o := toObj(c)
+		if f, ok := o["fill"]; ok {
+			fo := toObj(f)
+			if err := fo.only("fill", "byte", "count"); err != nil {
+				return nil, err
+			}
+			b, err := hex.DecodeString(mustStr(fo, "byte"))
+			if err != nil || len(b) != 1 {
+				return nil, fmt.Errorf("fill byte %v", fo["byte"])
+			}
+			out = append(out, bytes.Repeat(b, fo.int("count")))
+			continue
+		}
+		b, err := specBytes(c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// failKind names a parse failure's kind, or the error itself when it is not one.
+func failKind(err error) string {
+	if f, ok := err.(*streamFail); ok {
+		return f.kind.String()
+	}
+	return fmt.Sprintf("unexpected %v", err)
+}
+
+// parseEvents reads every event of the chunks: the events (as the case files write them) and
+// the error kind that ended the reading ("" at a clean end).
+func parseEvents(chunks [][]byte) ([]any, string) {
+	lr := newLineReader(&chunkReader{chunks: chunks}, DefaultMaxLineBytes)
+	p := eventParser{max: DefaultMaxLineBytes}
+	events := []any{}
+	for {
+		ev, err := nextEvent(lr, &p)
+		if err == io.EOF {
+			return events, ""
+		}
+		if err != nil {
+			return events, failKind(err)
+		}
+		events = append(events, eventJSON(ev))
+	}
+}
+
+func eventJSON(ev Event) map[string]any {
+	var retry any
+	if ev.HasRetry {
+		retry = float64(ev.Retry)
+	}
+	return map[string]any{"event": ev.Event, "data": ev.Data, "id": ev.ID, "retry": retry}
+}
+
+func parseLines(chunks [][]byte) ([]any, string) {
+	lr := newLineReader(&chunkReader{chunks: chunks}, DefaultMaxLineBytes)
+	lines := []any{}
+	for {
+		line, err := lr.next()
+		if err == io.EOF {
+			return lines, ""
+		}
+		if err != nil {
+			return lines, failKind(err)
+		}
+		lines = append(lines, string(line))
+	}
+}
+
+// normalize turns decoded JSON (json.Number) into the plain values parseEvents builds.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case []any:
+		out := make([]any, len(x))
+		for i := range x {
+			out[i] = normalize(x[i])
+		}
+		return out
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range x {
+			out[k] = normalize(e)
+		}
+		return out
+	case json.Number:
+		return num(x)
+	default:
+		return x
+	}
+}
+
+// splits is every re-split §11 asks for: whole, at every byte boundary, byte by byte.
+func splits(whole []byte) [][][]byte {
+	out := [][][]byte{{whole}}
+	for k := 1; k < len(whole); k++ {
+		out = append(out, [][]byte{whole[:k], whole[k:]})
+	}
+	var ones [][]byte
+	for i := range whole {
+		ones = append(ones, whole[i:i+1])
+	}
+	return append(out, ones)
+}
+
+func vecSSE(in, want obj, _ specCase) error {
+	if err := in.only("input", "chunks", "content_type"); err != nil {
+		return err
+	}
+	if err := want.only("expect", "events", "error", "lines", "lines_error", "event_stream"); err != nil {
+		return err
+	}
+	if want.has("event_stream") {
+		ct, _ := in.str("content_type")
+		if got := isEventStream(ct); got != want["event_stream"].(bool) {
+			return fmt.Errorf("isEventStream(%q) = %v", ct, got)
+		}
+		return nil
+	}
+	given, err := sseChunks(in.list("chunks"))
+	if err != nil {
+		return err
+	}
+	wantEvents, wantErr := normalize(want.list("events")), mustStr(want, "error")
+	wantLines, wantLinesErr := normalize(want.list("lines")), mustStr(want, "lines_error")
+	whole := bytes.Join(given, nil)
+	runs := [][][]byte{given}
+	if len(whole) <= 4096 {
+		runs = append(runs, splits(whole)...)
+	}
+	for _, chunks := range runs {
+		// The readers move their own slice headers, never the bytes: each run gets fresh headers.
+		events, kind := parseEvents(append([][]byte(nil), chunks...))
+		if !reflect.DeepEqual(events, wantEvents) || kind != wantErr {
+			return fmt.Errorf("split %d chunks: events %v error %q, want %v error %q", len(chunks), events, kind, wantEvents, wantErr)
+		}
+		if !want.has("lines") {
+			continue
+		}
+		lines, kind := parseLines(append([][]byte(nil), chunks...))
+		if !reflect.DeepEqual(lines, wantLines) || kind != wantLinesErr {
+			return fmt.Errorf("split %d chunks: lines %q error %q, want %q error %q", len(chunks), lines, kind, wantLines, wantLinesErr)
+		}
+	}
+	return nil
+}
