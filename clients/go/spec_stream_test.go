@@ -2,6 +2,7 @@ package eas
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -176,6 +177,102 @@ func vecSSE(in, want obj, _ specCase) error {
 		if !reflect.DeepEqual(lines, wantLines) || kind != wantLinesErr {
 			return fmt.Errorf("split %d chunks: lines %q error %q, want %q error %q", len(chunks), lines, kind, wantLines, wantLinesErr)
 		}
+	}
+	return nil
+}
+
+// streamCall makes a stream call of a scenario (§11 "stream success"): read the way mode
+// names until the end or stop_after items, collecting what arrived, then close.
+func streamCall(ctx context.Context, client *Client, req *Request, mode string, co, want obj, token, origin string) error {
+	stopAfter := -1
+	if co.has("stop_after") {
+		stopAfter = co.int("stop_after")
+	}
+	s, err := client.Stream(ctx, req)
+	if err != nil {
+		if want.has("received") && len(toObj(map[string]any{"r": want["received"]}).list("r")) > 0 {
+			return fmt.Errorf("the call failed before the headers (%v), want items received", err)
+		}
+		if !want.has("error") {
+			return fmt.Errorf("unexpected error: %v", err)
+		}
+		return checkError(err, want, token, origin)
+	}
+	var events, lines []any
+	var raw []byte
+	items := func() int { return len(events) + len(lines) + len(raw) }
+	buf := make([]byte, 64<<10)
+	for stopAfter < 0 || items() < stopAfter {
+		if mode == "events" {
+			if !s.Next() {
+				break
+			}
+			events = append(events, eventJSON(s.Event()))
+		} else if mode == "lines" {
+			if !s.NextLine() {
+				break
+			}
+			lines = append(lines, s.Line())
+		} else {
+			p := buf
+			if stopAfter >= 0 {
+				p = buf[:min(len(buf), stopAfter-len(raw))]
+			}
+			n, err := s.Read(p)
+			raw = append(raw, p[:n]...)
+			if err != nil {
+				break
+			}
+		}
+	}
+	readErr := s.Err()
+	if err := s.Close(); err != nil {
+		return err
+	}
+	if events == nil {
+		events = []any{}
+	}
+	if lines == nil {
+		lines = []any{}
+	}
+	got := map[string]any{"events": events, "lines": lines}
+	if want.has("received") {
+		if mode == "bytes" {
+			if err := bytesMatch(want["received"], raw); err != nil {
+				return fmt.Errorf("received: %v", err)
+			}
+		} else if w := normalize(want["received"]); !reflect.DeepEqual(got[mode], w) {
+			return fmt.Errorf("received %v, want %v", got[mode], w)
+		}
+	}
+	if want.has("error") {
+		if err := checkError(readErr, want, token, origin); err != nil {
+			return err
+		}
+		e, _ := asError(readErr)
+		if want.has("bytes_received") && e.BytesReceived != int64(want.int("bytes_received")) {
+			return fmt.Errorf("bytes_received %d, want %d", e.BytesReceived, want.int("bytes_received"))
+		}
+		carried := []any{}
+		for _, ev := range e.Events {
+			carried = append(carried, eventJSON(ev))
+		}
+		if mode == "events" && !reflect.DeepEqual(carried, events) {
+			return fmt.Errorf("the error carries events %v, the caller received %v", carried, events)
+		}
+		if mode != "events" && len(e.Events) != 0 {
+			return fmt.Errorf("a %s stream's error carries events %v", mode, e.Events)
+		}
+		return nil
+	}
+	if readErr != nil {
+		return fmt.Errorf("unexpected error while reading: %v", readErr)
+	}
+	if want.has("attempts") && s.Attempts != want.int("attempts") {
+		return fmt.Errorf("attempts %d, want %d", s.Attempts, want.int("attempts"))
+	}
+	if want.has("status") && s.Status != want.int("status") {
+		return fmt.Errorf("status %d, want %d", s.Status, want.int("status"))
 	}
 	return nil
 }

@@ -853,8 +853,10 @@ func runScenario(in, want obj, c specCase) error {
 		if want.has("discovery_requests") && len(seen) != want.int("discovery_requests") {
 			return fmt.Errorf("%d discovery requests, want %d", len(seen), want.int("discovery_requests"))
 		}
+		service, _ := clientIn.str("service_name")
+		service, _, _ = strings.Cut(strings.Trim(service, "/ "), "/")
 		for _, r := range seen {
-			if r.method != "GET" || r.path != "/api/v1/servicediscovery/upstreams/demo" {
+			if r.method != "GET" || r.path != "/api/v1/servicediscovery/upstreams/"+service {
 				return fmt.Errorf("discovery request %s %s", r.method, r.path)
 			}
 			if r.header.Get("Authorization") != "" || !strings.HasPrefix(r.header.Get("User-Agent"), "eas-client-") {
@@ -1072,12 +1074,12 @@ func checkOutcome(client *Client, c specCase, expect obj, token, origin string) 
 	call, _ := rawField(c.Input, "call")
 	co, _ := decodeObj(call)
 	if err := co.only("call", "data", "batch", "concurrency", "return_exceptions", "path", "params", "headers",
-		"max_retries", "timeout", "repeat", "pause_ms", "cancel_after_ms"); err != nil {
+		"max_retries", "timeout", "repeat", "pause_ms", "cancel_after_ms", "stream", "stop_after"); err != nil {
 		return err
 	}
 	want := toObj(expect["outcome"])
 	if err := want.only("outcome", "body", "attempts", "error", "status", "last_error", "results", "request_id",
-		"service_url", "message_contains", "cancelled"); err != nil {
+		"service_url", "message_contains", "cancelled", "received", "bytes_received"); err != nil {
 		return err
 	}
 	if len(want) == 0 {
@@ -1209,6 +1211,9 @@ func oneCall(ctx context.Context, client *Client, call json.RawMessage, co, want
 	if co.has("timeout") {
 		req.Timeout = co.dur("timeout")
 	}
+	if mode, ok := co.str("stream"); ok {
+		return streamCall(ctx, client, req, mode, co, want, token, origin)
+	}
 	resp, err := client.Do(ctx, req)
 	if c, _ := want["cancelled"].(bool); c {
 		if err == nil || errors.Is(err, ErrEAS) || !(errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
@@ -1331,10 +1336,13 @@ func checkRequests(seen []seenRequest, expect obj, token string) error {
 	}
 	for i, raw := range wanted {
 		w := toObj(raw)
-		if err := w.only("request", "method", "path", "query", "headers", "body", "signature_valid"); err != nil {
+		if err := w.only("request", "method", "path", "query", "headers", "body", "signature_valid", "connection"); err != nil {
 			return err
 		}
 		s := seen[i]
+		if w.has("connection") && s.conn != w.int("connection") {
+			return fmt.Errorf("request %d came on connection %d, want %d", i, s.conn, w.int("connection"))
+		}
 		if s.method != mustStr(w, "method") || s.path != mustStr(w, "path") || s.query != mustStr(w, "query") {
 			return fmt.Errorf("request %d: %s %s ?%s, want %s %s ?%s", i, s.method, s.path, s.query, w["method"], w["path"], w["query"])
 		}

@@ -126,10 +126,11 @@ func (l *lineReader) next() ([]byte, error) {
 			return nil, tooLong(l.max)
 		}
 		if l.err != nil {
-			l.r, l.scanned = l.w, 0
-			if len(window) == 0 {
+			if len(window) == 0 || l.err != io.EOF {
+				// A broken body delivers no partial line: only a clean end does.
 				return nil, l.err
 			}
+			l.r, l.scanned = l.w, 0
 			l.unterminated = true
 			return window, l.check(window)
 		}
