@@ -3,7 +3,7 @@ GO ?= go
 # A count, not a duration: with a duration Go 1.26's fuzz coordinator can report its own
 # deadline as a failure on a loaded machine (go.dev/issue/75804, fixed in Go 1.27).
 GO_FUZZTIME ?= 10000x
-GO_FUZZ_TARGETS := FuzzParseEndpoint FuzzParseRetryAfter FuzzParseDiscovery FuzzDecodeResponse
+GO_FUZZ_TARGETS := FuzzParseEndpoint FuzzParseRetryAfter FuzzParseDiscovery FuzzDecodeResponse FuzzSSE
 
 .PHONY: test-go demo-go bench-go
 
