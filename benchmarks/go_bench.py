@@ -40,7 +40,9 @@ ROWS = [
     ("allocations per sequential call", "Predict", "RawNetHTTP", "allocs/op", ""),
     ("1M float32 TF encode vs copy, MB/s", "TFEncode1M", "Copy1M", "MB/s", "≥ 0.5×"),
     ("1M float32 TF decode vs copy, MB/s", "TFDecode1M", "Copy1M", "MB/s", "≥ 0.5×"),
-    ("SSE parse vs raw bufio line reader, MB/s", "SSEParse", "RawLineReader", "MB/s", "≥ 0.8×"),
+    ("SSE parse vs raw bufio line loop, MB/s", "SSEParse", "RawLineReader", "MB/s", "≥ 0.8×"),
+    ("SSE parse vs raw loop keeping each data line, MB/s", "SSEParse", "RawLineStrings", "MB/s", ""),
+    ("Stream + Next vs raw net/http line loop, events/s", "StreamEvents", "RawStreamLines", "events/s", ""),
 ]
 LINE = re.compile(r"^Benchmark(\w+?)(?:-\d+)?\s+(\d+)\s+(.*)$")
 

@@ -70,7 +70,8 @@ func parseEvents(chunks [][]byte) ([]any, string) {
 	p := eventParser{max: DefaultMaxLineBytes}
 	events := []any{}
 	for {
-		ev, err := nextEvent(lr, &p)
+		var ev Event
+		err := nextEvent(lr, &p, &ev)
 		if err == io.EOF {
 			return events, ""
 		}

@@ -166,14 +166,14 @@ type eventParser struct {
 	max      int
 }
 
-// line takes one line; it returns an event when the line dispatched one.
-func (p *eventParser) line(line []byte) (Event, bool, error) {
+// line takes one line; it fills ev and returns true when the line dispatched an event.
+func (p *eventParser) line(line []byte, ev *Event) (bool, error) {
 	if len(line) == 0 {
 		if len(p.data) == 0 {
 			p.typ = p.typ[:0]
-			return Event{}, false, nil
+			return false, nil
 		}
-		ev := Event{Event: "message", Data: string(p.data[:len(p.data)-1]), ID: p.id, Retry: p.retry, HasRetry: p.hasRetry}
+		*ev = Event{Event: "message", Data: string(p.data[:len(p.data)-1]), ID: p.id, Retry: p.retry, HasRetry: p.hasRetry}
 		if len(p.typ) > 0 {
 			if p.typText != string(p.typ) {
 				p.typText = string(p.typ)
@@ -181,10 +181,18 @@ func (p *eventParser) line(line []byte) (Event, bool, error) {
 			ev.Event = p.typText
 		}
 		p.data, p.typ = p.data[:0], p.typ[:0]
-		return ev, true, nil
+		return true, nil
 	}
 	if line[0] == ':' {
-		return Event{}, false, nil
+		return false, nil
+	}
+	if len(line) > 5 && line[4] == ':' && string(line[:4]) == "data" {
+		// The common line, taken without the general field split.
+		value := line[5:]
+		if value[0] == ' ' {
+			value = value[1:]
+		}
+		return false, p.appendData(value)
 	}
 	name, value := line, []byte(nil)
 	if i := bytes.IndexByte(line, ':'); i >= 0 {
@@ -195,11 +203,7 @@ func (p *eventParser) line(line []byte) (Event, bool, error) {
 	}
 	switch string(name) {
 	case "data":
-		p.data = append(append(p.data, value...), '\n')
-		if len(p.data)-1 > p.max {
-			return Event{}, false, &streamFail{KindStreamProtocol, "the data of one event is longer than " + itoa(p.max) +
-				" bytes; read the stream as bytes to take events of any size"}
-		}
+		return false, p.appendData(value)
 	case "event":
 		p.typ = append(p.typ[:0], value...)
 	case "id":
@@ -211,7 +215,16 @@ func (p *eventParser) line(line []byte) (Event, bool, error) {
 			p.retry, p.hasRetry = n, true
 		}
 	}
-	return Event{}, false, nil
+	return false, nil
+}
+
+func (p *eventParser) appendData(value []byte) error {
+	p.data = append(append(p.data, value...), '\n')
+	if len(p.data)-1 > p.max {
+		return &streamFail{KindStreamProtocol, "the data of one event is longer than " + itoa(p.max) +
+			" bytes; read the stream as bytes to take events of any size"}
+	}
+	return nil
 }
 
 // end checks the state at the end of the body: an event begun and never dispatched is an
@@ -288,7 +301,8 @@ func (s *SSEReader) Next() (Event, error) {
 	if s.err != nil {
 		return Event{}, s.err
 	}
-	ev, err := nextEvent(s.lines, &s.events)
+	var ev Event
+	err := nextEvent(s.lines, &s.events, &ev)
 	if err != nil {
 		if f, ok := err.(*streamFail); ok {
 			err = &Error{Kind: f.kind, Message: f.msg}
@@ -298,29 +312,29 @@ func (s *SSEReader) Next() (Event, error) {
 	return ev, err
 }
 
-// nextEvent reads lines until one dispatches an event, or the body ends (io.EOF, or a
+// nextEvent reads lines until one dispatches an event into ev, or the body ends (io.EOF, or a
 // *streamFail when it ends mid-event), or reading fails.
-func nextEvent(l *lineReader, p *eventParser) (Event, error) {
+func nextEvent(l *lineReader, p *eventParser, ev *Event) error {
 	for {
 		line, err := l.next()
 		if err == io.EOF {
 			if err := p.end(false); err != nil {
-				return Event{}, err
+				return err
 			}
-			return Event{}, io.EOF
+			return io.EOF
 		}
 		if err != nil {
-			return Event{}, err
+			return err
 		}
 		if l.unterminated {
 			// The body's last bytes had no line end: never delivered as (part of) an event.
 			if err := p.end(len(line) > 0); err != nil {
-				return Event{}, err
+				return err
 			}
 			continue
 		}
-		if ev, ok, err := p.line(line); err != nil || ok {
-			return ev, err
+		if ok, err := p.line(line, ev); err != nil || ok {
+			return err
 		}
 	}
 }

@@ -104,7 +104,8 @@ func FuzzSSE(f *testing.F) {
 			p := eventParser{max: max}
 			var events []Event
 			for {
-				ev, err := nextEvent(lr, &p)
+				var ev Event
+				err := nextEvent(lr, &p, &ev)
 				if err != nil {
 					if f, ok := err.(*streamFail); ok {
 						return events, f.kind.String()

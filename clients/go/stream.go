@@ -260,16 +260,14 @@ func (s *Stream) Next() bool {
 		s.lines = newLineReader(source{s}, DefaultMaxLineBytes)
 		s.events.max = DefaultMaxLineBytes
 	}
-	ev, err := nextEvent(s.lines, &s.events)
-	if err != nil {
+	if err := nextEvent(s.lines, &s.events, &s.ev); err != nil {
 		if err == io.EOF {
 			err = nil
 		}
 		s.finish(err)
 		return false
 	}
-	s.ev = ev
-	s.got = append(s.got, ev)
+	s.got = append(s.got, s.ev)
 	return true
 }
 
