@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strings"
 )
 
 func init() {
@@ -276,4 +277,140 @@ func streamCall(ctx context.Context, client *Client, req *Request, mode string, 
 		return fmt.Errorf("status %d, want %d", s.Status, want.int("status"))
 	}
 	return nil
+}
+
+func init() {
+	vectorHandlers["chat"] = vecChat
+}
+
+// rawJSON re-encodes a decoded case value as raw JSON, keeping its member order from the file.
+func rawJSON(c json.RawMessage, path ...string) json.RawMessage {
+	v, _ := rawField(c, path...)
+	return v
+}
+
+func vecChat(in, want obj, c specCase) error {
+	if err := in.only("input", "request", "events", "response"); err != nil {
+		return err
+	}
+	if err := want.only("expect", "path", "accept", "body", "error", "deltas", "usage", "finish_reason", "message_contains",
+		"text"); err != nil {
+		return err
+	}
+	switch {
+	case in.has("request"):
+		ro := toObj(in["request"])
+		if err := ro.only("request", "messages", "model", "stream", "params"); err != nil {
+			return err
+		}
+		req := &ChatRequest{}
+		var msgs []json.RawMessage
+		if err := json.Unmarshal(rawJSON(c.Input, "request", "messages"), &msgs); err != nil {
+			return fmt.Errorf("messages: %v", err)
+		}
+		for _, m := range msgs {
+			req.Messages = append(req.Messages, m)
+		}
+		req.Model, _ = ro.str("model")
+		var params [][2]json.RawMessage
+		if p := rawJSON(c.Input, "request", "params"); p != nil {
+			if err := json.Unmarshal(p, &params); err != nil {
+				return err
+			}
+		}
+		for _, kv := range params {
+			var name string
+			_ = json.Unmarshal(kv[0], &name)
+			req.Params = append(req.Params, ChatParam{name, kv[1]})
+		}
+		stream, _ := ro["stream"].(bool)
+		r, err := chatBody(req, stream)
+		if want.has("error") {
+			return errorKindIs(err, mustStr(want, "error"))
+		}
+		if err != nil {
+			return err
+		}
+		if r.Path != mustStr(want, "path") || r.Header["Accept"] != mustStr(want, "accept") {
+			return fmt.Errorf("path %q accept %q", r.Path, r.Header["Accept"])
+		}
+		return bytesMatch(want["body"], r.Body.data)
+	case in.has("events"):
+		var st chatState
+		deltas := []any{}
+		var failure error
+		for _, e := range in.list("events") {
+			eo := toObj(e)
+			if err := eo.only("event", "event", "data"); err != nil {
+				return err
+			}
+			ev := Event{Event: "message", Data: mustStr(eo, "data")}
+			if t, ok := eo.str("event"); ok {
+				ev.Event = t
+			}
+			if st.done {
+				break
+			}
+			ds, err := st.take(ev)
+			for _, d := range ds {
+				deltas = append(deltas, d)
+			}
+			if err != nil {
+				failure = err
+				break
+			}
+		}
+		if failure == nil {
+			failure = st.end()
+		}
+		if !reflect.DeepEqual(deltas, normalize(want.list("deltas"))) {
+			return fmt.Errorf("deltas %q, want %v", deltas, want["deltas"])
+		}
+		if want.has("error") {
+			if kind := failKind(failure); kind != mustStr(want, "error") {
+				return fmt.Errorf("error %s, want %s", kind, want["error"])
+			}
+			if m, ok := want.str("message_contains"); ok && !strings.Contains(failure.Error(), m) {
+				return fmt.Errorf("%q does not contain %q", failure.Error(), m)
+			}
+			return nil
+		}
+		if failure != nil {
+			return fmt.Errorf("unexpected %v", failure)
+		}
+		var usage any
+		if st.usage != nil {
+			usage = normalize(st.usage)
+		}
+		if !reflect.DeepEqual(usage, normalize(want["usage"])) {
+			return fmt.Errorf("usage %v, want %v", st.usage, want["usage"])
+		}
+		var finish any
+		if st.finish != "" {
+			finish = st.finish
+		}
+		if finish != want["finish_reason"] {
+			return fmt.Errorf("finish reason %v, want %v", finish, want["finish_reason"])
+		}
+		return nil
+	default:
+		resp, err := parseChatResponse(rawJSON(c.Input, "response"))
+		if want.has("error") {
+			return errorKindIs(err, mustStr(want, "error"))
+		}
+		if err != nil {
+			return err
+		}
+		var usage, finish any
+		if resp.Usage != nil {
+			usage = normalize(resp.Usage)
+		}
+		if resp.FinishReason != "" {
+			finish = resp.FinishReason
+		}
+		if resp.Text != mustStr(want, "text") || !reflect.DeepEqual(usage, normalize(want["usage"])) || finish != want["finish_reason"] {
+			return fmt.Errorf("got %+v", resp)
+		}
+		return nil
+	}
 }

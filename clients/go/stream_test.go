@@ -1,0 +1,174 @@
+package eas
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+func chunk(content, finish string) string {
+	f := "null"
+	if finish != "" {
+		f = `"` + finish + `"`
+	}
+	return fmt.Sprintf(`data: {"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":%q},"finish_reason":%s}]}`+"\n\n", content, f)
+}
+
+func TestChatStreamOverTheWire(t *testing.T) {
+	var body, accept, path string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		body, accept, path = string(b), r.Header.Get("Accept"), r.URL.Path
+		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+		for _, s := range []string{chunk("Hel", ""), ": keep-alive\n\n", chunk("lo", "stop"),
+			`data: {"choices":[],"usage":{"total_tokens":5}}` + "\n\n", "data: [DONE]\n\n", "data: ignored\n\n"} {
+			io.WriteString(w, s)
+			w.(http.Flusher).Flush()
+		}
+	}))
+	defer srv.Close()
+	c := newTestClient(t, srv.URL)
+	cs, err := c.ChatStream(context.Background(), &ChatRequest{Model: "qwen",
+		Messages: []any{map[string]string{"role": "user", "content": "Hi"}}, Params: []ChatParam{{"temperature", 0.5}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	var text []string
+	for cs.Next() {
+		text = append(text, cs.Delta())
+	}
+	if cs.Err() != nil || strings.Join(text, "|") != "Hel|lo" || cs.FinishReason() != "stop" || cs.Usage()["total_tokens"] != float64(5) {
+		t.Fatalf("deltas %q finish %q usage %v err %v", text, cs.FinishReason(), cs.Usage(), cs.Err())
+	}
+	wantBody := `{"model":"qwen","messages":[{"content":"Hi","role":"user"}],"stream":true,"stream_options":{"include_usage":true},"temperature":0.5}`
+	if body != wantBody || accept != "text/event-stream" || path != "/api/predict/demo/v1/chat/completions" {
+		t.Fatalf("sent %s %q %s", path, accept, body)
+	}
+}
+
+func TestChatNonStreamOverTheWire(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Accept") != "application/json" {
+			w.WriteHeader(400)
+			return
+		}
+		io.WriteString(w, `{"choices":[{"index":0,"message":{"role":"assistant","content":"Hello"},"finish_reason":"stop"}],"usage":{"total_tokens":3}}`)
+	}))
+	defer srv.Close()
+	resp, err := newTestClient(t, srv.URL).Chat(context.Background(), &ChatRequest{Messages: []any{map[string]string{"role": "user", "content": "Hi"}}})
+	if err != nil || resp.Text != "Hello" || resp.FinishReason != "stop" || resp.Usage["total_tokens"] != float64(3) {
+		t.Fatalf("%+v %v", resp, err)
+	}
+}
+
+// A cancelled context ends the stream with the context's error (not an EAS error), closes the
+// connection (the server sees its request end) and leaves no goroutine of the client behind.
+func TestStreamCancelClosesTheConnection(t *testing.T) {
+	gone := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: first\n\n")
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+		close(gone)
+	}))
+	defer srv.Close()
+	before := runtime.NumGoroutine()
+	c := newTestClient(t, srv.URL)
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := c.Stream(ctx, &Request{Body: Text("hi")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Next() || s.Event().Data != "first" {
+		t.Fatalf("first event: %v", s.Err())
+	}
+	time.AfterFunc(50*time.Millisecond, cancel)
+	if s.Next() {
+		t.Fatal("an event after the cancellation")
+	}
+	if err := s.Err(); !errors.Is(err, context.Canceled) || errors.Is(err, ErrEAS) {
+		t.Fatalf("want the context's error, got %v", err)
+	}
+	select {
+	case <-gone:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server's request did not end: the connection stayed open")
+	}
+	s.Close()
+	c.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Fatalf("%d goroutines after Close, %d before", n, before)
+	}
+}
+
+func TestStreamIsReadOneWay(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: a\n\n")
+	}))
+	defer srv.Close()
+	s, err := newTestClient(t, srv.URL).Stream(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !s.NextLine() || s.Line() != "data: a" {
+		t.Fatalf("line %q %v", s.Line(), s.Err())
+	}
+	if s.Next() || s.Err() == nil || errors.Is(s.Err(), ErrEAS) || !strings.Contains(s.Err().Error(), "read one way") {
+		t.Fatalf("a second reading: %v", s.Err())
+	}
+	if _, err := s.Read(make([]byte, 8)); err == nil {
+		t.Fatal("Read after NextLine worked")
+	}
+}
+
+// Reading a long stream holds one pending line, not the body (STREAM-9).
+func TestStreamMemoryStaysFlat(t *testing.T) {
+	const total = 64 << 20
+	line := strings.Repeat("x", 1023) + "\n"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		block := strings.Repeat(line, 64)
+		for sent := 0; sent < total; sent += len(block) {
+			if _, err := io.WriteString(w, block); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	s, err := newTestClient(t, srv.URL).Stream(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base, peak := ms.HeapAlloc, uint64(0)
+	n := 0
+	for s.NextLine() {
+		if n++; n%8192 == 0 {
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapAlloc)
+		}
+	}
+	if s.Err() != nil || n != total/1024 || s.BytesReceived() != total {
+		t.Fatalf("%d lines, %d bytes, %v", n, s.BytesReceived(), s.Err())
+	}
+	if grew := int64(peak) - int64(base); grew > 16<<20 {
+		t.Fatalf("the heap grew by %d MB while reading a %d MB stream", grew>>20, total>>20)
+	}
+}
