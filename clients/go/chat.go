@@ -266,7 +266,7 @@ func (cs *ChatStream) Next() bool {
 		}
 		deltas, err := cs.state.take(s.ev)
 		if err != nil {
-			s.got = s.got[:len(s.got)-1] // the error carries the events before the failing one
+			s.got.drop() // the error carries the events before the failing one
 			s.finish(err)
 			return false
 		}

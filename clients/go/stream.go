@@ -119,7 +119,7 @@ type Stream struct {
 	events  eventParser
 	ev      Event
 	line    string
-	got     []Event // events delivered, for a StreamError (STREAM-10)
+	got     eventLog // events delivered, for a StreamError (STREAM-10)
 	err     error
 	ended   bool
 	closed  bool
@@ -173,7 +173,7 @@ func (s *Stream) timeoutText(byDeadline bool) string {
 func (s *Stream) fail(kind Kind, msg string, cause error) *Error {
 	e := &Error{Kind: kind, Status: s.Status, RequestID: maskToken(requestID(s.Header), s.c.creds.token),
 		Attempts: s.Attempts, Endpoint: s.c.ep.url(), Message: maskToken(msg, s.c.creds.token), BytesReceived: s.n,
-		Events: append([]Event(nil), s.got...)}
+		Events: s.got.events()}
 	if cause != nil {
 		e.Err = newCause(cause, s.c.creds.token)
 	}
@@ -267,7 +267,7 @@ func (s *Stream) Next() bool {
 		s.finish(err)
 		return false
 	}
-	s.got = append(s.got, s.ev)
+	s.got.add(&s.ev)
 	return true
 }
 
@@ -317,4 +317,72 @@ func (s *Stream) Close() error {
 	s.st.timer.Stop()
 	s.st.cancel(nil)
 	return nil
+}
+
+// eventLog keeps the events a stream delivered, for a StreamError (STREAM-10), in blocks that
+// are filled and never copied or scanned: the data back to back in 64 KiB byte blocks, and a
+// pointer-free record per event with the few distinct types and ids in a table. A growing
+// []Event, copied at each growth and scanned by the collector, made reading a long stream as
+// events several times slower than parsing it.
+type eventLog struct {
+	data  [][]byte
+	marks [][]eventMark
+	strs  []string
+}
+
+type eventMark struct {
+	block, start, end int32
+	typ, id           int32
+	hasRetry          bool
+	retry             int64
+}
+
+const (
+	logBlockBytes = 64 << 10
+	logBlockMarks = 1024
+)
+
+func (l *eventLog) intern(s string) int32 {
+	for i := len(l.strs) - 1; i >= 0 && i >= len(l.strs)-4; i-- {
+		if l.strs[i] == s {
+			return int32(i)
+		}
+	}
+	l.strs = append(l.strs, s)
+	return int32(len(l.strs) - 1)
+}
+
+func (l *eventLog) add(ev *Event) {
+	n := len(l.data) - 1
+	if n < 0 || cap(l.data[n])-len(l.data[n]) < len(ev.Data) {
+		l.data = append(l.data, make([]byte, 0, max(logBlockBytes, len(ev.Data))))
+		n++
+	}
+	start := len(l.data[n])
+	l.data[n] = append(l.data[n], ev.Data...)
+	m := len(l.marks) - 1
+	if m < 0 || len(l.marks[m]) == logBlockMarks {
+		l.marks = append(l.marks, make([]eventMark, 0, logBlockMarks))
+		m++
+	}
+	l.marks[m] = append(l.marks[m], eventMark{block: int32(n), start: int32(start), end: int32(len(l.data[n])),
+		typ: l.intern(ev.Event), id: l.intern(ev.ID), hasRetry: ev.HasRetry, retry: ev.Retry})
+}
+
+// drop forgets the last event (its bytes stay in their block).
+func (l *eventLog) drop() {
+	if m := len(l.marks) - 1; m >= 0 && len(l.marks[m]) > 0 {
+		l.marks[m] = l.marks[m][:len(l.marks[m])-1]
+	}
+}
+
+func (l *eventLog) events() []Event {
+	out := []Event{}
+	for _, block := range l.marks {
+		for _, m := range block {
+			out = append(out, Event{Event: l.strs[m.typ], Data: string(l.data[m.block][m.start:m.end]), ID: l.strs[m.id],
+				Retry: m.retry, HasRetry: m.hasRetry})
+		}
+	}
+	return out
 }
