@@ -9,6 +9,7 @@ Example::
 """
 
 from ._base_client import EASResponse
+from ._core.chat import ChatResult
 from ._core.config import (
     DEFAULT_BACKOFF_BASE_S,
     DEFAULT_BACKOFF_MAX_S,
@@ -54,12 +55,21 @@ from ._core.errors import (
     StreamTimeoutError,
     TransportError,
 )
+from ._core.sse import ServerSentEvent
+from ._stream import AsyncEASStream, EASStream
+from ._streaming import AsyncChatStream, ChatStream
 from ._version import __version__
 from .aio import AsyncEASClient
 from .client import EASClient
 from .payloads import TFRequest, TFResponse, TorchRequest, TorchResponse
 
 __all__ = [
+    "AsyncChatStream",
+    "AsyncEASStream",
+    "ChatResult",
+    "ChatStream",
+    "EASStream",
+    "ServerSentEvent",
     "DEFAULT_BACKOFF_BASE_S",
     "DEFAULT_BACKOFF_MAX_S",
     "DEFAULT_CONCURRENCY",

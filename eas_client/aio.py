@@ -14,10 +14,11 @@ from ._core.endpoint import Params
 from ._core.errors import TransportError
 from ._core.flow import PreparedRequest, RawResponse, Sleep
 from ._direct import DirectRouter
+from ._stream_api import AsyncStreamAPI
 from ._transports.base import AsyncTransport
 
 
-class AsyncEASClient(BaseClient):
+class AsyncEASClient(AsyncStreamAPI, BaseClient):
     """Call an EAS service from asyncio; same arguments and behaviour as :class:`EASClient`.
 
     Example::
@@ -84,10 +85,11 @@ class AsyncEASClient(BaseClient):
             progress=progress,
         )
 
-    async def _call(self, req: PreparedRequest) -> tuple[RawResponse, int]:
+    async def _call(self, req: PreparedRequest, stream: bool = False) -> tuple[RawResponse, int]:
         """Drive :meth:`BaseClient._flow`: send what it yields, sleep when it says so."""
         if self._router is not None:
             await self._discover(self._router)
+        send = self._transport.stream if stream else self._transport.send  # type: ignore[attr-defined]
         flow = self._flow(req)
         command = next(flow)
         try:
@@ -97,7 +99,7 @@ class AsyncEASClient(BaseClient):
                     command = flow.send(None)
                     continue
                 try:
-                    result: Any = await self._transport.send(command)
+                    result: Any = await send(command)
                 except TransportError as exc:  # its frames hold the request headers: drop them (SEC-4)
                     result = exc.with_traceback(None)
                 command = flow.send(result)

@@ -15,10 +15,11 @@ from ._core.endpoint import Params
 from ._core.errors import TransportError
 from ._core.flow import PreparedRequest, RawResponse, Sleep
 from ._direct import DirectRouter
+from ._stream_api import SyncStreamAPI
 from ._transports.base import SyncTransport
 
 
-class EASClient(BaseClient):
+class EASClient(SyncStreamAPI, BaseClient):
     """Call an EAS service synchronously.
 
     Example::
@@ -88,10 +89,11 @@ class EASClient(BaseClient):
             progress=progress,
         )
 
-    def _call(self, req: PreparedRequest) -> tuple[RawResponse, int]:
+    def _call(self, req: PreparedRequest, stream: bool = False) -> tuple[RawResponse, int]:
         """Drive :meth:`BaseClient._flow`: send what it yields, sleep when it says so."""
         if self._router is not None:
             self._discover(self._router)
+        send = self._transport.stream if stream else self._transport.send  # type: ignore[attr-defined]
         flow = self._flow(req)
         command = next(flow)
         try:
@@ -101,7 +103,7 @@ class EASClient(BaseClient):
                     command = flow.send(None)
                     continue
                 try:
-                    result: Any = self._transport.send(command)
+                    result: Any = send(command)
                 except TransportError as exc:  # its frames hold the request headers: drop them (SEC-4)
                     result = exc.with_traceback(None)
                 command = flow.send(result)

@@ -506,6 +506,7 @@ def vector_schemas() -> dict[str, Schema]:
             one_of(
                 obj({"chunks": arr(SSE_CHUNK)}, ("chunks",)),
                 obj({"content_type": NULLABLE_STR}, ("content_type",)),
+                obj({"kept": arr(NONNEG)}, ("kept",)),
             ),
             one_of(
                 obj(
@@ -513,6 +514,7 @@ def vector_schemas() -> dict[str, Schema]:
                     minProperties=1,
                 ),
                 obj({"event_stream": BOOL}, ("event_stream",)),
+                obj({"kept": NONNEG}, ("kept",)),
             ),
             {"chunk": SSE_CHUNK},
         ),

@@ -29,6 +29,37 @@ class AsyncFacade:
         return attr
 
 
+def collect_stream(
+    client: Any, data: object, read: str, received: list[Any], stop_after: int | None = None, **kwargs: Any
+) -> Any:
+    """Open a stream on ``client`` (either twin, through its facade), read it with
+    ``iter_<read>()`` into ``received`` until its end or ``stop_after`` items, close it and return
+    it. An error propagates with ``received`` holding what arrived before it."""
+    if isinstance(client, AsyncFacade):
+        return client._loop.run_until_complete(
+            _acollect(client.client, data, read, received, stop_after, kwargs)
+        )
+    with client.stream(data, **kwargs) as stream:
+        if stop_after != 0:
+            for item in getattr(stream, f"iter_{read}")():
+                received.append(item)
+                if stop_after is not None and len(received) >= stop_after:
+                    break
+    return stream
+
+
+async def _acollect(
+    client: AsyncEASClient, data: object, read: str, received: list[Any], stop_after: int | None, kwargs: Any
+) -> Any:
+    async with client.stream(data, **kwargs) as stream:
+        if stop_after != 0:
+            async for item in getattr(stream, f"iter_{read}")():
+                received.append(item)
+                if stop_after is not None and len(received) >= stop_after:
+                    break
+    return stream
+
+
 class ClientFactory:
     def __init__(self, engine: str) -> None:
         self.engine = engine

@@ -27,6 +27,8 @@ class Reply:
     drip_ms: int = 0  # pause before each body byte
     close_after: bool = False  # close once answered, without announcing Connection: close
     omit_length: bool = False  # no Content-Length: the body ends when the connection closes
+    chunks: list[tuple[bytes, int]] | None = None  # a chunked body: (data, delay in ms before it)
+    end: str | None = None  # after the chunks: "reset" (RST) or "close" (no last chunk)
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Seen:
     peer: int = 0
     seq: int = field(default_factory=lambda: next(_SEQUENCE))  # global arrival order across servers
     version: str = "HTTP/1.1"
+    connection: int = 0  # connections numbered 0, 1, … by their first request (protocol.md §11)
 
 
 class ScriptedServer:
@@ -52,6 +55,7 @@ class ScriptedServer:
         self.seen: list[Seen] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        self._connections: dict[int, int] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self._server.daemon_threads = True
@@ -66,6 +70,7 @@ class ScriptedServer:
 
     def next_reply(self, seen: Seen) -> Reply:
         with self._lock:
+            seen.connection = self._connections.setdefault(seen.peer, len(self._connections))
             self.seen.append(seen)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -116,6 +121,9 @@ def _make_handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
+                if reply.chunks is not None:
+                    self._send_chunks(reply)
+                    return
                 out = body if reply.echo else reply.body
                 if not reply.omit_length:
                     self.send_header("Content-Length", str(len(out)))
@@ -127,6 +135,26 @@ def _make_handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
             finally:
                 server.done()
+
+        def _send_chunks(self, reply: Reply) -> None:
+            """A chunked body, each chunk flushed after its delay; then the last chunk, or the
+            scripted abrupt end. A client that closed early makes a write fail: that ends it."""
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.flush()
+            for data, delay_ms in reply.chunks or []:
+                if delay_ms:
+                    time.sleep(delay_ms / 1000)  # the scripted slowness itself, not a sync
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                self.wfile.flush()
+            if reply.end == "reset":
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            if reply.end is not None:
+                self.close_connection = True
+                self.connection.close()
+                return
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
 
         do_POST = do_GET = do_PUT = _handle
 

@@ -8,17 +8,18 @@ import inspect
 import eas_client
 
 PUBLIC_NAMES = [
-    "AsyncEASClient", "AuthenticationError", "BadGatewayError", "BadRequestError", "ClientConfig",
-    "ConfigError", "ConnectError", "DEFAULT_BACKOFF_BASE_S", "DEFAULT_BACKOFF_MAX_S", "DEFAULT_CONCURRENCY",
-    "DEFAULT_CONNECT_TIMEOUT_S", "DEFAULT_MAX_RETRIES", "DEFAULT_RETRY_AFTER_CAP_S", "DEFAULT_RETRY_ERRORS",
-    "DEFAULT_RETRY_STATUSES", "DEFAULT_TIMEOUT_S", "DeadlineExceededError", "DiscoveryError", "EASClient",
-    "EASError", "EASResponse", "GatewayTimeoutError", "InternalServerError", "NotFoundError", "PayloadError",
-    "PermissionDeniedError", "QueueFullError", "RateLimitError", "ReadError", "ReadTimeoutError",
-    "ResponseTooLargeError", "RetryPolicy", "ServerError", "ServerTimeoutError", "ServiceUnavailableError",
-    "StatusError", "StreamContentTypeError", "StreamError", "StreamEventError", "StreamIncompleteError",
-    "StreamProtocolError", "StreamReadError", "StreamTimeoutError", "TFRequest", "TFResponse", "TorchRequest",
-    "TorchResponse", "TransportError",
-    "__version__",
+    "AsyncChatStream", "AsyncEASClient", "AsyncEASStream", "AuthenticationError", "BadGatewayError",
+    "BadRequestError", "ChatResult", "ChatStream", "ClientConfig", "ConfigError", "ConnectError",
+    "DEFAULT_BACKOFF_BASE_S", "DEFAULT_BACKOFF_MAX_S", "DEFAULT_CONCURRENCY",
+    "DEFAULT_CONNECT_TIMEOUT_S", "DEFAULT_MAX_RETRIES", "DEFAULT_RETRY_AFTER_CAP_S",
+    "DEFAULT_RETRY_ERRORS", "DEFAULT_RETRY_STATUSES", "DEFAULT_TIMEOUT_S", "DeadlineExceededError",
+    "DiscoveryError", "EASClient", "EASError", "EASResponse", "EASStream", "GatewayTimeoutError",
+    "InternalServerError", "NotFoundError", "PayloadError", "PermissionDeniedError", "QueueFullError",
+    "RateLimitError", "ReadError", "ReadTimeoutError", "ResponseTooLargeError", "RetryPolicy",
+    "ServerError", "ServerSentEvent", "ServerTimeoutError", "ServiceUnavailableError", "StatusError",
+    "StreamContentTypeError", "StreamError", "StreamEventError", "StreamIncompleteError",
+    "StreamProtocolError", "StreamReadError", "StreamTimeoutError", "TFRequest", "TFResponse",
+    "TorchRequest", "TorchResponse", "TransportError", "__version__",
 ]  # fmt: skip
 
 CONSTRUCTOR = [
@@ -29,7 +30,10 @@ CONSTRUCTOR = [
     ("user_agent", None),
 ]  # fmt: skip
 
-METHODS = ["close", "config", "endpoint", "predict", "predict_many", "request", "with_options"]
+METHODS = [
+    "chat", "close", "config", "endpoint", "openai", "predict", "predict_many", "request", "stream",
+    "with_options",
+]  # fmt: skip
 
 
 def test_the_package_exports_exactly_these_names() -> None:

@@ -12,4 +12,5 @@ SECTIONS: tuple[str, ...] = (
     "payloads",  # tensor payload encode/decode (benchmarks/payload_bench.py, another owner)
     "local_runtime",  # the local EAS runtime vs a bare starlette echo app, wrk c=32
     "direct_mode",  # direct (VPC) mode vs an nginx gateway over 3 runtime instances; recovery
+    "streaming",  # SSE parse throughput vs raw line loops and httpx-sse; memory over 1 GiB
 )

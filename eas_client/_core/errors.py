@@ -209,8 +209,10 @@ class GatewayTimeoutError(ServerError):
 class StreamError(EASError):
     """A stream failed after its 2xx headers arrived (STREAM-10); it was not retried (STREAM-3).
 
-    ``events`` are the events delivered to the caller before the failure (empty when the body was
-    read as bytes or lines), ``bytes_received`` the body bytes read, ``status`` the 2xx status.
+    ``events`` are the last events delivered to the caller before the failure (empty when the body
+    was read as bytes or lines; at most 1 MiB of their data is kept, always the last one),
+    ``events_delivered`` how many were delivered in all, ``bytes_received`` the body bytes read,
+    ``status`` the 2xx status.
     """
 
     def __init__(
@@ -218,6 +220,7 @@ class StreamError(EASError):
         message: str,
         *,
         events: Sequence[Any] = (),
+        events_delivered: int = 0,
         bytes_received: int = 0,
         status: int = 0,
         endpoint: str | None = None,
@@ -225,6 +228,7 @@ class StreamError(EASError):
     ) -> None:
         super().__init__(message, endpoint=endpoint, attempts=attempts)
         self.events = list(events)
+        self.events_delivered = events_delivered
         self.bytes_received = bytes_received
         self.status = status
 

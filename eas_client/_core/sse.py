@@ -27,6 +27,8 @@ MAX_LINE_BYTES = 1024 * 1024
 # STREAM-1: what a stream asks for unless the caller sets Accept.
 EVENT_STREAM = "text/event-stream"
 _BOM = b"\xef\xbb\xbf"
+# STREAM-8: a reconnection time must fit a signed 64-bit integer in every language.
+_MAX_RETRY = 2**63 - 1
 
 
 class ServerSentEvent(NamedTuple):
@@ -211,7 +213,7 @@ class EventParser:
                 if "\0" not in value:
                     self._last_id = value
             elif name == "retry":
-                if value and value.isascii() and value.isdigit():
+                if value and value.isascii() and value.isdigit() and int(value) <= _MAX_RETRY:
                     self._retry = int(value)
         return out
 

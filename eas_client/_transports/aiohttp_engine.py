@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 from typing import Any
 
 import aiohttp
 
 from .._core.errors import TransportError, too_large
 from .._core.flow import RawResponse, WireRequest
-from ._bounds import CHUNK
-from .base import broke, connect_failed, failed, settle, timed_out
+from ._bounds import CHUNK, CappedGunzip
+from .base import StreamHead, broke, connect_failed, failed, is_success, settle, timed_out
+
+# STREAM-7: a stream's body is handed on as sent, so its request turns decoding off (aiohttp 3.10+
+# takes that per request; older versions decode every answer of the session).
+_RAW_STREAMS = "auto_decompress" in inspect.signature(aiohttp.ClientSession._request).parameters
+_NO_DECODING: dict[str, Any] = {"auto_decompress": False} if _RAW_STREAMS else {}
 
 # Set when the connector opened a new connection for the request running in this task.
 _FRESH: contextvars.ContextVar[bool] = contextvars.ContextVar("eas_fresh_connection", default=False)
@@ -68,6 +74,53 @@ class AiohttpTransport:
             result = await self._exchange(self._get_session(fresh=True), method, url, headers, body, tmo)
         return settle(result)
 
+    async def stream(self, request: WireRequest) -> RawResponse:
+        """A 2xx answer comes back as a StreamHead whose body is read on demand (STREAM-1).
+
+        ``total`` would bound the whole stream, so the budget is ``sock_read``: the wait for the
+        headers and each silence in the body (STREAM-4); a read on a shorter deadline budget is
+        cut by ``wait_for`` (STREAM-5).
+        """
+        method, origin, target, headers, body, timeout, connect_timeout = request
+        tmo = aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout, sock_read=timeout)
+        url = origin + target
+        result = await self._open(self._get_session(), method, url, headers, body, tmo)
+        if result is None:  # CONN-1: once, at once, on a fresh connection
+            result = await self._open(self._get_session(fresh=True), method, url, headers, body, tmo)
+        return settle(result)
+
+    async def _open(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        tmo: aiohttp.ClientTimeout,
+    ) -> RawResponse | TransportError | None:
+        _FRESH.set(False)
+        resp = None
+        try:
+            resp = await session.request(
+                method, url, data=body, headers=headers, timeout=tmo, allow_redirects=False, **_NO_DECODING
+            )
+            if is_success(resp.status):
+                return StreamHead(resp.status, resp.headers, b"", _Body(resp, url, tmo.sock_read or 0.0))
+            read = _read_undecoded if _RAW_STREAMS else _read
+            data = await read(resp, self._max_bytes, url)
+            resp.release()
+            return RawResponse(resp.status, resp.headers, data)
+        except asyncio.CancelledError:
+            if resp is not None:
+                resp.close()
+            raise
+        except Exception as exc:
+            if resp is not None:
+                resp.close()
+            elif not _FRESH.get() and _is_stale(exc):
+                return None
+            return map_error(exc, url)
+
     async def _exchange(
         self,
         session: aiohttp.ClientSession,
@@ -101,6 +154,49 @@ class AiohttpTransport:
         self._session = self._fresh_session = None
 
 
+class _Body:
+    """A stream's body: ``readany`` under the session's per-read timeout."""
+
+    __slots__ = ("_done", "_resp", "_sock_read", "_url")
+
+    def __init__(self, resp: aiohttp.ClientResponse, url: str, sock_read: float) -> None:
+        self._resp = resp
+        self._url = url
+        self._sock_read = sock_read
+        self._done = False
+
+    async def read(self, timeout: float) -> bytes:
+        if self._done:
+            return b""
+        error: TransportError | None = None
+        try:
+            if timeout < self._sock_read:  # a deadline nearer than the per-read timeout
+                chunk = await asyncio.wait_for(self._resp.content.readany(), timeout)
+            else:
+                chunk = await self._resp.content.readany()
+        except asyncio.CancelledError:
+            self._abort()
+            raise
+        except Exception as exc:  # mapped, then raised outside this block (SEC-4)
+            error = map_error(exc, self._url)
+        if error is not None:
+            self._abort()
+            raise error
+        if not chunk:
+            self._done = True
+            self._resp.release()
+        return chunk
+
+    async def close(self) -> None:
+        if not self._done:
+            self._abort()
+
+    def _abort(self) -> None:
+        """STREAM-6: a connection with unread body is closed, never given back."""
+        self._done = True
+        self._resp.close()
+
+
 async def _read(resp: aiohttp.ClientResponse, cap: int | None, url: str) -> bytes:
     declared = None if "Content-Encoding" in resp.headers else resp.content_length
     if cap is None or (declared is not None and declared <= cap):
@@ -119,6 +215,17 @@ async def _read(resp: aiohttp.ClientResponse, cap: int | None, url: str) -> byte
             resp.close()
             raise too_large(url, cap)
         parts.append(chunk)
+
+
+async def _read_undecoded(resp: aiohttp.ClientResponse, cap: int | None, url: str) -> bytes:
+    """A non-2xx answer to a stream request, decoding off: gzip decoded here, under the cap (HTTP-3)."""
+    encoding = resp.headers.get("Content-Encoding")
+    if encoding is None or encoding.strip().lower() != "gzip":
+        return await _read(resp, cap, url)
+    body = CappedGunzip(cap, url)
+    while chunk := await resp.content.read(CHUNK):
+        body.feed(chunk)
+    return body.result()
 
 
 def _is_stale(exc: BaseException) -> bool:

@@ -19,8 +19,18 @@ from urllib.parse import urlsplit
 
 from .._core.errors import TransportError
 from .._core.flow import RawResponse, WireRequest
-from ._bounds import read_capped, read_gunzip_capped, timed_connection_class
-from .base import broke, connect_failed, failed, settle, timed_out
+from ._bounds import CHUNK, read_capped, read_gunzip_capped, timed_connection_class
+from .base import (
+    StreamHead,
+    broke,
+    connect_failed,
+    failed,
+    is_success,
+    settle,
+    stream_broke,
+    stream_ended_short,
+    timed_out,
+)
 
 _RESEND = object()
 
@@ -42,12 +52,19 @@ class HTTPClientTransport:
         self._ssl: ssl.SSLContext | None = None
 
     def send(self, request: WireRequest) -> RawResponse:
+        return self._send(request, False)
+
+    def stream(self, request: WireRequest) -> RawResponse:
+        """A 2xx answer comes back as a StreamHead whose body is read on demand (STREAM-1)."""
+        return self._send(request, True)
+
+    def _send(self, request: WireRequest, stream: bool) -> RawResponse:
         method, origin, target, headers, body, timeout, connect_timeout = request
         conn = self._checkout(origin, connect_timeout)
-        result = self._exchange(conn, origin, target, method, headers, body, timeout)
+        result = self._exchange(conn, origin, target, method, headers, body, timeout, True, stream)
         if result is _RESEND:  # CONN-1: once, at once, on a fresh connection
             conn = self._new(origin, connect_timeout)
-            result = self._exchange(conn, origin, target, method, headers, body, timeout, False)
+            result = self._exchange(conn, origin, target, method, headers, body, timeout, False, stream)
         return settle(result)
 
     def _exchange(
@@ -60,6 +77,7 @@ class HTTPClientTransport:
         body: bytes,
         timeout: float,
         reused: bool = True,
+        stream: bool = False,
     ) -> RawResponse | TransportError | object:
         """One request and its response; ``_RESEND`` when CONN-1 allows sending it again."""
         url = origin + target
@@ -76,6 +94,8 @@ class HTTPClientTransport:
             conn.sock.settimeout(timeout)
             conn.request(method, target, body=body, headers=headers)
             resp = conn.getresponse()
+            if stream and is_success(resp.status):
+                return StreamHead(resp.status, resp.msg, b"", _Body(self, origin, conn, resp, url))
             encoding = resp.msg.get("Content-Encoding")
             if encoding is None:
                 data = read_capped(resp.read, resp.length, self._max_bytes, url)
@@ -134,6 +154,62 @@ class HTTPClientTransport:
         for idle in pools.values():
             for conn in idle:
                 conn.close()
+
+
+class _Body:
+    """A stream's body on its pooled connection: read by ``read1``, each read on its own budget."""
+
+    __slots__ = ("_conn", "_done", "_origin", "_resp", "_transport", "_url")
+
+    def __init__(self, transport: HTTPClientTransport, origin: str, conn: Any, resp: Any, url: str) -> None:
+        self._transport = transport
+        self._origin = origin
+        self._conn = conn
+        self._resp = resp
+        self._url = url
+        self._done = False
+
+    def read(self, timeout: float) -> bytes:
+        if self._done:
+            return b""
+        self._conn.deadline = time.monotonic() + timeout
+        error: TransportError | None = None
+        try:
+            chunk: bytes = self._resp.read1(CHUNK)
+        except Exception as exc:  # mapped, then raised outside this block (SEC-4)
+            error = _map_stream_error(exc, self._url)
+        if error is not None:
+            self._abort()
+            raise error
+        if chunk:
+            return chunk
+        if self._resp.length:  # read1 reports a Content-Length body cut short as a plain end
+            self._abort()
+            raise stream_ended_short(self._url, self._resp.length)
+        self._done = True
+        if self._resp.will_close:
+            self._conn.close()
+        else:
+            self._transport._checkin(self._origin, self._conn)
+        return b""
+
+    def close(self) -> None:
+        if not self._done:
+            self._abort()
+
+    def _abort(self) -> None:
+        """STREAM-6: a connection with unread body never goes back to the pool."""
+        self._done = True
+        self._resp.close()
+        self._conn.close()
+
+
+def _map_stream_error(exc: BaseException, url: str) -> TransportError:
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return timed_out(url)
+    if isinstance(exc, (http.client.HTTPException, OSError)):
+        return stream_broke(url, _reason(exc))
+    return failed(url, exc)
 
 
 def _dropped(conn: http.client.HTTPConnection) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 from .._core.errors import TransportError, too_large
 from .._core.flow import RawResponse, WireRequest
 from ._bounds import CappedGunzip
-from .base import broke, connect_failed, failed, settle, timed_out
+from .base import StreamHead, broke, connect_failed, failed, is_success, settle, timed_out
 
 _NEW_CONNECTION = "connection.connect_tcp.started"
 
@@ -58,11 +58,20 @@ class HttpxTransport:
         self._max_bytes = max_bytes
 
     def send(self, request: WireRequest) -> RawResponse:
+        return self._send(request, False)
+
+    def stream(self, request: WireRequest) -> RawResponse:
+        """A 2xx answer comes back as a StreamHead whose body is read on demand (STREAM-1). httpx
+        fixes the per-read timeout when the request starts: the attempt's budget, which is already
+        cut to the deadline (RETRY-6), so each silence is bounded by it (STREAM-4/5)."""
+        return self._send(request, True)
+
+    def _send(self, request: WireRequest, stream: bool) -> RawResponse:
         method, origin, target, headers, body, timeout, connect_timeout = request
         args = (method, origin + target, headers, body, timeout, connect_timeout)
-        result = self._exchange(*args)
+        result = self._exchange(*args, stream=stream)
         if result is None:  # CONN-1: once, at once
-            result = self._exchange(*args, resend=True)
+            result = self._exchange(*args, resend=True, stream=stream)
         return settle(result)
 
     def _exchange(
@@ -74,6 +83,7 @@ class HttpxTransport:
         timeout: float,
         connect_timeout: float,
         resend: bool = False,
+        stream: bool = False,
     ) -> RawResponse | TransportError | None:
         httpx = self._httpx
         deadline = time.monotonic() + timeout
@@ -89,6 +99,8 @@ class HttpxTransport:
                 extensions={"trace": watch},
             )
             resp = self._client.send(request, stream=True)
+            if stream and is_success(resp.status_code):
+                return StreamHead(resp.status_code, resp.headers, b"", _Body(httpx, resp, url))
             try:
                 data = _collect(resp, self._max_bytes, url, deadline)
             finally:
@@ -112,11 +124,19 @@ class AsyncHttpxTransport:
         self._max_bytes = max_bytes
 
     async def send(self, request: WireRequest) -> RawResponse:
+        return await self._send(request, False)
+
+    async def stream(self, request: WireRequest) -> RawResponse:
+        """Async :meth:`HttpxTransport.stream`; a read on a deadline budget shorter than the
+        per-read timeout is cut by ``wait_for``."""
+        return await self._send(request, True)
+
+    async def _send(self, request: WireRequest, stream: bool) -> RawResponse:
         method, origin, target, headers, body, timeout, connect_timeout = request
         args = (method, origin + target, headers, body, timeout, connect_timeout)
-        result = await self._exchange(*args)
+        result = await self._exchange(*args, stream=stream)
         if result is None:  # CONN-1: once, at once
-            result = await self._exchange(*args, resend=True)
+            result = await self._exchange(*args, resend=True, stream=stream)
         return settle(result)
 
     async def _exchange(
@@ -128,6 +148,7 @@ class AsyncHttpxTransport:
         timeout: float,
         connect_timeout: float,
         resend: bool = False,
+        stream: bool = False,
     ) -> RawResponse | TransportError | None:
         httpx = self._httpx
         watch = _AsyncWatch()
@@ -140,7 +161,7 @@ class AsyncHttpxTransport:
             extensions={"trace": watch},
         )
         try:
-            return await asyncio.wait_for(self._fetch(request, url, watch), timeout)
+            return await asyncio.wait_for(self._fetch(request, url, watch, stream, timeout), timeout)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -148,9 +169,15 @@ class AsyncHttpxTransport:
                 return None
             return map_error(httpx, exc, url)
 
-    async def _fetch(self, request: Any, url: str, watch: _Watch) -> RawResponse:
+    async def _fetch(
+        self, request: Any, url: str, watch: _Watch, stream: bool, timeout: float
+    ) -> RawResponse:
         resp = await self._client.send(request, stream=True)
         watch.answered = True
+        if stream and is_success(resp.status_code):
+            return StreamHead(
+                resp.status_code, resp.headers, b"", _AsyncBody(self._httpx, resp, url, timeout)
+            )
         try:
             data = await _acollect(resp, self._max_bytes, url)
         finally:
@@ -159,6 +186,80 @@ class AsyncHttpxTransport:
 
     async def close(self) -> None:
         """The caller owns the httpx client."""
+
+
+class _Body:
+    """A stream's body through ``iter_raw``, each read bounded by httpx's per-read timeout."""
+
+    __slots__ = ("_done", "_httpx", "_it", "_resp", "_url")
+
+    def __init__(self, httpx: Any, resp: Any, url: str) -> None:
+        self._httpx = httpx
+        self._resp = resp
+        self._url = url
+        self._it = resp.iter_raw()
+        self._done = False
+
+    def read(self, timeout: float) -> bytes:
+        if self._done:
+            return b""
+        error: TransportError | None = None
+        try:
+            chunk: bytes = next(self._it, b"")
+        except Exception as exc:  # mapped, then raised outside this block (SEC-4)
+            error = map_error(self._httpx, exc, self._url)
+        if error is not None:
+            self.close()
+            raise error
+        if not chunk:
+            self._done = True
+            self._resp.close()  # read to its end: httpx gives the connection back
+        return chunk
+
+    def close(self) -> None:
+        """STREAM-6: closing an unread response makes httpcore drop its connection."""
+        if not self._done:
+            self._done = True
+            self._resp.close()
+
+
+class _AsyncBody:
+    __slots__ = ("_done", "_httpx", "_it", "_read_timeout", "_resp", "_url")
+
+    def __init__(self, httpx: Any, resp: Any, url: str, read_timeout: float) -> None:
+        self._httpx = httpx
+        self._resp = resp
+        self._url = url
+        self._read_timeout = read_timeout
+        self._it = resp.aiter_raw()
+        self._done = False
+
+    async def read(self, timeout: float) -> bytes:
+        if self._done:
+            return b""
+        error: TransportError | None = None
+        try:
+            if timeout < self._read_timeout:
+                chunk: bytes = await asyncio.wait_for(anext(self._it, b""), timeout)
+            else:
+                chunk = await anext(self._it, b"")
+        except asyncio.CancelledError:
+            await self.close()
+            raise
+        except Exception as exc:  # mapped, then raised outside this block (SEC-4)
+            error = map_error(self._httpx, exc, self._url)
+        if error is not None:
+            await self.close()
+            raise error
+        if not chunk:
+            self._done = True
+            await self._resp.aclose()
+        return chunk
+
+    async def close(self) -> None:
+        if not self._done:
+            self._done = True
+            await self._resp.aclose()
 
 
 def _declared(resp: Any, cap: int | None, url: str) -> None:

@@ -12,10 +12,13 @@ from typing import Any
 import urllib3
 from urllib3 import exceptions as u3
 
-from .._core.errors import TransportError
+from .._core.errors import ConfigError, TransportError
 from .._core.flow import RawResponse, WireRequest
-from ._bounds import read_capped, timed_connection_class
-from .base import broke, connect_failed, failed, settle, timed_out
+from ._bounds import CHUNK, read_capped, timed_connection_class
+from .base import StreamHead, broke, connect_failed, failed, is_success, settle, timed_out
+
+# read1 (a read that returns what has arrived instead of waiting for a full buffer) is urllib3 2's.
+_CAN_STREAM = hasattr(urllib3.HTTPResponse, "read1")
 
 
 class _Attempt(threading.local):
@@ -78,12 +81,25 @@ class Urllib3Transport:
         return pool
 
     def send(self, request: WireRequest) -> RawResponse:
+        return self._send(request, False)
+
+    def stream(self, request: WireRequest) -> RawResponse:
+        """A 2xx answer comes back as a StreamHead whose body is read on demand (STREAM-1)."""
+        if not _CAN_STREAM:
+            version = getattr(urllib3, "__version__", "?")
+            raise ConfigError(
+                f"engine='urllib3' streams with urllib3 2 or later (installed: {version}); "
+                "upgrade urllib3 or use the default engine"
+            )
+        return self._send(request, True)
+
+    def _send(self, request: WireRequest, stream: bool) -> RawResponse:
         method, origin, target, headers, body, timeout, connect_timeout = request
         key = (connect_timeout, timeout)
         tmo = self._timeouts.get(key)
         if tmo is None:
             tmo = self._timeouts[key] = urllib3.Timeout(connect=connect_timeout, read=timeout)
-        args = (method, origin, target, headers, body, timeout, tmo)
+        args = (method, origin, target, headers, body, timeout, tmo, stream)
         result = self._exchange(self._pool(origin), *args)
         if result is None:  # CONN-1: once, at once, on a fresh connection
             result = self._exchange(self._pool(origin, fresh=True), *args)
@@ -99,6 +115,7 @@ class Urllib3Transport:
         body: bytes,
         timeout: float,
         tmo: urllib3.Timeout,
+        stream: bool,
     ) -> RawResponse | TransportError | None:
         """One request and its response; ``None`` when CONN-1 allows sending it again."""
         attempt = _ATTEMPT
@@ -118,6 +135,8 @@ class Urllib3Transport:
                 assert_same_host=False,
                 preload_content=False,
             )
+            if stream and is_success(resp.status):
+                return StreamHead(resp.status, resp.headers, b"", _Body(resp, origin + target))
             encoded = "content-encoding" in resp.headers
             data = read_capped(resp.read, None if encoded else resp.length_remaining, self._max_bytes, origin)
         except Exception as exc:  # every engine error becomes one of ours, never a bare traceback
@@ -135,6 +154,41 @@ class Urllib3Transport:
             pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
             pool.close()
+
+
+class _Body:
+    """A stream's body: ``read1`` on the pooled connection, each read on its own budget."""
+
+    __slots__ = ("_done", "_resp", "_url")
+
+    def __init__(self, resp: Any, url: str) -> None:
+        self._resp = resp
+        self._url = url
+        self._done = False
+
+    def read(self, timeout: float) -> bytes:
+        if self._done:
+            return b""
+        _ATTEMPT.deadline = time.monotonic() + timeout
+        error: TransportError | None = None
+        try:
+            chunk: bytes = self._resp.read1(CHUNK, decode_content=False)
+        except Exception as exc:  # mapped, then raised outside this block (SEC-4)
+            error = map_error(exc, self._url)
+        if error is not None:
+            self.close()
+            raise error
+        if not chunk:
+            self._done = True
+            self._resp.release_conn()
+        return chunk
+
+    def close(self) -> None:
+        """STREAM-6: an unread rest closes the connection before it goes back to the pool."""
+        if not self._done:
+            self._done = True
+            self._resp.close()
+            self._resp.release_conn()
 
 
 def _is_stale(exc: BaseException) -> bool:

@@ -11,7 +11,7 @@ import pytest
 
 from eas_client import EASError, StatusError
 
-from ..conftest import ClientFactory
+from ..conftest import ClientFactory, collect_stream
 from ..scripted_server import Reply, ScriptedServer
 
 TOKEN = "sk-4f9a8b7c6d5e4f3a2b1c"
@@ -145,3 +145,24 @@ def test_transport_errors_carry_no_engine_request(
     assert TOKEN not in shown
     if srv.seen:
         assert srv.seen[0].headers["authorization"] not in shown
+
+
+@pytest.mark.parametrize("auth", ["token", "signature"])
+@pytest.mark.parametrize("end", ["reset", "close", "json"])
+def test_stream_errors_show_no_token(make_client: ClientFactory, auth: str, end: str) -> None:
+    """SEC-1/3/4 for a stream that fails after its headers (STREAM-10): a break, or a JSON answer
+    echoing the token where events were expected."""
+    if end == "json":
+        reply = Reply(200, {"Content-Type": "application/json"}, ECHO_BODY)
+    else:
+        sse = {"Content-Type": "text/event-stream"}
+        reply = Reply(200, sse, chunks=[(b"data: a\n\n", 0), (b"data: b", 10)], end=end)
+    with ScriptedServer([reply]) as srv:
+        client = make_client(srv.url(), TOKEN, auth=auth, max_retries=0)
+        with pytest.raises(EASError) as info:
+            collect_stream(client, b"x", "events", [])
+    err = info.value
+    assert type(err).__name__ == ("StreamContentTypeError" if end == "json" else "StreamReadError")
+    shown = _everything_shown(err, client)
+    for secret in (TOKEN, TOKEN[:8], TOKEN[-8:], srv.seen[0].headers["authorization"]):
+        assert secret not in shown

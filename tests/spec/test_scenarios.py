@@ -17,7 +17,7 @@ import eas_client
 from eas_client import RetryPolicy
 from eas_client._core import auth
 
-from ..conftest import ClientFactory
+from ..conftest import ClientFactory, collect_stream
 from ..scripted_server import Reply, ScriptedServer, Seen
 from .corpus import bytes_match, decode_bytes, decode_data, params, stems
 
@@ -75,7 +75,17 @@ def _client(
     )
 
 
-def _call(client: Any, call: dict[str, Any]) -> Any:
+def _call(client: Any, call: dict[str, Any], received: list[Any] | None = None) -> Any:
+    if "stream" in call:  # §11: read the stream the named way, collecting every item
+        kwargs = {
+            k: v for k, v in call.items() if k not in ("data", "stream", "stop_after", "repeat", "pause_ms")
+        }
+        if "params" in kwargs:
+            kwargs["params"] = [tuple(p) for p in kwargs["params"]]
+        got = [] if received is None else received
+        return collect_stream(
+            client, decode_data(call["data"]), call["stream"], got, call.get("stop_after"), **kwargs
+        )
     if "batch" in call:
         kwargs = {k: v for k, v in call.items() if k != "batch"}
         return client.predict_many([decode_data(d) for d in call["batch"]], **kwargs)
@@ -100,6 +110,10 @@ def _reply(spec: dict[str, Any]) -> Reply:
         drip_ms=spec.get("drip_ms", 0),
         close_after=spec.get("close_after", False),
         omit_length=spec.get("omit_length", False),
+        chunks=[(decode_bytes(c["data"]), c.get("delay_ms", 0)) for c in spec["chunks"]]
+        if "chunks" in spec
+        else None,
+        end=spec.get("end"),
     )
 
 
@@ -209,10 +223,18 @@ def _check_one_outcome(client: Any, run: Run) -> None:
     if "cancel_after_ms" in call:
         _check_cancelled(client, call)
         return
+    received: list[Any] = []
     if "error" in outcome:
         with pytest.raises(getattr(eas_client, outcome["error"])) as info:
-            _call(client, call)
+            _call(client, call, received)
         err = info.value
+        if "received" in outcome:
+            _check_received(received, outcome["received"])
+            if call.get("stream") == "events":  # the error carries exactly the delivered events
+                _check_received(err.events, outcome["received"])
+                assert err.events_delivered == len(outcome["received"])
+        if "bytes_received" in outcome:
+            assert err.bytes_received == outcome["bytes_received"]
         assert type(err).__name__ == outcome["error"]
         for key in ("attempts", "status", "request_id"):
             if key in outcome:
@@ -233,10 +255,24 @@ def _check_one_outcome(client: Any, run: Run) -> None:
                 _check_hidden(run, _error_texts(got))
             else:
                 assert bytes_match(got, want["body"])
+    elif "received" in outcome:
+        stream = _call(client, call, received)
+        _check_received(received, outcome["received"])
+        assert stream.attempts == outcome["attempts"]
+        if "status" in outcome:
+            assert stream.status == outcome["status"]
     else:
         resp = _call(client, call)
         assert bytes_match(resp.body, outcome["body"])
         assert resp.attempts == outcome["attempts"]
+
+
+def _check_received(got: list[Any], want: Any) -> None:
+    """§10: events as their four members, lines as strings, bytes concatenated by the bytes rules."""
+    if isinstance(want, dict):
+        assert bytes_match(b"".join(got), want), got
+    else:
+        assert [g._asdict() if hasattr(g, "_asdict") else g for g in got] == want
 
 
 def _check_cancelled(client: Any, call: dict[str, Any]) -> None:
@@ -291,6 +327,8 @@ def _check_requests(seen_list: list[Seen], wanted: list[dict[str, Any]], run: Ru
             assert seen.version == "HTTP/1.1"
             assert seen.headers.get("content-length") == str(len(seen.body))
             assert "transfer-encoding" not in seen.headers
+        if "connection" in want:
+            assert seen.connection == want["connection"]
         for name, value in want.get("headers", {}).items():
             assert seen.headers.get(name) == value, name  # a null value: the header must be absent
         if "body" in want:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import eas_client
-from eas_client._core import chat, sse
+from eas_client._core import chat, sse, stream
 from eas_client._core.errors import StreamError
 
 from .corpus import bytes_match, decode_bytes, params
@@ -70,6 +70,14 @@ def test_sse(case: dict[str, Any]) -> None:
     inp, exp = case["input"], case["expect"]
     if "content_type" in inp:
         assert sse.is_event_stream(inp["content_type"]) is exp["event_stream"]
+        return
+    if "kept" in inp:  # STREAM-10: the bounded tail of delivered events an error carries
+        keeper = stream.KeptEvents()
+        delivered = [sse.ServerSentEvent(data="a" * size) for size in inp["kept"]]
+        for event in delivered:
+            keeper.add(event)
+        assert keeper.kept() == delivered[len(delivered) - exp["kept"] :]
+        assert keeper.delivered == len(delivered)
         return
     for chunks in _splits(_chunks(inp["chunks"])):
         if "events" in exp:
