@@ -257,7 +257,7 @@ func (cs *ChatStream) Next() bool {
 			s.Close() // [DONE]: nothing after it is read
 			return false
 		}
-		if !s.Next() {
+		if !s.next() {
 			if s.ended && s.err == nil { // the body ended cleanly, but before [DONE]
 				f := cs.state.end().(*streamFail)
 				s.err = s.fail(f.kind, f.msg, nil)
@@ -266,10 +266,10 @@ func (cs *ChatStream) Next() bool {
 		}
 		deltas, err := cs.state.take(s.ev)
 		if err != nil {
-			s.got.drop() // the error carries the events before the failing one
-			s.finish(err)
+			s.finish(err) // carries the events before the failing one, which is not delivered
 			return false
 		}
+		s.got.add(s.ev)
 		cs.pending = deltas
 	}
 	cs.delta, cs.pending = cs.pending[0], cs.pending[1:]

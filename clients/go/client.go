@@ -2,6 +2,7 @@ package eas
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"net/http/httptrace"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -178,6 +180,9 @@ func newTransport(cfg config) *http.Transport {
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: cfg.connectTimeout,
 		TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{},
+		// The client does not ask for compression (HTTP-3) and decodes a gzip answer itself
+		// (readGzip), so a 2xx stream is handed over as sent (STREAM-7).
+		DisableCompression: true,
 	}
 }
 
@@ -577,9 +582,13 @@ func (e errTooLarge) Error() string {
 func (c *Client) readBody(resp *http.Response, actx context.Context) ([]byte, ErrorKind, error) {
 	defer resp.Body.Close()
 	limit := c.cfg.maxResponseBytes
-	n := resp.ContentLength // -1 when unknown, and always after the transport decoded gzip
-	if limit > 0 && n > limit && resp.Header.Get("Content-Encoding") == "" {
+	n := resp.ContentLength // -1 when unknown, and after a caller's transport decoded gzip
+	encoding := resp.Header.Get("Content-Encoding")
+	if limit > 0 && n > limit && encoding == "" {
 		return nil, ErrorTooLarge, errTooLarge{limit}
+	}
+	if strings.EqualFold(encoding, "gzip") {
+		return c.readGzip(resp, actx)
 	}
 	if n >= 0 {
 		// The declared length sizes the buffer once; reading on to EOF lets the transport
@@ -606,6 +615,34 @@ func (c *Client) readBody(resp *http.Response, actx context.Context) ([]byte, Er
 	if limit > 0 && int64(len(body)) > limit {
 		return nil, ErrorTooLarge, errTooLarge{limit}
 	}
+	return body, "", nil
+}
+
+// readGzip decodes a gzip answer (HTTP-3) within the size cap, counted after decoding
+// (LIMIT-1), so a small compressed body cannot expand past it. The client's own transport never
+// asks for compression nor decodes (a 2xx stream comes as sent, STREAM-7): this is the one place
+// an answer is decoded, as the transport did it before (Content-Encoding and Content-Length go).
+func (c *Client) readGzip(resp *http.Response, actx context.Context) ([]byte, ErrorKind, error) {
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		return nil, classify(err, actx), err
+	}
+	var r io.Reader = zr
+	limit := c.cfg.maxResponseBytes
+	if limit > 0 {
+		r = io.LimitReader(zr, limit+1)
+	}
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return nil, classify(err, actx), err
+	}
+	if limit > 0 && int64(len(body)) > limit {
+		return nil, ErrorTooLarge, errTooLarge{limit}
+	}
+	var rest [1]byte
+	resp.Body.Read(rest[:]) // meets the body's EOF, so the connection can be kept
+	resp.Header.Del("Content-Encoding")
+	resp.Header.Del("Content-Length")
 	return body, "", nil
 }
 

@@ -206,12 +206,14 @@ type Error struct {
 	Message   string      // what went wrong and what to do
 	Err       error       // the cause: a *Cause describing a transport failure, or for DeadlineExceeded the last attempt's *Error
 
-	// Stream errors (ErrStream, STREAM-10) only: the body bytes read before the failure, the
-	// events delivered by Next before it (none when the stream was read as bytes or lines), and
-	// for StreamContentTypeError the Content-Type the answer had.
-	BytesReceived int64
-	Events        []Event
-	ContentType   string
+	// Stream errors (ErrStream, STREAM-10) only: the body bytes read before the failure; how many
+	// events Next delivered before it, and the last of them (those whose data adds up to at most
+	// 1 MiB, always the last one; none when the stream was read as bytes or lines); and for
+	// StreamContentTypeError the Content-Type the answer had.
+	BytesReceived   int64
+	EventsDelivered int64
+	Events          []Event
+	ContentType     string
 }
 
 func (e *Error) Error() string {

@@ -142,11 +142,27 @@ func splits(whole []byte) [][][]byte {
 }
 
 func vecSSE(in, want obj, _ specCase) error {
-	if err := in.only("input", "chunks", "content_type"); err != nil {
+	if err := in.only("input", "chunks", "content_type", "kept"); err != nil {
 		return err
 	}
-	if err := want.only("expect", "events", "error", "lines", "lines_error", "event_stream"); err != nil {
+	if err := want.only("expect", "events", "error", "lines", "lines_error", "event_stream", "kept"); err != nil {
 		return err
+	}
+	if want.has("kept") {
+		t := eventTail{max: DefaultMaxLineBytes}
+		for i, n := range in.list("kept") {
+			t.add(Event{Event: "message", Data: strings.Repeat("x", int(num(n))), ID: fmt.Sprint(i)})
+		}
+		kept := t.kept()
+		if len(kept) != want.int("kept") || t.delivered != int64(len(in.list("kept"))) {
+			return fmt.Errorf("kept %d of %d delivered, want %d", len(kept), t.delivered, want.int("kept"))
+		}
+		for j, ev := range kept { // the most recent ones, in order
+			if ev.ID != fmt.Sprint(len(in.list("kept"))-len(kept)+j) {
+				return fmt.Errorf("kept event %d is delivered event %s", j, ev.ID)
+			}
+		}
+		return nil
 	}
 	if want.has("event_stream") {
 		ct, _ := in.str("content_type")
@@ -259,8 +275,8 @@ func streamCall(ctx context.Context, client *Client, req *Request, mode string, 
 		for _, ev := range e.Events {
 			carried = append(carried, eventJSON(ev))
 		}
-		if mode == "events" && !reflect.DeepEqual(carried, events) {
-			return fmt.Errorf("the error carries events %v, the caller received %v", carried, events)
+		if mode == "events" && (!reflect.DeepEqual(carried, events) || e.EventsDelivered != int64(len(events))) {
+			return fmt.Errorf("the error carries %d delivered, events %v; the caller received %v", e.EventsDelivered, carried, events)
 		}
 		if mode != "events" && len(e.Events) != 0 {
 			return fmt.Errorf("a %s stream's error carries events %v", mode, e.Events)

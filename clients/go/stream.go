@@ -119,7 +119,7 @@ type Stream struct {
 	events  eventParser
 	ev      Event
 	line    string
-	got     eventLog // events delivered, for a StreamError (STREAM-10)
+	got     eventTail // events delivered, for a StreamError (STREAM-10)
 	err     error
 	ended   bool
 	closed  bool
@@ -173,7 +173,7 @@ func (s *Stream) timeoutText(byDeadline bool) string {
 func (s *Stream) fail(kind Kind, msg string, cause error) *Error {
 	e := &Error{Kind: kind, Status: s.Status, RequestID: maskToken(requestID(s.Header), s.c.creds.token),
 		Attempts: s.Attempts, Endpoint: s.c.ep.url(), Message: maskToken(msg, s.c.creds.token), BytesReceived: s.n,
-		Events: s.got.events()}
+		Events: s.got.kept(), EventsDelivered: s.got.delivered}
 	if cause != nil {
 		e.Err = newCause(cause, s.c.creds.token)
 	}
@@ -249,6 +249,16 @@ func (s *Stream) Line() string { return s.line }
 // Event returns it. At the end, or after a failure, it returns false: check Err. An answer whose
 // Content-Type is not text/event-stream gives a StreamContentTypeError before any event.
 func (s *Stream) Next() bool {
+	if !s.next() {
+		return false
+	}
+	s.got.add(s.ev)
+	return true
+}
+
+// next is Next without counting the event as delivered: the chat helper counts it only once it
+// took it without error (STREAM-12).
+func (s *Stream) next() bool {
 	if !s.use(modeEvents) {
 		return false
 	}
@@ -258,7 +268,7 @@ func (s *Stream) Next() bool {
 			return false
 		}
 		s.lines = newLineReader(source{s}, DefaultMaxLineBytes)
-		s.events.max = DefaultMaxLineBytes
+		s.events.max, s.got.max = DefaultMaxLineBytes, DefaultMaxLineBytes
 	}
 	if err := nextEvent(s.lines, &s.events, &s.ev); err != nil {
 		if err == io.EOF {
@@ -267,7 +277,6 @@ func (s *Stream) Next() bool {
 		s.finish(err)
 		return false
 	}
-	s.got.add(&s.ev)
 	return true
 }
 
@@ -319,70 +328,35 @@ func (s *Stream) Close() error {
 	return nil
 }
 
-// eventLog keeps the events a stream delivered, for a StreamError (STREAM-10), in blocks that
-// are filled and never copied or scanned: the data back to back in 64 KiB byte blocks, and a
-// pointer-free record per event with the few distinct types and ids in a table. A growing
-// []Event, copied at each growth and scanned by the collector, made reading a long stream as
-// events several times slower than parsing it.
-type eventLog struct {
-	data  [][]byte
-	marks [][]eventMark
-	strs  []string
+// eventTail keeps what a StreamError carries of the events delivered (STREAM-10): their count,
+// and the most recent of them whose data adds up to at most max bytes, always at least the last
+// one, so an error after gigabytes of events holds a bounded tail (STREAM-9).
+type eventTail struct {
+	events    []Event
+	head      int // events[:head] were let go
+	bytes     int // data bytes in events[head:]
+	delivered int64
+	max       int
 }
 
-type eventMark struct {
-	block, start, end int32
-	typ, id           int32
-	hasRetry          bool
-	retry             int64
-}
-
-const (
-	logBlockBytes = 64 << 10
-	logBlockMarks = 1024
-)
-
-func (l *eventLog) intern(s string) int32 {
-	for i := len(l.strs) - 1; i >= 0 && i >= len(l.strs)-4; i-- {
-		if l.strs[i] == s {
-			return int32(i)
-		}
+func (t *eventTail) add(ev Event) {
+	t.delivered++
+	if len(t.events) == cap(t.events) && t.head >= len(t.events)/4 {
+		// Reuse the room of events let go rather than grow: a long stream allocates its tail once.
+		n := copy(t.events, t.events[t.head:])
+		clear(t.events[n:])
+		t.events, t.head = t.events[:n], 0
 	}
-	l.strs = append(l.strs, s)
-	return int32(len(l.strs) - 1)
-}
-
-func (l *eventLog) add(ev *Event) {
-	n := len(l.data) - 1
-	if n < 0 || cap(l.data[n])-len(l.data[n]) < len(ev.Data) {
-		l.data = append(l.data, make([]byte, 0, max(logBlockBytes, len(ev.Data))))
-		n++
-	}
-	start := len(l.data[n])
-	l.data[n] = append(l.data[n], ev.Data...)
-	m := len(l.marks) - 1
-	if m < 0 || len(l.marks[m]) == logBlockMarks {
-		l.marks = append(l.marks, make([]eventMark, 0, logBlockMarks))
-		m++
-	}
-	l.marks[m] = append(l.marks[m], eventMark{block: int32(n), start: int32(start), end: int32(len(l.data[n])),
-		typ: l.intern(ev.Event), id: l.intern(ev.ID), hasRetry: ev.HasRetry, retry: ev.Retry})
-}
-
-// drop forgets the last event (its bytes stay in their block).
-func (l *eventLog) drop() {
-	if m := len(l.marks) - 1; m >= 0 && len(l.marks[m]) > 0 {
-		l.marks[m] = l.marks[m][:len(l.marks[m])-1]
+	t.events = append(t.events, ev)
+	t.bytes += len(ev.Data)
+	for t.bytes > t.max && len(t.events)-t.head > 1 {
+		t.bytes -= len(t.events[t.head].Data)
+		t.events[t.head] = Event{} // let its data go
+		t.head++
 	}
 }
 
-func (l *eventLog) events() []Event {
-	out := []Event{}
-	for _, block := range l.marks {
-		for _, m := range block {
-			out = append(out, Event{Event: l.strs[m.typ], Data: string(l.data[m.block][m.start:m.end]), ID: l.strs[m.id],
-				Retry: m.retry, HasRetry: m.hasRetry})
-		}
-	}
-	return out
+// kept returns a copy of the tail.
+func (t *eventTail) kept() []Event {
+	return append([]Event{}, t.events[t.head:]...)
 }

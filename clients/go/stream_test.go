@@ -136,11 +136,13 @@ func TestStreamIsReadOneWay(t *testing.T) {
 	}
 }
 
-// Reading a long stream holds one pending line, not the body (STREAM-9).
+// Reading a long stream holds one pending line, not the body, and as events only a bounded
+// tail of them for a StreamError (STREAM-9, STREAM-10).
 func TestStreamMemoryStaysFlat(t *testing.T) {
 	const total = 64 << 20
-	line := strings.Repeat("x", 1023) + "\n"
+	line := "data: " + strings.Repeat("x", 1016) + "\n\n" // 1 KiB per event
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
 		block := strings.Repeat(line, 64)
 		for sent := 0; sent < total; sent += len(block) {
 			if _, err := io.WriteString(w, block); err != nil {
@@ -149,26 +151,36 @@ func TestStreamMemoryStaysFlat(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	s, err := newTestClient(t, srv.URL).Stream(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base, peak := ms.HeapAlloc, uint64(0)
-	n := 0
-	for s.NextLine() {
-		if n++; n%8192 == 0 {
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapAlloc)
+	for _, events := range []bool{false, true} {
+		s, err := newTestClient(t, srv.URL).Stream(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if s.Err() != nil || n != total/1024 || s.BytesReceived() != total {
-		t.Fatalf("%d lines, %d bytes, %v", n, s.BytesReceived(), s.Err())
-	}
-	if grew := int64(peak) - int64(base); grew > 16<<20 {
-		t.Fatalf("the heap grew by %d MB while reading a %d MB stream", grew>>20, total>>20)
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		base, peak := ms.HeapAlloc, uint64(0)
+		n := 0
+		next := s.NextLine
+		if events {
+			next = s.Next
+		}
+		for next() {
+			if n++; n%4096 == 0 {
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapAlloc)
+			}
+		}
+		s.Close()
+		want := total / 512 // two lines per event
+		if events {
+			want = total / 1024
+		}
+		if s.Err() != nil || n != want || s.BytesReceived() != total {
+			t.Fatalf("events %v: %d items, %d bytes, %v", events, n, s.BytesReceived(), s.Err())
+		}
+		if grew := int64(peak) - int64(base); grew > 16<<20 {
+			t.Fatalf("events %v: the heap grew by %d MB while reading a %d MB stream", events, grew>>20, total>>20)
+		}
 	}
 }
