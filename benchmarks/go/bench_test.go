@@ -118,6 +118,7 @@ func rawClient() *http.Client {
 			MaxIdleConnsPerHost: 64,
 			IdleConnTimeout:     90 * time.Second,
 			TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{},
+			DisableCompression:  true, // as the client: no Accept-Encoding, so both send the same headers
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
