@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install check test test-py lint demo soak bench bench-quick generate checkgenerate check-install test-protobuf-range clean
+.PHONY: help install check test test-py lint demo demo-llm soak bench bench-quick generate checkgenerate check-install test-protobuf-range clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -40,11 +40,16 @@ check: $(STAMP) ## the fast loop while editing: lint + unit tests (well under a 
 
 test: lint test-py checkgenerate check-install test-protobuf-range bench-quick test-go test-java ## every test in every language (what CI runs)
 
+demo-llm: $(STAMP) ## eas serve in front of examples/llm (OpenAI-compatible): a reply streamed token by token, then the Python client's chat()/stream()/openai()
+	$(PY) examples/llm/demo.py
+	$(PY) examples/streaming.py
+
 soak: $(STAMP) ## fault soak with 10,000 calls per client (make test runs 2,000)
 	SOAK_CALLS=10000 $(PY) -m pytest -q -s tests/soak
 
 demo: $(STAMP) ## local runtime + quickstart processor + calls from the clients
 	$(PY) examples/demo.py
+	$(MAKE) --no-print-directory demo-llm
 	$(MAKE) --no-print-directory demo-go
 	$(MAKE) --no-print-directory demo-java
 

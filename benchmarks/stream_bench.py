@@ -1,6 +1,6 @@
 """Streaming: SSE parse throughput and memory (spec/protocol.md §13).
 
-    python -m benchmarks.stream_bench [--quick]       # writes benchmarks/results/streaming.md
+    python -m benchmarks.stream_bench [--quick]       # writes benchmarks/results/sse_parse.md
     python -m benchmarks.stream_bench --memory 1024 events   # one memory probe (a child process)
 
 **Throughput.** A local server (``benchmarks/_sse_server.py``, its own process) answers every POST
@@ -296,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if not args.quick:
         RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / "streaming.md").write_text(text, encoding="utf-8")
+        (RESULTS / "sse_parse.md").write_text(text, encoding="utf-8")
     return 0
 
 

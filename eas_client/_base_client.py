@@ -10,7 +10,7 @@ import random
 import time
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from ._core.config import (
     DEFAULT_CONNECT_TIMEOUT_S,
@@ -45,6 +45,9 @@ from ._core.redact import Secret, redact_token
 from ._direct import DirectRouter, Route
 from ._transports.select import select_transport
 from ._version import __version__
+
+if TYPE_CHECKING:  # PEP 692 needs typing_extensions before 3.11; only the type checker reads it
+    from typing_extensions import Unpack
 
 logger = logging.getLogger("eas_client")
 
@@ -225,16 +228,19 @@ class BaseClient:
             max_bytes=opts.max_response_bytes,
         )
 
-    def with_options(self: _C, **changes: Any) -> _C:
-        """A copy with some constructor options changed. It shares this client's connection pool
-        when the transport options (``http_client``, ``engine``, ``pool_size``,
-        ``max_response_bytes``) are unchanged, and opens its own otherwise; closing a copy leaves
-        a shared pool to the original. ``max_retries``/``deadline`` change the retry policy.
+    def with_options(self: _C, **options: Unpack[OptionChanges]) -> _C:
+        """A copy with some constructor options changed (the keywords and types of the
+        constructor: a misspelt or mistyped one is a type-checker error, and a TypeError at run
+        time). It shares this client's connection pool when the transport options
+        (``http_client``, ``engine``, ``pool_size``, ``max_response_bytes``) are unchanged, and
+        opens its own otherwise; closing a copy leaves a shared pool to the original.
+        ``max_retries``/``deadline`` change the retry policy.
 
         Example::
 
             quick = client.with_options(timeout=2.0, max_retries=0)
         """
+        changes: dict[str, Any] = dict(options)
         unknown = sorted(changes.keys() - _OPTION_NAMES)
         if unknown:
             raise TypeError(
@@ -250,12 +256,12 @@ class BaseClient:
             changes["token"] = _hold(changes["token"])
         if changes.get("headers") is not None:
             changes["headers"] = _copy_headers(changes["headers"])
-        options = replace(current, retry=policy, **changes)
+        copied = replace(current, retry=policy, **changes)
         clone = type(self).__new__(type(self))
-        same = options.http_client is current.http_client and all(
-            getattr(options, name) == getattr(current, name) for name in TRANSPORT_OPTIONS
+        same = copied.http_client is current.http_client and all(
+            getattr(copied, name) == getattr(current, name) for name in TRANSPORT_OPTIONS
         )
-        clone._setup(options, self._transport if same else None)
+        clone._setup(copied, self._transport if same else None)
         clone._rand, clone._clock, clone._monotonic = self._rand, self._clock, self._monotonic
         clone._sleep = self._sleep  # type: ignore[attr-defined]
         return clone
@@ -398,6 +404,30 @@ class ClientOptions:
     eject_for: float
     max_response_bytes: int | None
     user_agent: str | None = None
+
+
+class OptionChanges(TypedDict, total=False):
+    """The keywords of :meth:`BaseClient.with_options`: the constructor's options, with its types
+    (documented on :class:`BaseClient`). Keep in step with the constructor; a test compares them."""
+
+    endpoint: str | None
+    token: str | None
+    service_name: str | None
+    auth: AuthMode
+    timeout: float
+    connect_timeout: float
+    max_retries: int | None
+    deadline: float | None
+    retry: RetryPolicy | None
+    headers: Mapping[str, str] | None
+    pool_size: int
+    http_client: object | None
+    engine: str | None
+    endpoint_type: EndpointType
+    discovery_refresh: float
+    eject_for: float
+    max_response_bytes: int | None
+    user_agent: str | None
 
 
 # The options that shape the engine itself; a copy differing in any of them opens its own.

@@ -13,12 +13,12 @@ from ._streaming import (
     ChatResult,
     ChatStream,
     StreamOpener,
-    _chat_call,
-    _stream_request,
+    chat_call,
     chat_request,
     import_openai,
     openai_kwargs,
     parse_chat_response,
+    stream_request,
 )
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class SyncStreamAPI:
                 for event in stream.iter_events():
                     print(event.event, event.data)
         """
-        req = _stream_request(self, data, path, params, headers, timeout, max_retries)
+        req = stream_request(self, data, path, params, headers, timeout, max_retries)
         return StreamOpener(self, req)
 
     @overload
@@ -84,9 +84,9 @@ class SyncStreamAPI:
                 print(delta, end="")
         """
         req = chat_request(_listed(messages), model, stream, params)
-        call = _chat_call(req)
+        call = chat_call(req)
         if stream:
-            return ChatStream(StreamOpener(self, _stream_request(self, req.body, **call)))
+            return ChatStream(StreamOpener(self, stream_request(self, req.body, **call)))
         return parse_chat_response(self.request(req.body, **call).body)
 
     def openai(self, **kwargs: Any) -> Any:
@@ -119,7 +119,7 @@ class AsyncStreamAPI:
         max_retries: int | None = None,
     ) -> AsyncStreamOpener:
         """Async :meth:`EASClient.stream`: ``async with client.stream(data) as stream:``."""
-        req = _stream_request(self, data, path, params, headers, timeout, max_retries)
+        req = stream_request(self, data, path, params, headers, timeout, max_retries)
         return AsyncStreamOpener(self, req)
 
     @overload
@@ -138,9 +138,9 @@ class AsyncStreamAPI:
         """Async :meth:`EASClient.chat`: ``async for delta in client.chat(messages)``, or
         ``await client.chat(messages, stream=False)``."""
         req = chat_request(_listed(messages), model, stream, params)
-        call = _chat_call(req)
+        call = chat_call(req)
         if stream:
-            return AsyncChatStream(AsyncStreamOpener(self, _stream_request(self, req.body, **call)))
+            return AsyncChatStream(AsyncStreamOpener(self, stream_request(self, req.body, **call)))
         return self._chat_once(req.body, call)
 
     async def _chat_once(self, body: bytes, call: dict[str, Any]) -> ChatResult:

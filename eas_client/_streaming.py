@@ -23,7 +23,7 @@ from ._transports.base import StreamHead, cannot_stream
 _NO_DONE = "the chat stream ended without [DONE]: the service or a proxy cut the answer short"
 
 
-def _stream_request(
+def stream_request(
     client: Any,
     data: object,
     path: str | None = None,
@@ -52,7 +52,7 @@ def _context(client: Any, req: PreparedRequest, attempts: int, status: int) -> S
     )
 
 
-def _chat_call(req: ChatRequest) -> dict[str, Any]:
+def chat_call(req: ChatRequest) -> dict[str, Any]:
     return {"path": req.path, "headers": {"Content-Type": "application/json", "Accept": req.accept}}
 
 

@@ -67,8 +67,19 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eas", description="Call and run EAS model services locally.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="serve an allspark processor file with the local EAS runtime")
-    serve.add_argument("app", help="processor file, e.g. app.py")
+    serve = sub.add_parser(
+        "serve",
+        help="serve a processor file, an ASGI app or any HTTP server behind the local EAS gateway",
+    )
+    serve.add_argument(
+        "app", nargs="?", default=None, help="processor file (app.py) or ASGI app (module:attribute)"
+    )
+    serve.add_argument(
+        "--upstream",
+        default=None,
+        metavar="URL",
+        help="forward /api/predict/<service>/<path> to URL/<path> (any HTTP server), streaming the answer",
+    )
     serve.add_argument("--host", default=None, help="listen address (default 127.0.0.1)")
     serve.add_argument(
         "--port", type=int, default=None, help="gateway port (default 8080, 0 = any free port)"
@@ -180,7 +191,8 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace) -> int:
     from ._core.config import ENV_TOKEN
     from .server.errors import ServeError
-    from .server.runtime import apply_faults, build_runtime, run_foreground
+    from .server.runtime import apply_faults, build_runtime
+    from .server.serve import run_foreground
 
     token, source = _secret(args.token, args.token_file, ENV_TOKEN, "--token")
     admin_token, _ = _secret(args.admin_token, args.admin_token_file, "EAS_ADMIN_TOKEN", "--admin-token")
@@ -188,6 +200,7 @@ def _serve(args: argparse.Namespace) -> int:
         runtime = build_runtime(
             args.app,
             app_json=args.app_json,
+            upstream=args.upstream,
             host=args.host,
             port=args.port,
             service=args.service,

@@ -1,5 +1,6 @@
-// Java section of the benchmarks: eas-client against a raw java.net.http loop sending the same
-// headers, both against one nginx worker answering "True" (pinned to another core when taskset is
+// Java section of the benchmarks: eas-client (default socket engine, and the java.net.http engine)
+// against a raw java.net.http loop sending the same headers, a bare-socket floor and the official
+// eas-sdk 2.0.3, all against one nginx worker answering "True" (pinned to another core when taskset is
 // available). Also predictMany at concurrency 32 against a raw sendAsync pool, and the TF encode and
 // decode of 1M float32 against System.arraycopy. Run by `make bench-java`:
 //
@@ -9,6 +10,7 @@
 
 import io.github.easclient.eas.EasClient;
 import io.github.easclient.eas.EasResult;
+import io.github.easclient.eas.HttpEngine;
 import io.github.easclient.eas.TFRequest;
 import io.github.easclient.eas.TFResponse;
 import java.io.IOException;
@@ -159,23 +161,36 @@ public class Bench {
       }
     };
     Official official = Official.open(url);
-    try (EasClient client = EasClient.create(url, TOKEN)) {
+    try (EasClient client = EasClient.create(url, TOKEN);
+        EasClient jdk = EasClient.builder().endpoint(url).token(TOKEN).engine(HttpEngine.JAVA_NET_HTTP).build()) {
       List<IntSupplier> steps = new ArrayList<>(List.of(rawStep, () -> {
         client.predict(BODY);
         return 1;
+      }, () -> {
+        jdk.predict(BODY);
+        return 1;
       }));
+      RawSocket floor = new RawSocket(url);
+      steps.add(floor::step);
       if (official != null) {
         steps.add(official::predict);
       }
       double[][] m = interleaved(seconds, steps);
+      floor.close();
       double[] r = m[0];
       double[] e = m[1];
+      double[] j = m[2];
       List<String[]> rows = new ArrayList<>(List.of(
           new String[] {"raw java.net.http send() loop", fmt(r[0]), fmt(r[1]), "1.00"},
-          new String[] {"eas-client predict(byte[])", fmt(e[0]), fmt(e[1]),
-              String.format("%.2fx req/s, %.2fx CPU", e[0] / r[0], e[1] / r[1])}));
+          new String[] {"eas-client predict(byte[]) (default engine: sockets)", fmt(e[0]), fmt(e[1]),
+              String.format("%.2fx req/s, %.2fx CPU", e[0] / r[0], e[1] / r[1])},
+          new String[] {"eas-client predict(byte[]), engine(JAVA_NET_HTTP)", fmt(j[0]), fmt(j[1]),
+              String.format("%.2fx req/s, %.2fx CPU", j[0] / r[0], j[1] / r[1])},
+          new String[] {"floor: one socket, prebuilt request bytes, minimal parse", fmt(m[3][0]), fmt(m[3][1]),
+              String.format("%.2fx req/s, %.2fx CPU (eas-client: %.2fx its req/s)", m[3][0] / r[0], m[3][1] / r[1],
+                  e[0] / m[3][0])}));
       if (official != null) {
-        double[] o = m[2];
+        double[] o = m[4];
         rows.add(new String[] {"official eas-sdk 2.0.3 predict(byte[])", fmt(o[0]), fmt(o[1]),
             String.format("%.2fx req/s, %.2fx CPU (eas-client: %.2fx its req/s, %.2fx its CPU)", o[0] / r[0],
                 o[1] / r[1], e[0] / o[0], e[1] / o[1])});
@@ -185,6 +200,75 @@ public class Bench {
       if (official != null) {
         official.close();
       }
+    }
+  }
+
+  /**
+   * The floor of a sequential loop in Java: one kept-alive socket, the request's bytes built once,
+   * the answer read by finding the end of the headers and the Content-Length. No timeouts, no
+   * checks, nothing a client can ship; it shows how much of the round trip is the client's.
+   */
+  static final class RawSocket {
+    private final java.net.Socket socket;
+    private final java.io.InputStream in;
+    private final java.io.OutputStream out;
+    private final byte[] request;
+    private final byte[] buf = new byte[8192];
+
+    RawSocket(String url) throws IOException {
+      URI u = URI.create(url);
+      socket = new java.net.Socket(u.getHost(), u.getPort());
+      socket.setTcpNoDelay(true);
+      in = socket.getInputStream();
+      out = socket.getOutputStream();
+      byte[] head = ("POST " + u.getPath() + " HTTP/1.1\r\nHost: " + u.getAuthority() + "\r\nAuthorization: " + TOKEN
+          + "\r\nContent-Type: application/octet-stream\r\nUser-Agent: raw-socket\r\nContent-Length: " + BODY.length
+          + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+      request = java.util.Arrays.copyOf(head, head.length + BODY.length);
+      System.arraycopy(BODY, 0, request, head.length, BODY.length);
+    }
+
+    int step() {
+      try {
+        out.write(request);
+        int n = 0;
+        while (true) {
+          int r = in.read(buf, n, buf.length - n);
+          if (r < 0) {
+            throw new IOException("closed");
+          }
+          n += r;
+          int end = indexOf(buf, n, "\r\n\r\n");
+          if (end >= 0) {
+            String head = new String(buf, 0, end, StandardCharsets.ISO_8859_1).toLowerCase(java.util.Locale.ROOT);
+            int at = head.indexOf("content-length:") + 15;
+            int eol = head.indexOf('\r', at);
+            int length = Integer.parseInt(head.substring(at, eol < 0 ? head.length() : eol).trim());
+            if (n >= end + 4 + length) {
+              return 1;
+            }
+          }
+        }
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    private static int indexOf(byte[] b, int n, String s) {
+      outer:
+      for (int k = 0; k + s.length() <= n; k++) {
+        for (int j = 0; j < s.length(); j++) {
+          if (b[k + j] != s.charAt(j)) {
+            continue outer;
+          }
+        }
+        return k;
+      }
+      return -1;
+    }
+
+    void close() throws IOException {
+      socket.close();
     }
   }
 
@@ -256,14 +340,19 @@ public class Bench {
     for (int k = 0; k < batch; k++) {
       inputs.add(BODY);
     }
-    try (EasClient client = EasClient.create(url, TOKEN)) {
-      double[][] m = interleaved(seconds, List.of(rawStep, () -> client.predictMany(inputs, conc).size()));
+    try (EasClient client = EasClient.create(url, TOKEN);
+        EasClient jdk = EasClient.builder().endpoint(url).token(TOKEN).engine(HttpEngine.JAVA_NET_HTTP).build()) {
+      double[][] m = interleaved(seconds, List.of(rawStep, () -> client.predictMany(inputs, conc).size(),
+          () -> jdk.predictMany(inputs, conc).size()));
       double[] r = m[0];
       double[] e = m[1];
+      double[] j = m[2];
       return List.of(
           new String[] {"raw sendAsync pool, 32 in flight", fmt(r[0]), fmt(r[1]), "1.00"},
-          new String[] {"eas-client predictMany(…, 32)", fmt(e[0]), fmt(e[1]),
-              String.format("%.2fx req/s, %.2fx CPU", e[0] / r[0], e[1] / r[1])});
+          new String[] {"eas-client predictMany(…, 32) (default engine: sockets)", fmt(e[0]), fmt(e[1]),
+              String.format("%.2fx req/s, %.2fx CPU", e[0] / r[0], e[1] / r[1])},
+          new String[] {"eas-client predictMany(…, 32), engine(JAVA_NET_HTTP)", fmt(j[0]), fmt(j[1]),
+              String.format("%.2fx req/s, %.2fx CPU", j[0] / r[0], j[1] / r[1])});
     }
   }
 
@@ -272,7 +361,8 @@ public class Bench {
    * ({@code clone()}, one 4 MB allocation plus the copy), which is what Go's copy row and Python's
    * tobytes measure and the least any encode or decode that returns a new array can cost. Encode is
    * {@code toByteArray()} of a built request; "build + encode" adds the tensor's defensive copy of
-   * the caller's array. Decode is {@code parse} plus {@code floats()}, which returns a new array.
+   * the caller's array. Decode is {@code parse} plus {@code floats()}, which returns a new array, or
+   * {@code floats(into)}, which fills one the caller keeps (the preallocated copy's counterpart).
    */
   static List<String[]> tensors() {
     float[] v = new float[1_000_000];
@@ -290,6 +380,8 @@ public class Bench {
     byte[] resp = built.toByteArray();
     resp[0] = 0x0a; // field 2 (inputs) of a request has the layout of field 1 (outputs) of a response
     double dec = rate(mb, () -> sink(TFResponse.parse(resp).get("x").floats().length));
+    float[] into = new float[v.length];
+    double decInto = rate(mb, () -> sink(TFResponse.parse(resp).get("x").floats(into).length));
     return List.of(
         new String[] {"System.arraycopy of 1M float32 into a preallocated array (MB/s)", fmt(copyRate), "", "1.00"},
         new String[] {"System.arraycopy into a new array: clone() (MB/s)", fmt(cloneRate), "",
@@ -299,7 +391,9 @@ public class Bench {
         new String[] {"TF build + encode 1M float32 (MB/s)", fmt(buildEnc), "",
             String.format("%.2fx (%.2fx clone)", buildEnc / copyRate, buildEnc / cloneRate)},
         new String[] {"TF decode 1M float32: parse + floats() (MB/s)", fmt(dec), "",
-            String.format("%.2fx (%.2fx clone)", dec / copyRate, dec / cloneRate)});
+            String.format("%.2fx (%.2fx clone)", dec / copyRate, dec / cloneRate)},
+        new String[] {"TF decode 1M float32 into a preallocated array: parse + floats(into) (MB/s)", fmt(decInto), "",
+            String.format("%.2fx (%.2fx clone)", decInto / copyRate, decInto / cloneRate)});
   }
 
   static long sunk;

@@ -9,8 +9,9 @@ SECTIONS: tuple[str, ...] = (
     "ceiling",  # wrk against nginx: what the target can do, not a Python client
     "sync_clients",  # sequential keep-alive calls: EASClient vs raw engines vs the official SDK
     "async_clients",  # predict_many at concurrency 32 vs raw aiohttp / httpx.AsyncClient
+    "streaming",  # SSE parse throughput vs raw line loops and httpx-sse; memory over 1 GiB
     "payloads",  # tensor payload encode/decode (benchmarks/payload_bench.py, another owner)
     "local_runtime",  # the local EAS runtime vs a bare starlette echo app, wrk c=32
     "direct_mode",  # direct (VPC) mode vs an nginx gateway over 3 runtime instances; recovery
-    "streaming",  # SSE parse throughput vs raw line loops and httpx-sse; memory over 1 GiB
+    "stream_proxy",  # time to first SSE event through eas serve --upstream vs the upstream directly
 )

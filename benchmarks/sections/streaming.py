@@ -1,5 +1,5 @@
 """Streaming: SSE parse throughput vs raw line loops and httpx-sse, and memory over a large stream;
-the work is ``benchmarks/stream_bench.py``, which also runs alone and writes results/streaming.md."""
+the work is ``benchmarks/stream_bench.py``, which also runs alone and writes results/sse_parse.md."""
 
 from __future__ import annotations
 

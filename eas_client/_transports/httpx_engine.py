@@ -2,8 +2,14 @@
 The caller owns that client (proxies, TLS, respx mocks) and closes it; we never do.
 
 httpx times out per network read only, so responses are streamed: the async twin runs the whole
-attempt under ``asyncio.wait_for`` (TIMEOUT-1); the sync twin checks the budget between chunks, each
-read itself bounded by ``timeout``, so a dripping peer is cut at the first byte past the budget.
+attempt under ``asyncio.wait_for`` (TIMEOUT-1). The sync twin cannot be cancelled that way, and
+httpcore fixes a read timeout once per phase (headers, body), so a read that starts late would
+wait a whole ``timeout`` more: it arms the watchdog (``_watchdog.py``) on the attempt's socket,
+which shuts the socket down when the budget runs out, and keeps each phase's read timeout as a
+backstop. The socket is learnt from httpcore's trace events (a new connection), from the frame
+that sends the request (a connection reused from the pool), and from the response's
+``network_stream`` extension. An HTTP/2 connection carries other requests too and is never shut
+down; there each read is bounded by what was left of the budget when its phase began.
 The body is read in chunks under the size cap (LIMIT-1). httpcore reports new connections through
 its ``trace`` extension, which tells a closed reused connection (resent once, CONN-1) from a fresh one.
 """
@@ -11,15 +17,23 @@ its ``trace`` extension, which tells a closed reused connection (resent once, CO
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from typing import Any
 
 from .._core.errors import TransportError, too_large
 from .._core.flow import RawResponse, WireRequest
 from ._bounds import CappedGunzip
+from ._watchdog import WATCHDOG, Alarm
 from .base import StreamHead, broke, connect_failed, failed, is_success, settle, timed_out
 
 _NEW_CONNECTION = "connection.connect_tcp.started"
+_CONNECTED = ("connection.connect_tcp.complete", "connection.start_tls.complete")
+_SENDING = "http11.send_request_headers.started"
+_AWAITING = ("http11.receive_response_headers.started", "http2.receive_response_headers.started")
+# What the backstop read timeout adds to the budget when the watchdog holds the socket, so the
+# watchdog, not httpcore, is what ends the attempt (and shuts a socket nobody closed yet).
+_BACKSTOP = 0.5
 
 
 def _timeout(httpx: Any, timeout: float, connect_timeout: float) -> Any:
@@ -39,6 +53,49 @@ class _Watch:
     def __call__(self, event: str, info: object) -> None:
         if event == _NEW_CONNECTION:
             self.fresh = True
+
+
+class _SyncWatch(Alarm):
+    """The sync attempt's trace callback and watchdog alarm: arms the watchdog on the socket the
+    request goes out on, and gives the header phase a read timeout of what is left."""
+
+    __slots__ = ("fresh", "stream")
+
+    def __init__(self, deadline: float) -> None:
+        super().__init__(deadline)
+        self.fresh = False
+        self.stream: Any = None
+
+    def __call__(self, event: str, info: dict[str, Any]) -> None:
+        if event == _SENDING:
+            self.watch(self.stream or _sending_stream())
+        elif event in _AWAITING:
+            left = max(self.deadline - time.monotonic(), 0.001)
+            timeouts = info["request"].extensions.get("timeout")
+            if isinstance(timeouts, dict):
+                timeouts["read"] = left + _BACKSTOP if self.armed else left
+        elif event == _NEW_CONNECTION:
+            self.fresh = True
+        elif event in _CONNECTED:
+            self.stream = info.get("return_value")
+
+    def watch(self, stream: Any) -> None:
+        sock = None if stream is None else stream.get_extra_info("socket")
+        if sock is not None:
+            WATCHDOG.arm(self, sock)
+
+
+def _sending_stream() -> Any:
+    """The stream of a connection reused from the pool (no connect event named it): this trace
+    callback runs inside the HTTP/1.1 connection's ``handle_request``, whose ``self`` holds it.
+    None if httpcore ever stops looking like that; the read timeouts still bound the attempt."""
+    frame = sys._getframe(2)
+    for _ in range(6):
+        stream = getattr(frame.f_locals.get("self"), "_network_stream", None)
+        if stream is not None or frame.f_back is None:
+            return stream
+        frame = frame.f_back
+    return None
 
 
 class _AsyncWatch(_Watch):
@@ -61,9 +118,8 @@ class HttpxTransport:
         return self._send(request, False)
 
     def stream(self, request: WireRequest) -> RawResponse:
-        """A 2xx answer comes back as a StreamHead whose body is read on demand (STREAM-1). httpx
-        fixes the per-read timeout when the request starts: the attempt's budget, which is already
-        cut to the deadline (RETRY-6), so each silence is bounded by it (STREAM-4/5)."""
+        """A 2xx answer comes back as a StreamHead whose body is read on demand (STREAM-1); the
+        watchdog bounds the wait for the headers, each body read its own budget (``_Body``)."""
         return self._send(request, True)
 
     def _send(self, request: WireRequest, stream: bool) -> RawResponse:
@@ -86,9 +142,10 @@ class HttpxTransport:
         stream: bool = False,
     ) -> RawResponse | TransportError | None:
         httpx = self._httpx
-        deadline = time.monotonic() + timeout
-        watch = _Watch()
+        watch = _SyncWatch(time.monotonic() + timeout)
         resp = None
+        head: StreamHead | None = None
+        data = b""
         try:
             request = self._client.build_request(
                 method,
@@ -98,17 +155,32 @@ class HttpxTransport:
                 timeout=_timeout(httpx, timeout, connect_timeout),
                 extensions={"trace": watch},
             )
-            resp = self._client.send(request, stream=True)
-            if stream and is_success(resp.status_code):
-                return StreamHead(resp.status_code, resp.headers, b"", _Body(httpx, resp, url))
             try:
-                data = _collect(resp, self._max_bytes, url, deadline)
+                resp = self._client.send(request, stream=True)
+                if not watch.armed and resp.http_version in _HTTP1:
+                    watch.watch(resp.extensions.get("network_stream"))
+                if stream and is_success(resp.status_code):  # the headers were in time: hand the body on
+                    reader = _Body(httpx, resp, url, request.extensions.get("timeout"))
+                    head = StreamHead(resp.status_code, resp.headers, b"", reader)
+                else:
+                    data = _collect(resp, self._max_bytes, url, watch.deadline)
             finally:
-                resp.close()
+                if watch.armed:  # before the connection is pooled or closed
+                    WATCHDOG.disarm(watch)
+                if resp is not None and head is None:
+                    resp.close()
+            if watch.fired:  # a body that ends at the close is cut short, not whole
+                if head is not None:
+                    head.reader.close()
+                raise TimeoutError("the attempt's timeout ran out")
         except Exception as exc:
+            if watch.fired:
+                return timed_out(url)
             if resp is None and not resend and not watch.fresh and _is_stale(httpx, exc):
                 return None
             return map_error(httpx, exc, url)
+        if head is not None:
+            return head
         return RawResponse(resp.status_code, resp.headers, data)
 
     def close(self) -> None:
@@ -188,21 +260,27 @@ class AsyncHttpxTransport:
         """The caller owns the httpx client."""
 
 
+_HTTP1 = ("HTTP/1.1", "HTTP/1.0")
+
+
 class _Body:
-    """A stream's body through ``iter_raw``, each read bounded by httpx's per-read timeout."""
+    """A stream's body through ``iter_raw``. httpcore looks the read timeout up in the request's
+    timeout dict for every network read, so each read gets exactly its own budget (STREAM-4/5)."""
 
-    __slots__ = ("_done", "_httpx", "_it", "_resp", "_url")
+    __slots__ = ("_done", "_httpx", "_it", "_resp", "_timeouts", "_url")
 
-    def __init__(self, httpx: Any, resp: Any, url: str) -> None:
+    def __init__(self, httpx: Any, resp: Any, url: str, timeouts: object) -> None:
         self._httpx = httpx
         self._resp = resp
         self._url = url
+        self._timeouts = timeouts if isinstance(timeouts, dict) else {}
         self._it = resp.iter_raw()
         self._done = False
 
     def read(self, timeout: float) -> bytes:
         if self._done:
             return b""
+        self._timeouts["read"] = timeout
         error: TransportError | None = None
         try:
             chunk: bytes = next(self._it, b"")

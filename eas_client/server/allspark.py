@@ -22,8 +22,10 @@ Example (the user's ``app.py``, exactly as deployed to EAS)::
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 ENV_MODEL_PATH = "EAS_MODEL_PATH"
@@ -68,21 +70,85 @@ def default_properties() -> Properties:
 
 
 def get_model_path() -> str:
-    """The model directory: ``EAS_MODEL_PATH`` (set by ``eas serve --model-path`` or app.json
-    ``model_path``), else ``./model`` next to the working directory, as EAS mounts it for you."""
-    return os.environ.get(ENV_MODEL_PATH) or os.path.abspath("model")
+    """The model directory: the runtime's ``--model-path`` (or app.json ``model_path``) while it
+    serves, else ``EAS_MODEL_PATH``, else ``./model`` under the working directory, as EAS mounts it."""
+    return _model_path.current or os.environ.get(ENV_MODEL_PATH) or os.path.abspath("model")
 
 
-class CaptureRun(BaseException):
-    """Raised by ``run()`` while ``eas serve`` loads a file, handing over the configured processor.
-    A BaseException so a processor's own ``except Exception`` cannot swallow it."""
+class _ModelPath:
+    """The model directory of the runtime serving in this process. The runtime sets it instead of
+    writing ``os.environ``, so a runtime started inside a test or a notebook changes nothing that
+    outlives it; ``eas serve`` and ``python app.py``, which own their process, also export it."""
 
-    def __init__(self, processor: BaseProcessor) -> None:
-        super().__init__("processor captured")
-        self.processor = processor
+    def __init__(self) -> None:
+        self.current: str | None = None
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def using(self, path: str | None) -> Iterator[None]:
+        """``path`` while the block runs (``None`` changes nothing), then the previous value."""
+        if path is None:
+            yield
+            return
+        with self._lock:
+            previous, self.current = self.current, path
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.current = previous
+
+
+_model_path = _ModelPath()
+
+
+def model_path_in_use(path: str | None) -> contextlib.AbstractContextManager[None]:
+    """Make ``get_model_path()`` answer ``path`` while the block runs (the runtime's doing)."""
+    return _model_path.using(path)
+
+
+class _Capture:
+    """While ``eas serve`` loads a processor file, ``run()`` records its processor here and returns
+    instead of serving, so the file's ``if __name__ == "__main__":`` block configures the processor
+    exactly as it would on EAS."""
+
+    def __init__(self) -> None:
+        self.processors: list[BaseProcessor] = []
+        self.active = False
+
+    def __enter__(self) -> _Capture:
+        _capture.slot = self
+        self.active = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.active = False
+        _capture.slot = None
 
 
 _capture = threading.local()
+# What ``run()`` calls outside ``eas serve``: the foreground server, installed by
+# ``eas_client.server`` (which every import of this module goes through). This module stays a leaf
+# of the import graph: it never imports the runtime that serves it.
+_launcher: Callable[[BaseProcessor], None] | None = None
+
+
+def use_launcher(launcher: Callable[[BaseProcessor], None]) -> None:
+    """Set what ``BaseProcessor.run()`` does outside a capture (``eas_client.server`` sets it)."""
+    global _launcher
+    _launcher = launcher
+
+
+def capturing() -> _Capture:
+    """Context in which ``run()`` records the processor instead of serving.
+
+    Example::
+
+        with capturing() as capture:
+            runpy.run_path("app.py", run_name="__main__")
+        processor = capture.processors[-1]
+    """
+    return _Capture()
 
 
 class BaseProcessor:
@@ -113,25 +179,15 @@ class BaseProcessor:
         return get_model_path()
 
     def run(self) -> None:
-        """Serve this processor (blocks). Under ``eas serve`` it hands the processor to the runtime."""
-        if getattr(_capture, "active", False):
-            raise CaptureRun(self)
-        from .runtime import serve_processor
-
-        serve_processor(self)
-
-
-def capturing() -> _Capturing:
-    """Context in which ``run()`` raises :class:`CaptureRun` instead of serving."""
-    return _Capturing()
-
-
-class _Capturing:
-    def __enter__(self) -> None:
-        _capture.active = True
-
-    def __exit__(self, *exc: object) -> None:
-        _capture.active = False
+        """Serve this processor in the foreground until Ctrl-C. While ``eas serve`` loads the file
+        it returns at once, handing the configured processor to the runtime."""
+        slot: _Capture | None = getattr(_capture, "slot", None)
+        if slot is not None and slot.active:
+            slot.processors.append(self)
+            return
+        if _launcher is None:
+            raise RuntimeError("import eas_client.server to serve a processor locally")
+        _launcher(self)
 
 
 def _text(value: str | bytes | int) -> str:

@@ -12,34 +12,43 @@ import email.utils
 import hmac
 import json
 import logging
-import socket
-import struct
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._core.auth import md5_matches, verify_signature
 from .._core.discovery import DISCOVERY_PATH
+from .connections import CONDITIONS
 from .faults import Faults, FaultSpec
+from .forward import AsgiBackend, Backend, BackendUnavailable, HeadTimeout, Outgoing, request_headers
 from .processor import Answer, ProcessorHost
 from .settings import RuntimeSettings
+from .streams import SSE_CONTENT_TYPE, Stream, StreamFailed
+from .wire import (
+    CLOSE,
+    Receive,
+    Scope,
+    Send,
+    close_unless_small,
+    content_length,
+    on_disconnect,
+    read_body,
+    reset_connection,
+    send_reply,
+    sse_events,
+    too_large,
+)
 from .workers import WorkerPool
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 DISCOVERY_PREFIXES = (
     DISCOVERY_PATH,  # the path the client asks; the second is the form EAS also serves
     "/exported/apis/eas.alibaba-inc.k8s.io/v1/upstreams/",
 )
 PREDICT_PREFIX = "/api/predict/"
-CLOSE = [(b"connection", b"close")]
-NO_BODY_STATUSES = (204, 304)
-SMALL_UNREAD_BODY = 64 * 1024
 MAX_ADMIN_BODY = 1024 * 1024
 BAD_MD5 = b"authorization failed: Content-MD5 does not match the body"
 ADMIN_ROUTES = (
@@ -83,15 +92,18 @@ class ServiceApp:
     def __init__(
         self,
         name: str,
-        host: ProcessorHost,
+        host: ProcessorHost | None,
         settings: RuntimeSettings,
         discovery: Callable[[str], list[dict[str, Any]] | None] | None = None,
+        backend: Backend | None = None,
     ) -> None:
         self.name = name
         self.host = host
+        self.backend = backend  # an upstream server or ASGI app instead of the processor
         self.settings = settings
         self.discovery = discovery
-        self.workers = WorkerPool(settings.worker_threads, f"eas-{name}")
+        # A backend needs no threads: its calls run on the event loop.
+        self.workers = WorkerPool(settings.worker_threads if backend is None else 0, f"eas-{name}")
         self.capacity = settings.worker_threads + settings.queue_size
         self.admitted = 0  # touched only on the event loop thread
         self.idle = threading.Event()  # set whenever no process() call is running or queued
@@ -108,16 +120,21 @@ class ServiceApp:
             return
         path: str = scope["path"]
         method: str = scope["method"]
-        if method == "POST" and not path.startswith("/_admin/"):
+        if self.backend is not None and path.startswith(PREDICT_PREFIX):
+            await self._predict(scope, receive, send)  # every method: the backend decides
+        elif method == "POST" and not path.startswith("/_admin/") and self.backend is None:
             await self._predict(scope, receive, send)
         elif method == "GET" and path == "/health":
-            await _reply(send, 200, b"ok", "text/plain")
+            await send_reply(send, 200, b"ok", "text/plain")
         elif method == "GET" and path.startswith(DISCOVERY_PREFIXES):
             await self._discover(path, send)
         elif path.startswith("/_admin/"):
             await self._admin(method, path, scope, receive, send)
+        elif self.backend is not None:
+            msg = f"calls go to {PREDICT_PREFIX}<service>/<path>, forwarded to {self.backend.label}/<path>"
+            await send_reply(send, 404, msg.encode(), "text/plain")
         else:
-            await _reply(send, 405, b"use POST to call the service", "text/plain")
+            await send_reply(send, 405, b"use POST to call the service", "text/plain")
 
     async def _predict(self, scope: Scope, receive: Receive, send: Send) -> None:
         stats = self.stats
@@ -127,9 +144,9 @@ class ServiceApp:
         # unauthenticated or oversized upload costs the server nothing but its head.
         refusal = self._refuse(scope, headers)
         if refusal is not None:
-            await self._answer(send, refusal, _close_unless_small(headers))
+            await self._answer(send, refusal, close_unless_small(headers))
             return
-        body = await _read_body(receive, self.settings.max_body, self.settings.body_timeout_s)
+        body = await read_body(receive, self.settings.max_body, self.settings.body_timeout_s)
         if body is None:
             return  # the client went away mid-body: nobody to answer
         if isinstance(body, Answer):
@@ -155,12 +172,106 @@ class ServiceApp:
             raise DroppedConnection("injected connection drop")
         if kind == "close":
             stats.statuses[0] += 1
-            await _reset_connection(send)
+            await reset_connection(send)
             raise DroppedConnection("injected connection reset")
         if self.admitted >= self.capacity:
             await self._answer(send, Answer(450, b"instance queue is full", "text/plain"))
             return
-        await self._answer(send, await self._run(body))
+        if self.backend is not None:
+            await self._forward(scope, body, receive, send)
+            return
+        answer = await self._run(body)
+        if isinstance(answer, Stream):
+            await self._stream(headers, receive, send, answer)
+            return
+        await self._answer(send, answer)
+
+    async def _stream(self, headers: dict[str, str], receive: Receive, send: Send, stream: Stream) -> None:
+        """Send a processor's chunks as they come: chunked transfer (no length), never compressed,
+        as SSE events when the caller accepts ``text/event-stream``."""
+        sse = "text/event-stream" in headers.get("accept", "")
+        head = [
+            (b"content-type", (SSE_CONTENT_TYPE if sse else stream.content_type).encode()),
+            (b"cache-control", b"no-cache"),
+            (b"x-accel-buffering", b"no"),  # tells a proxy in front (nginx) not to buffer it
+            (b"x-request-id", uuid.uuid4().hex.encode()),
+        ]
+        chunks = sse_events(stream.__aiter__()) if sse else stream.__aiter__()
+        await self._relay(receive, send, stream.status, head, chunks, stream.abandon)
+
+    async def _relay(
+        self,
+        receive: Receive,
+        send: Send,
+        status: int,
+        head: list[tuple[bytes, bytes]],
+        chunks: AsyncIterator[bytes],
+        leave: Callable[[], None],
+    ) -> None:
+        """Send a head, then each chunk as it comes. A failure after the head closes the connection
+        without ending the body, so the caller sees a broken answer rather than a short one that
+        looks complete; a caller who leaves makes the producer stop (``leave``)."""
+        self.stats.statuses[status] += 1
+        watcher: asyncio.Future[None] | None = None
+        left = False
+
+        def caller_left() -> None:
+            nonlocal left
+            left = True
+            leave()
+
+        try:
+            await send({"type": "http.response.start", "status": status, "headers": head})
+            async for chunk in chunks:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                if watcher is None:  # started after the first chunk, so it costs that chunk nothing
+                    watcher = asyncio.ensure_future(on_disconnect(receive, caller_left))
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except StreamFailed as exc:
+            if left:
+                return  # the producer failed because the caller left and it was stopped: no news
+            logger.warning("%s; the stream was cut off", exc)
+            raise DroppedConnection("backend failed mid-stream") from None
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+            leave()  # after a clean end this changes nothing; otherwise the producer stops
+
+    async def _forward(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
+        """Hand the call to the upstream server or ASGI app and relay its answer as it comes."""
+        backend = self.backend
+        assert backend is not None
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        service, _, rest = raw_path[len(PREDICT_PREFIX) :].partition(b"/")
+        call = Outgoing(
+            method=scope["method"],
+            raw_path=b"/" + rest,
+            query=scope.get("query_string") or b"",
+            headers=request_headers(scope["headers"], keep_host=isinstance(backend, AsgiBackend)),
+            body=body,
+            prefix=PREDICT_PREFIX + service.decode("latin-1"),
+            client=scope.get("client"),
+        )
+        client = call.client[0] if call.client else "unknown"
+        call.headers += [(b"x-forwarded-for", client.encode()), (b"x-forwarded-prefix", call.prefix.encode())]
+        self._admit()
+        try:
+            try:
+                reply = await backend.open(call, self.settings.keepalive_ms / 1000)
+            except HeadTimeout:
+                msg = f"no answer from {backend.label} within {self.settings.keepalive_ms} ms (rpc.keepalive)"
+                await self._answer(send, Answer(408, msg.encode(), "text/plain"))
+                return
+            except BackendUnavailable as exc:
+                CONDITIONS.note(f"backend:{backend.label}", f"502: {exc}")
+                await self._answer(send, Answer(502, str(exc).encode(), "text/plain"))
+                return
+            head = reply.headers
+            if not any(k == b"x-request-id" for k, _ in head):
+                head = [*head, (b"x-request-id", uuid.uuid4().hex.encode())]
+            await self._relay(receive, send, reply.status, head, reply.body, reply.close)
+        finally:
+            self._release()
 
     def _refuse(self, scope: Scope, headers: dict[str, str]) -> Answer | None:
         """401, then 404, then 413: a caller without the token learns nothing about service names."""
@@ -175,9 +286,9 @@ class ServiceApp:
             if settings.service is not None and service != settings.service:
                 msg = f"service {service!r} not found; this runtime serves {settings.service!r}"
                 return Answer(404, msg.encode(), "text/plain")
-        length = _content_length(headers)
+        length = content_length(headers)
         if length is not None and length > settings.max_body:
-            return Answer(413, _too_large(settings.max_body, length), "text/plain")
+            return Answer(413, too_large(settings.max_body, length), "text/plain")
         return None
 
     def _auth_problem(self, scope: Scope, headers: dict[str, str]) -> str | None:
@@ -187,7 +298,7 @@ class ServiceApp:
         assert token is not None
         given = headers.get("authorization", "")
         if not given.startswith("EAS "):
-            if hmac.compare_digest(given.encode(), token.encode()):
+            if hmac.compare_digest(bearer_token(given).encode(), token.encode()):
                 return None
             return "missing or wrong token"
         md5, date = headers.get("content-md5", ""), headers.get("date", "")
@@ -218,19 +329,24 @@ class ServiceApp:
             return f"Date is {off:.0f} s off this server's clock (tolerance {skew:.0f} s, --max-date-skew)"
         return None
 
-    async def _run(self, body: bytes) -> Answer:
+    def _admit(self) -> None:
         stats = self.stats
         self.admitted += 1
         self.idle.clear()
         stats.in_flight = self.admitted
         stats.max_in_flight = max(stats.max_in_flight, self.admitted)
+
+    async def _run(self, body: bytes) -> Answer | Stream:
+        stats = self.stats
+        self._admit()
         if self.track_bodies:
             stats.process_calls[body[:64]] += 1
         loop = asyncio.get_running_loop()
+        assert self.host is not None  # no backend, so a processor
         future = self.workers.submit(loop, self.host.call, body, self._release)
         # A timer instead of wait_for: no extra task per request on the hot path.
         timer = loop.call_later(self.settings.keepalive_ms / 1000, _expire, future)
-        answer: Answer | None = await future
+        answer: Answer | Stream | None = await future
         timer.cancel()
         if answer is None:
             # The worker thread cannot be stopped: it keeps its slot until process() returns.
@@ -249,38 +365,38 @@ class ServiceApp:
         self, send: Send, answer: Answer, extra: list[tuple[bytes, bytes]] | None = None
     ) -> None:
         self.stats.statuses[answer.status] += 1
-        await _reply(send, answer.status, answer.body, answer.content_type, extra)
+        await send_reply(send, answer.status, answer.body, answer.content_type, extra)
 
     async def _discover(self, path: str, send: Send) -> None:
         if self.discovery_failure is not None:
             status, body = self.discovery_failure
-            await _reply(send, status, body, "text/plain")
+            await send_reply(send, status, body, "text/plain")
             return
         service = path.rsplit("/", 1)[-1]
         items = self.discovery(service) if self.discovery is not None else None
         if items is None:
-            await _reply(send, 404, f"no service {service!r}".encode(), "text/plain")
+            await send_reply(send, 404, f"no service {service!r}".encode(), "text/plain")
             return
         doc = json.dumps({"endpoints": {"items": items}}).encode()
-        await _reply(send, 200, doc, "application/json")
+        await send_reply(send, 200, doc, "application/json")
 
     async def _admin(self, method: str, path: str, scope: Scope, receive: Receive, send: Send) -> None:
         problem = self._admin_problem(scope)
         if problem is not None:
             status, text = problem
-            await _reply(send, status, text.encode(), "text/plain", CLOSE)
+            await send_reply(send, status, text.encode(), "text/plain", CLOSE)
             return
         if path == "/_admin/stats" and method == "GET":
-            await _reply(send, 200, json.dumps(self.stats.to_json()).encode(), "application/json")
+            await send_reply(send, 200, json.dumps(self.stats.to_json()).encode(), "application/json")
             return
         if method not in ("POST", "PUT"):
-            await _reply(send, 404, ADMIN_ROUTES, "text/plain")
+            await send_reply(send, 404, ADMIN_ROUTES, "text/plain")
             return
-        body = await _read_body(receive, MAX_ADMIN_BODY, self.settings.body_timeout_s)
+        body = await read_body(receive, MAX_ADMIN_BODY, self.settings.body_timeout_s)
         if body is None:
             return
         if isinstance(body, Answer):
-            await _reply(send, body.status, body.body, body.content_type, CLOSE)
+            await send_reply(send, body.status, body.body, body.content_type, CLOSE)
             return
         if path == "/_admin/faults":
             try:
@@ -289,16 +405,16 @@ class ServiceApp:
                     raise ValueError("send a JSON object of fault settings")
                 spec = FaultSpec.from_json(doc)
             except (ValueError, TypeError, RecursionError) as exc:
-                await _reply(send, 400, f"bad fault settings: {exc}".encode(), "text/plain")
+                await send_reply(send, 400, f"bad fault settings: {exc}".encode(), "text/plain")
                 return
             self.faults.set(spec)
-            await _reply(send, 200, json.dumps(spec.to_json()).encode(), "application/json")
+            await send_reply(send, 200, json.dumps(spec.to_json()).encode(), "application/json")
             return
         if self.control is not None and method == "POST":
             status, reply = self.control(path, body)
-            await _reply(send, status, reply, "application/json" if status == 200 else "text/plain")
+            await send_reply(send, status, reply, "application/json" if status == 200 else "text/plain")
             return
-        await _reply(send, 404, ADMIN_ROUTES, "text/plain")
+        await send_reply(send, 404, ADMIN_ROUTES, "text/plain")
 
     def _admin_problem(self, scope: Scope) -> tuple[int, str] | None:
         settings = self.settings
@@ -311,7 +427,7 @@ class ServiceApp:
         if credential is None:
             return None  # loopback without any token: a development server on one machine
         given = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
-        if hmac.compare_digest(given, credential.encode()):
+        if hmac.compare_digest(bearer_token(given.decode("latin-1")).encode(), credential.encode()):
             return None
         return 401, "admin API needs 'Authorization: <admin token>' (the --admin-token, else the --token)"
 
@@ -319,95 +435,19 @@ class ServiceApp:
         self.workers.shutdown()
 
 
-def _expire(future: asyncio.Future[Answer | None]) -> None:
+def bearer_token(authorization: str) -> str:
+    """The token of ``Bearer <token>`` (the form the OpenAI SDKs send; the scheme is
+    case-insensitive), else the header as given (the raw token).
+
+    Example::
+
+        assert bearer_token("Bearer T") == bearer_token("T") == "T"
+    """
+    if authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip(" ")
+    return authorization
+
+
+def _expire(future: asyncio.Future[Answer | Stream | None]) -> None:
     if not future.done():
         future.set_result(None)
-
-
-async def _reset_connection(send: Send) -> None:
-    """Reset the connection before any response byte. ASGI cannot say this, so reach the transport
-    of uvicorn's request cycle (``send`` is its bound method in both the h11 and httptools
-    protocols). SO_LINGER 0 turns the close into a TCP RST, as from a crashed instance."""
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
-    if not isinstance(transport, asyncio.Transport):
-        return  # another server: the raise that follows becomes its 500
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    transport.abort()
-    # Let connection_lost run first, so uvicorn does not try to answer on the dead connection.
-    await asyncio.sleep(0)
-
-
-async def _read_body(receive: Receive, limit: int, timeout: float) -> bytes | Answer | None:
-    """The request body, or a 413/408 answer (the connection must then close), or None when the
-    client disconnected. The common one-message body costs no timer."""
-    message = await receive()
-    if message["type"] == "http.disconnect":
-        return None
-    body: bytes = message.get("body", b"")
-    if not message.get("more_body"):
-        return body if len(body) <= limit else Answer(413, _too_large(limit, None), "text/plain")
-    chunks, size = [body], len(body)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        try:
-            message = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0.0))
-        except asyncio.TimeoutError:
-            msg = f"request body not received within {timeout:g} s (--body-timeout)"
-            return Answer(408, msg.encode(), "text/plain")
-        if message["type"] == "http.disconnect":
-            return None
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return Answer(413, _too_large(limit, None), "text/plain")
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
-def _content_length(headers: dict[str, str]) -> int | None:
-    value = headers.get("content-length")
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return None  # the HTTP parser has refused such a request already
-
-
-def _too_large(limit: int, length: int | None) -> bytes:
-    size = f"of {length} bytes " if length is not None else ""
-    return f"request body {size}is over this runtime's limit of {limit} bytes (--max-body)".encode()
-
-
-def _close_unless_small(headers: dict[str, str]) -> list[tuple[bytes, bytes]] | None:
-    """A refusal leaves the body unread. A small one (most likely in the socket buffer already) is
-    skipped so the connection stays usable; anything bigger or of unknown size closes it."""
-    length = _content_length(headers)
-    if length is None and "transfer-encoding" not in headers:
-        return None  # no body at all
-    if length is not None and length <= SMALL_UNREAD_BODY:
-        return None
-    return CLOSE
-
-
-async def _reply(
-    send: Send, status: int, body: bytes, content_type: str, extra: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    if status in NO_BODY_STATUSES:
-        # No body and no length: a body here would be read as the start of the next response.
-        headers = [(b"x-request-id", uuid.uuid4().hex.encode())]
-        body = b""
-    else:
-        headers = [
-            (b"content-type", content_type.encode()),
-            (b"content-length", str(len(body)).encode()),
-            (b"x-request-id", uuid.uuid4().hex.encode()),
-        ]
-    if extra:
-        headers += extra
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

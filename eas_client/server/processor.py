@@ -13,9 +13,12 @@ from typing import Any
 
 from . import allspark
 from .errors import ServeError
+from .streams import Stream, chunk_bytes, is_stream, sync_chunks
 
 # process() may say OK with 0 (the generated template) or 200 (newer code).
 OK_STATUSES = (0, 200)
+# Sent without a body whatever process() returned (a body would be read as the next response).
+NO_BODY_STATUSES = (204, 304)
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,12 @@ def load_processor(source: str | Path | type | allspark.BaseProcessor) -> allspa
     install_allspark_module()
     sys.path.insert(0, str(path.resolve().parent))
     try:
-        with allspark.capturing():
+        with allspark.capturing() as capture:
             namespace = runpy.run_path(str(path), run_name="__main__")
-    except allspark.CaptureRun as captured:
-        return captured.processor
     finally:
         sys.path.remove(str(path.resolve().parent))
+    if capture.processors:
+        return capture.processors[-1]  # the processor the file's __main__ block runs
     return _only_processor_class(namespace, path)()
 
 
@@ -83,19 +86,51 @@ class ProcessorHost:
                 self.processor.initialize()
                 self._initialized = True
 
-    def call(self, data: bytes) -> Answer:
+    def call(self, data: bytes) -> Answer | Stream:
         try:
             result = self.processor.process(data)
         except Exception as exc:  # a processor error is the caller's 400, as on EAS
-            message = f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")
-            return Answer(400, message, "text/plain; charset=utf-8")
-        return to_answer(result)
+            return _processor_error(exc)
+        answer = to_answer(result)
+        if isinstance(answer, _Unstarted):
+            return answer.start()
+        return answer
 
 
-def to_answer(result: Any) -> Answer:
+def _processor_error(exc: Exception) -> Answer:
+    message = f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")
+    return Answer(400, message, "text/plain; charset=utf-8")
+
+
+@dataclass(frozen=True)
+class _Unstarted:
+    """An iterator returned by process(), before its first chunk."""
+
+    status: int
+    chunks: Any
+
+    def start(self) -> Answer | Stream:
+        """Take the first chunk on the worker, so a generator that fails at once is an ordinary
+        error answer (400, or 500 for a chunk of the wrong type), and the head carries the
+        content type of the first chunk (str: text/plain, bytes: application/octet-stream)."""
+        rest = sync_chunks(self.chunks)
+        try:
+            first = next((c for c in rest if not isinstance(c, (bytes, str)) or c), None)
+        except Exception as exc:
+            return _processor_error(exc)
+        content_type = "text/plain; charset=utf-8" if isinstance(first, str) else "application/octet-stream"
+        try:
+            head = None if first is None else chunk_bytes(first)
+        except TypeError as exc:
+            return Answer(500, str(exc).encode(), "text/plain")
+        return Stream(self.status, content_type, head, rest)
+
+
+def to_answer(result: Any) -> Answer | _Unstarted:
     """``(body, status)`` or a bare body → an HTTP answer. Bodies: bytes as is, str as UTF-8,
-    dict/list as JSON, numbers via ``str()``, None as empty. Anything else (a set, a generator,
-    a 3-tuple, JSON with NaN, a status outside 200-599) is a 500 that says what came back."""
+    dict/list as JSON, numbers via ``str()``, None as empty, an iterator (a generator, sync or
+    async) of bytes or str as a stream. Anything else (a set, a 3-tuple, JSON with NaN, a status
+    outside 200-599) is a 500 that says what came back."""
     if isinstance(result, tuple):
         if len(result) != 2 or not _is_int(result[1]):
             return _bad_return(
@@ -120,6 +155,8 @@ def to_answer(result: Any) -> Answer:
         return Answer(status, text.encode("utf-8", "replace"), "application/json")
     if body is None:
         return Answer(status, b"", "application/octet-stream")
+    if is_stream(body):
+        return Answer(status, b"", "") if status in NO_BODY_STATUSES else _Unstarted(status, body)
     if isinstance(body, numbers.Number):
         return Answer(status, str(body).encode("utf-8"), "text/plain; charset=utf-8")
     return _bad_return(f"a body of type {type(body).__name__}")

@@ -8,29 +8,26 @@ import contextlib
 import json
 import logging
 import math
-import os
 import signal
 import socket
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeGuard
 
 import uvicorn
 
-from .._core.config import ENV_SERVICE_NAME, ENV_TOKEN
-from .allspark import ENV_MODEL_PATH, BaseProcessor, default_properties
+from .allspark import BaseProcessor, default_properties, model_path_in_use
 from .connections import ACCEPT_FILTER, IDLE_TIMEOUT_S, connection_budget, guarded_protocol
 from .errors import ServeError
 from .faults import FaultSpec
+from .forward import AsgiBackend, Backend, UpstreamBackend, is_asgi_target, load_asgi_app
 from .gateway import ADMIN_ROUTES, DroppedConnection, ServiceApp
 from .processor import ProcessorHost, load_processor
 from .settings import RuntimeSettings, load_app_json, resolve
 
 logger = logging.getLogger("eas_client.server")
-# Port for `python app.py` when the processor names no endpoint (default 8080, as on EAS's local test).
-ENV_SERVE_PORT = "EAS_SERVE_PORT"
 
 
 class _Server(uvicorn.Server):
@@ -100,9 +97,14 @@ _DROP_FILTER = _DropFilter()
 class Runtime:
     """The servers of one runtime. ``LocalRuntime`` runs it in a thread; ``eas serve`` in the foreground."""
 
-    def __init__(self, processor: BaseProcessor, settings: RuntimeSettings) -> None:
+    def __init__(
+        self, processor: BaseProcessor | None, settings: RuntimeSettings, backend: Backend | None = None
+    ) -> None:
+        if (processor is None) == (backend is None):
+            raise ValueError("a runtime serves a processor or a backend (upstream server, ASGI app)")
         self.settings = settings
-        self.host = ProcessorHost(processor)
+        self.host = ProcessorHost(processor) if processor is not None else None
+        self.backend = backend
         self._sockets: list[socket.socket] = []
         self._ports: list[int] = []
         self._servers: list[_Server] = []
@@ -110,8 +112,10 @@ class Runtime:
         self._upstreams: list[dict[str, Any]] | None = None
         self._stopping = False
         count = settings.instances if settings.instances > 1 else 0
-        self.gateway = ServiceApp("gateway", self.host, settings, self._discovery)
-        self.instances = [ServiceApp(f"instance-{i}", self.host, settings) for i in range(count)]
+        self.gateway = ServiceApp("gateway", self.host, settings, self._discovery, backend)
+        self.instances = [
+            ServiceApp(f"instance-{i}", self.host, settings, backend=backend) for i in range(count)
+        ]
         self.gateway.control = self._control
         logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
         logging.getLogger("asyncio").addFilter(ACCEPT_FILTER)
@@ -197,10 +201,16 @@ class Runtime:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, self._on_signal)
         try:
-            self.host.initialize()
-            pairs = zip(self._servers, self._sockets, strict=True)
-            await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in pairs))
+            with model_path_in_use(local_model_path(self.settings.model_path)):
+                if self.host is not None:
+                    self.host.initialize()
+                if self.backend is not None:
+                    await self.backend.start()
+                pairs = zip(self._servers, self._sockets, strict=True)
+                await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in pairs))
         finally:
+            if self.backend is not None:
+                await self.backend.close()
             # Also when initialize() raised: nothing may outlive the runtime (no socket, no thread).
             for app in [self.gateway, *self.instances]:
                 app.close()
@@ -273,12 +283,18 @@ def _is_int(value: Any) -> TypeGuard[int]:
 
 
 def build_runtime(
-    processor: str | Path | type | BaseProcessor,
+    processor: str | Path | type | BaseProcessor | Callable[..., Any] | None = None,
     *,
     app_json: str | Path | Mapping[str, Any] | None = None,
+    upstream: str | None = None,
     **flags: Any,
 ) -> Runtime:
-    """Load the processor, merge the settings and bind the ports (serving starts with ``serve()``).
+    """Load the processor (or the ASGI app, or the upstream server to forward to), merge the
+    settings and bind the ports (serving starts with ``serve()``).
+
+    ``processor`` is a processor file, class or instance, or an ASGI app (an object, or
+    ``"module:attribute"``); ``upstream`` (``"http://127.0.0.1:8000"``) instead forwards every
+    ``/api/predict/<service>/<path>`` call to that server.
 
     Example::
 
@@ -287,73 +303,42 @@ def build_runtime(
         asyncio.run(runtime.serve())  # until runtime.stop() from another thread
     """
     doc = load_app_json(app_json) if isinstance(app_json, (str, Path)) else dict(app_json or {})
-    model_path = flags.get("model_path") or doc.get("model_path")
-    if model_path and not str(model_path).startswith(("oss://", "http://", "https://")):
-        os.environ[ENV_MODEL_PATH] = str(model_path)
-    loaded = load_processor(processor)
+    backend = _backend(processor, upstream)
+    loaded = None
+    if backend is None:
+        assert isinstance(processor, (str, Path, type, BaseProcessor))
+        with model_path_in_use(local_model_path(flags.get("model_path") or doc.get("model_path"))):
+            loaded = load_processor(processor)  # a file may ask for its model path while it loads
     settings = resolve(
         RuntimeSettings(), processor=loaded, app_json=doc, props=default_properties(), flags=flags
     )
-    runtime = Runtime(loaded, settings)
+    runtime = Runtime(loaded, settings, backend)
     runtime.bind()
     return runtime
 
 
-def serve_processor(processor: BaseProcessor) -> None:
-    """``MyProcessor(...).run()`` outside ``eas serve``: serve in the foreground until Ctrl-C,
-    with the token and service name from EAS_TOKEN and EAS_SERVICE_NAME, and the port from the
-    processor's endpoint, else EAS_SERVE_PORT, else 8080."""
-    flags: dict[str, Any] = {
-        "token": os.environ.get(ENV_TOKEN) or None,
-        "service": os.environ.get(ENV_SERVICE_NAME) or None,
-    }
-    if os.environ.get(ENV_SERVE_PORT) and not processor.endpoint:
-        flags["port"] = int(os.environ[ENV_SERVE_PORT])
-    try:
-        runtime = build_runtime(processor, **flags)
-    except ServeError as exc:  # a script's entry point: say what to fix and exit
-        raise SystemExit(str(exc)) from None
-    run_foreground(runtime)
-
-
-def run_foreground(runtime: Runtime) -> None:
-    settings = runtime.settings
-    url = f"http://{settings.host}:{runtime.ports[0]}/api/predict/{settings.service_label}"
-    print(f"Service start successfully: {url}", flush=True)
-    for i, port in enumerate(runtime.ports[1:]):
-        print(f"  instance {i}: http://{settings.host}:{port}", flush=True)
-    for line in exposure(settings):
-        print(line, file=sys.stderr, flush=True)
-    try:
-        asyncio.run(runtime.serve(handle_signals=True))
-    except KeyboardInterrupt:
-        pass
-
-
-def exposure(settings: RuntimeSettings) -> list[str]:
-    """What the runtime exposes and to whom, printed at start-up when it is more than this machine
-    or more than the service itself."""
-    lines = []
-    if not settings.loopback:
-        where = f"{settings.host}:{settings.port}"
-        lines.append(f"warning: listening on {where}, reachable from other machines. Exposed there:")
-        calls = "token required" if settings.token else "NO TOKEN: anyone who reaches the port can call it"
-        lines.append(f"  POST /api/predict/{settings.service_label} ({calls})")
-        lines.append("  GET /health and the discovery API (no token, as on EAS)")
-        if settings.admin_enabled:
-            which = "--admin-token" if settings.admin_token else "--token"
-            lines.append(f"  /_admin/* (faults, upstreams, stopping instances; needs the {which})")
-        else:
-            lines.append("  /_admin/* is DISABLED: pass --admin-token (or --token) to enable it")
-        lines.append(
-            "  This is a development server: no TLS, no rate limits; keep it off untrusted networks."
+def _backend(source: object, upstream: str | None) -> Backend | None:
+    if upstream is not None:
+        if source is not None:
+            raise ServeError("serve a processor or an app, or forward to --upstream, not both")
+        return UpstreamBackend(upstream)
+    if source is None:
+        raise ServeError(
+            "nothing to serve: pass a processor file, an ASGI app (module:app) or --upstream URL"
         )
-    elif settings.admin_credential is None:
-        lines.append(
-            "note: no token: the service and /_admin/* (faults, upstreams, stopping instances) "
-            "are open to every process on this machine"
-        )
-    return lines
+    if is_asgi_target(source):
+        return AsgiBackend(load_asgi_app(str(source)), str(source))
+    if callable(source) and not isinstance(source, (type, BaseProcessor)):
+        return AsgiBackend(source, getattr(source, "__name__", type(source).__name__))
+    return None
+
+
+def local_model_path(path: str | None) -> str | None:
+    """The model directory ``get_model_path()`` answers, or None for none or a remote location
+    (``oss://``, ``http(s)://``), which EAS mounts itself."""
+    if not path or str(path).startswith(("oss://", "http://", "https://")):
+        return None
+    return str(path)
 
 
 def _reachable(host: str) -> str:

@@ -14,6 +14,17 @@ from typing import Any
 _STOP = object()
 
 
+class AfterDelivery:
+    """A result with more work for the worker once the loop has it (a stream's remaining chunks):
+    the worker delivers it, runs ``run_after``, and only then counts as free."""
+
+    def run_after(self, loop: asyncio.AbstractEventLoop) -> None:
+        raise NotImplementedError
+
+    def abandon(self) -> None:
+        """Called on the loop when the result arrives after its caller stopped waiting."""
+
+
 class WorkerPool:
     def __init__(self, size: int, name: str) -> None:
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -44,7 +55,12 @@ class WorkerPool:
             except BaseException as exc:  # delivered to the awaiting request, never kills the worker
                 result, error = None, exc
             try:
-                loop.call_soon_threadsafe(_resolve, future, result, error, on_done)
+                if isinstance(result, AfterDelivery):
+                    loop.call_soon_threadsafe(_deliver, future, result)
+                    result.run_after(loop)
+                    loop.call_soon_threadsafe(on_done)
+                else:
+                    loop.call_soon_threadsafe(_resolve, future, result, error, on_done)
             except RuntimeError:  # the loop closed while this job ran
                 pass
 
@@ -66,5 +82,12 @@ def _resolve(
         return
     if error is not None:
         future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+def _deliver(future: asyncio.Future[Any], result: AfterDelivery) -> None:
+    if future.done():  # timed out (408) before the result came
+        result.abandon()
     else:
         future.set_result(result)

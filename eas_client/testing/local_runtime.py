@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ START_TIMEOUT_S = 30.0
 
 
 class LocalRuntime:
-    """Serve a processor (file path, BaseProcessor subclass or instance) on 127.0.0.1.
+    """Serve a processor (file path, BaseProcessor subclass or instance) on 127.0.0.1, or put the
+    gateway in front of an ASGI app (an app object or ``"module:app"``) or of an HTTP server
+    (``upstream="http://127.0.0.1:8000"``), which then answer ``<endpoint>/<path>``.
 
     Keyword arguments are the ``eas serve`` options: ``service``, ``token``, ``admin_token``,
     ``worker_threads``, ``queue_size``, ``keepalive_ms``, ``instances``, ``app_json``, ``model_path``,
@@ -40,17 +43,25 @@ class LocalRuntime:
 
     def __init__(
         self,
-        processor: str | Path | type | BaseProcessor,
+        processor: str | Path | type | BaseProcessor | Callable[..., Any] | None = None,
         *,
         service: str = "demo",
         token: str | None = None,
         port: int = 0,
         faults: FaultSpec | None = None,
         app_json: str | Path | dict[str, Any] | None = None,
+        upstream: str | None = None,
         **options: Any,
     ) -> None:
         self._runtime: Runtime = build_runtime(
-            processor, app_json=app_json, service=service, token=token, port=port, host="127.0.0.1", **options
+            processor,
+            app_json=app_json,
+            upstream=upstream,
+            service=service,
+            token=token,
+            port=port,
+            host="127.0.0.1",
+            **options,
         )
         if faults is not None:
             self.set_faults(faults)

@@ -5,12 +5,14 @@ and a server that drops keep-alive connections costs no failed call."""
 from __future__ import annotations
 
 import gzip
+import re
 import socket
 import threading
 import time
 import tracemalloc
 import zlib
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -32,6 +34,89 @@ def test_dripping_server_is_cut_at_timeout_not_deadline(make_client: ClientFacto
             client.predict(b"x")
         elapsed = time.monotonic() - started
     assert 1.9 <= elapsed <= 2.6, elapsed
+
+
+class TrickleServer:
+    """Answers the requests of each connection with the next of ``scripts``: a list of
+    ``(pause_s, bytes)`` steps sent in order, each after its pause. A pause with no bytes after
+    it is a stall: the connection is held open, silent, until the server stops."""
+
+    def __init__(self, scripts: list[list[tuple[float, bytes]]]) -> None:
+        self.scripts = list(scripts)
+        self.requests = 0
+        self._stop = threading.Event()
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._sock.getsockname()[1]}/api/predict/demo"
+
+    def _serve(self) -> None:
+        conn, _ = self._sock.accept()
+        with conn:
+            data = b""
+            while self.scripts and not self._stop.is_set():
+                while b"\r\n\r\n" not in data:
+                    got = conn.recv(65536)
+                    if not got:
+                        return
+                    data += got
+                head, _, data = data.partition(b"\r\n\r\n")
+                data = data[int(re.search(rb"(?i)content-length: *(\d+)", head).group(1)) :]  # type: ignore[union-attr]
+                self.requests += 1
+                for pause, chunk in self.scripts.pop(0):
+                    if self._stop.wait(pause):  # the scripted slowness itself, not a sync
+                        return
+                    conn.sendall(chunk)
+
+    def __enter__(self) -> TrickleServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._sock.close()
+        self._thread.join(timeout=10)
+
+
+def _drip(data: bytes, every: float) -> list[tuple[float, bytes]]:
+    return [(every, data[i : i + 1]) for i in range(len(data))]
+
+
+STALL = (30.0, b"")
+HEAD = b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n"
+QUICK = [(0.0, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")]
+
+
+def _cut_at_the_budget(client: Any) -> None:
+    started = time.monotonic()
+    with pytest.raises(ReadTimeoutError):
+        client.predict(b"x")
+    elapsed = time.monotonic() - started
+    assert 1.9 <= elapsed <= 2.5, elapsed
+
+
+def test_a_read_stalled_late_in_the_body_is_cut_at_timeout(make_client: ClientFactory) -> None:
+    # A body read that starts 1.5 s into a 2 s budget may wait 0.5 s more, not another 2 s.
+    with TrickleServer([[(0.0, HEAD), *_drip(b"abc", 0.5), STALL]]) as srv:
+        _cut_at_the_budget(make_client(srv.url, timeout=2.0, deadline=3.0, max_retries=0))
+
+
+def test_dripping_headers_are_cut_at_timeout(make_client: ClientFactory) -> None:
+    with TrickleServer([_drip(HEAD + b"d" * 40, 0.5)]) as srv:
+        _cut_at_the_budget(make_client(srv.url, timeout=2.0, deadline=3.0, max_retries=0))
+
+
+@pytest.mark.parametrize("script", [[(0.0, HEAD), *_drip(b"abc", 0.5), STALL], [(1.5, b"HTTP/1.1 2"), STALL]])
+def test_a_stall_on_a_reused_connection_is_cut_at_timeout(
+    make_client: ClientFactory, script: list[tuple[float, bytes]]
+) -> None:
+    with TrickleServer([QUICK, script]) as srv:
+        client = make_client(srv.url, timeout=2.0, deadline=3.0, max_retries=0)
+        assert client.predict(b"x") == b"ok"
+        _cut_at_the_budget(client)
+        assert srv.requests == 2
 
 
 def test_framing_header_is_refused_at_construction(make_client: ClientFactory) -> None:

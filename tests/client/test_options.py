@@ -4,6 +4,7 @@ connection pool exactly when the options that shape the engine are unchanged."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from eas_client import AsyncEASClient, ConfigError, EASClient, RetryPolicy
-from eas_client._base_client import TRANSPORT_OPTIONS, ClientOptions
+from eas_client._base_client import _OPTION_NAMES, TRANSPORT_OPTIONS, BaseClient, ClientOptions, OptionChanges
 from eas_client._transports.httpclient_engine import HTTPClientTransport
 from eas_client._transports.httpx_engine import HttpxTransport
 from eas_client._transports.urllib3_engine import Urllib3Transport
@@ -101,12 +102,12 @@ def test_with_options_keeps_max_retries_over_a_new_policy_when_both_given() -> N
 
 def test_with_options_rejects_unknown_names_with_the_list() -> None:
     with EASClient(URL, TOKEN) as client, pytest.raises(TypeError, match="timout.*use auth, connect_timeout"):
-        client.with_options(timout=1.0)
+        client.with_options(timout=1.0)  # type: ignore[call-arg]
 
 
 def test_with_options_validates_like_the_constructor() -> None:
     with EASClient(URL, TOKEN) as client, pytest.raises(ConfigError, match="timeout must be a number"):
-        client.with_options(timeout="3")
+        client.with_options(timeout="3")  # type: ignore[arg-type]
 
 
 def test_with_options_does_not_keep_the_callers_header_dict() -> None:
@@ -129,6 +130,12 @@ def test_async_with_options_engine_change_opens_its_own_session() -> None:
     asyncio.run(main())
 
 
+def test_with_options_takes_exactly_the_constructors_keywords() -> None:
+    # OptionChanges types with_options for mypy; it must neither miss nor invent an option.
+    params = inspect.signature(BaseClient.__init__).parameters
+    assert set(OptionChanges.__annotations__) == set(params) - {"self"} == _OPTION_NAMES
+
+
 def test_mypy_strict_catches_a_misspelt_option_and_a_wrong_type(tmp_path: Path) -> None:
     snippet = tmp_path / "use_client.py"
     snippet.write_text(
@@ -140,6 +147,9 @@ def test_mypy_strict_catches_a_misspelt_option_and_a_wrong_type(tmp_path: Path) 
             EASClient("http://h/api/predict/x", max_retries="3")
             AsyncEASClient("http://h/api/predict/x", auth="tokn")
             EASClient("http://h/api/predict/x", timeout=3.0, max_retries=3, auth="signature")
+            quick = EASClient("http://h/api/predict/x").with_options(timout=1.0)
+            AsyncEASClient("http://h/api/predict/x").with_options(max_retries="0")
+            fine: EASClient = EASClient("http://h/api/predict/x").with_options(timeout=1.0, engine="urllib3")
             """
         )
     )
@@ -156,7 +166,9 @@ def test_mypy_strict_catches_a_misspelt_option_and_a_wrong_type(tmp_path: Path) 
     errors = [
         line for line in out.stdout.splitlines() if line.startswith("use_client.py") and ": error:" in line
     ]
-    assert len(errors) == 3, out.stdout
+    assert len(errors) == 5, out.stdout
     assert 'Unexpected keyword argument "timout"' in errors[0]
     assert '"max_retries"' in errors[1] and '"str"' in errors[1]
     assert '"auth"' in errors[2]
+    assert 'Unexpected keyword argument "timout" for "with_options"' in errors[3]
+    assert '"max_retries" to "with_options"' in errors[4] and '"str"' in errors[4]

@@ -79,3 +79,23 @@ def test_serve_injects_the_faults_of_the_flag(tmp_path: Path) -> None:
             urllib.request.urlopen(req, timeout=10)
         with info.value as err:
             assert (err.code, err.headers["Retry-After"], err.read()) == (503, "2", b"injected fault")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), b"nothing to serve: pass a processor file, an ASGI app (module:app) or --upstream URL\n"),
+        (
+            ("app.py", "--upstream", "http://127.0.0.1:1"),
+            b"serve a processor or an app, or forward to --upstream, not both\n",
+        ),
+        (("--upstream", "ftp://x"), b"--upstream 'ftp://x' must be an http:// or https:// URL with a host\n"),
+        (("no_such_module:app",), b"cannot import 'no_such_module' for the ASGI app 'no_such_module:app': "),
+        (("json:no_such_app",), b"module 'json' has no attribute 'no_such_app'\n"),
+    ],
+)
+def test_serve_says_what_it_cannot_serve(args: tuple[str, ...], message: bytes) -> None:
+    out = _run("serve", *args, "--port", "0")
+    assert out.returncode == 1
+    assert out.stderr.startswith(message), out.stderr
+    assert b"Traceback" not in out.stderr

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from examples.llm.app import TEXT
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,15 +26,18 @@ def test_make_demo_script_prints_real_answers() -> None:
     assert "300/300" in out.stderr  # the progress bar ran to the end
 
 
-@pytest.mark.skipif(
-    not (ROOT / "examples" / "llm" / "app.py").exists(), reason="examples/llm is not in this tree"
-)
-def test_streaming_example_streams_from_the_demo_chat_service() -> None:
+def test_make_demo_llm_streams_the_whole_reply() -> None:
+    env = {**os.environ, "LLM_TOKEN_DELAY_MS": "0"}
     out = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "streaming.py")], capture_output=True, text=True, timeout=120
+        [sys.executable, str(ROOT / "examples" / "llm" / "demo.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
     )
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert any(line.startswith("chat():") and "Elastic" in line for line in lines), lines
-    assert any(line.startswith("stream() events:  200, 7 events, last [DONE]") for line in lines), lines
-    assert any(line.startswith("async chat() (signed): ") and "in 6 deltas" in line for line in lines), lines
+    assert "HTTP 200 text/event-stream; charset=utf-8; the reply, token by token:" in lines
+    assert TEXT in lines
+    usage = "'prompt_tokens': 4, 'completion_tokens': 28, 'total_tokens': 32}"
+    assert any(line.startswith("first token after ") and line.endswith(usage) for line in lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from typing import Any
@@ -68,3 +69,72 @@ class Shapes(BaseProcessor):
         if kind == "raise":
             raise ValueError("cannot parse input")
         return results[kind]
+
+
+ENDLESS_BOUND = 10_000_000
+
+
+class Gated(BaseProcessor):
+    """Streams b"one", then each later chunk only once the test opens its gate, so a test can see
+    that a chunk reached it before the next one existed. The body picks the variant."""
+
+    CHUNKS = (b"two\nlines", "three é")
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.gates = [threading.Event() for _ in self.CHUNKS]
+        self.closed = threading.Event()
+
+    def process(self, data: bytes) -> Any:
+        if data == b"async":
+            return self._async_chunks()
+        if data == b"fail-first":
+            return self._fail_first()
+        if data == b"endless":
+            return self._endless()
+        if data == b"late":
+            return self._late()
+        return self._chunks(fail=data == b"fail"), 200
+
+    def _chunks(self, fail: bool) -> Any:
+        try:
+            yield b"one"
+            for gate, chunk in zip(self.gates, self.CHUNKS, strict=True):
+                if not gate.wait(10):
+                    return
+                if fail:
+                    raise RuntimeError("model crashed mid-reply")
+                yield chunk
+        finally:
+            self.closed.set()
+
+    async def _async_chunks(self) -> Any:
+        try:
+            yield b"one"
+            for gate, chunk in zip(self.gates, self.CHUNKS, strict=True):
+                if not await asyncio.to_thread(gate.wait, 10):
+                    return
+                yield chunk
+        finally:
+            self.closed.set()
+
+    def _endless(self) -> Any:
+        self.ticks = 0
+        try:
+            while self.ticks < ENDLESS_BOUND:  # a bound so a broken test cannot spin forever
+                self.ticks += 1
+                yield b"tick"
+        finally:
+            self.closed.set()
+
+    def _late(self) -> Any:
+        try:
+            self.gates[0].wait(10)
+            yield b"late"
+            yield b"never sent"
+        finally:
+            self.closed.set()
+
+    def _fail_first(self) -> Any:
+        raise ValueError("bad prompt")
+        yield b"never"

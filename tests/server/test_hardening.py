@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from eas_client import AuthenticationError, EASClient, NotFoundError
-from eas_client.server.runtime import exposure
+from eas_client.server.serve import exposure
 from eas_client.server.settings import RuntimeSettings
 from eas_client.testing import LocalRuntime
 

@@ -4,11 +4,8 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.ConnectException;
-import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
@@ -49,36 +46,6 @@ final class Call {
     this.query = c.endpoint.queryString(req.params);
   }
 
-  /**
-   * With {@code jdk.httpclient.enableAllMethodRetry} set (JVM-wide), the JDK itself sends a POST again
-   * once when a pooled connection fails before any response byte: exactly CONN-1, from the JDK's own
-   * knowledge of the connection. The client then leaves the resend to it instead of adding a second one.
-   */
-  static final boolean JDK_RESENDS = jdkResends();
-
-  private static boolean jdkResends() {
-    try {
-      String s = System.getProperty("jdk.httpclient.enableAllMethodRetry");
-      return s != null && (s.isEmpty() || Boolean.parseBoolean(s));
-    } catch (SecurityException e) {
-      return false;
-    }
-  }
-
-  /**
-   * True when the failure shows that part of an answer arrived: the JDK reports a malformed status
-   * line or header block (bytes were read) as a {@link java.net.ProtocolException}. A reset or an end
-   * of stream carries no such sign, so those count as "before any response byte".
-   */
-  static boolean afterResponseBytes(Throwable err) {
-    for (Throwable x = err; x != null; x = x.getCause()) {
-      if (x instanceof java.net.ProtocolException) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   CompletableFuture<EasResponse> start() {
     result.whenComplete((v, e) -> {
       CompletableFuture<?> f = inflight;
@@ -91,9 +58,9 @@ final class Call {
   }
 
   /**
-   * The blocking form: every attempt runs {@code HttpClient.send} in the caller's thread (no hand-off
-   * to another thread, which costs more than half the throughput of a sequential loop) and waits out
-   * backoffs with a plain sleep. The decisions are the same as the async form's.
+   * The blocking form: every attempt is sent by the engine in the caller's thread (no hand-off to
+   * another thread, which costs more than half the throughput of a sequential loop) and backoffs are
+   * waited out with a plain sleep. The decisions are the same as the async form's.
    */
   EasResponse run() {
     String exclude = null;
@@ -110,34 +77,21 @@ final class Call {
         origin = "http://" + hostPort(inst);
         key = inst.key();
       }
-      Attempt a = prepare(origin, key, resend);
+      Attempt a = prepare(c.transport, origin, key, resend);
       if (a.failure != null) {
         throw a.failure;
       }
-      HttpResponse<byte[]> resp = null;
+      Transport.Reply resp = null;
       Throwable err = null;
-      boolean userInterrupt = false;
-      // HttpClient.send, not sendAsync + get: the public sendAsync completes on the client's executor,
-      // a hand-off that costs more than half a sequential loop's throughput. At the attempt's deadline
-      // the watchdog interrupts this thread, and send cancels the exchange.
-      a.body.armBlocking(Thread.currentThread());
       try {
-        resp = c.http.send(a.request, a.body);
+        resp = a.transport.send(a.x);
       } catch (IOException e) {
         err = e;
       } catch (InterruptedException e) {
-        err = e;
-        userInterrupt = !a.body.expired();
+        Thread.currentThread().interrupt();
+        throw new EasReadException("interrupted while waiting for " + url(), url(), a.n, e);
       } catch (IllegalArgumentException e) {
         throw new EasConfigException("cannot send the request: " + Redact.text(e.getMessage(), c.token()));
-      } finally {
-        if (a.body.disarm() && !userInterrupt) {
-          Thread.interrupted();
-        }
-      }
-      if (userInterrupt) {
-        Thread.currentThread().interrupt();
-        throw new EasReadException("interrupted while waiting for " + url(), url(), a.n, err);
       }
       Step step = step(a, resp, err);
       exclude = lastInstance;
@@ -208,9 +162,8 @@ final class Call {
     String origin;
     String instanceKey;
     boolean capped;
-    boolean reused;
-    HttpRequest request;
-    CappedBody.Handler body;
+    Transport transport;
+    Transport.Exchange x;
     EasException failure;
   }
 
@@ -226,7 +179,7 @@ final class Call {
    * Builds one attempt; {@code resend} is CONN-1's single resend of a request whose reused idle
    * connection was reset before any response byte: it is not an attempt and waits no backoff.
    */
-  private Attempt prepare(String origin, String instanceKey, boolean resend) {
+  private Attempt prepare(Transport transport, String origin, String instanceKey, boolean resend) {
     Attempt a = new Attempt();
     if (!resend) {
       attempts++;
@@ -234,7 +187,7 @@ final class Call {
     a.n = attempts;
     a.origin = origin;
     a.instanceKey = instanceKey;
-    a.reused = !resend && c.idle.take(origin);
+    a.transport = transport;
     Duration t = timeout;
     if (policy.hasDeadline()) {
       double left = policy.deadline - elapsed();
@@ -248,34 +201,28 @@ final class Call {
         a.capped = true;
       }
     }
-    // The plain call (the service URL itself) reuses one target string and one parsed URI.
+    // The plain call (the service URL itself) reuses one target string (and the engine what it made of it).
     boolean plain = origin == c.endpoint.origin() && path == c.endpoint.path && query == c.endpoint.queryString(null);
     a.target = plain ? c.plainTarget : origin + path + query;
-    try {
-      // No HttpRequest timeout: the JDK's registers a timer with its selector thread on every request
-      // and stops at the headers; the watchdog bounds the whole attempt instead (TIMEOUT-1).
-      HttpRequest.Builder rb = HttpRequest.newBuilder(plain ? c.plainUri() : URI.create(a.target))
-          .POST(HttpRequest.BodyPublishers.ofByteArray(req.payload.body));
-      if (!c.signed && callHeaders.isEmpty()) {
-        // HDR-1..3 give the same headers to every such attempt; only the credential is added each time.
-        rb.headers(c.plainHeaders(req.payload));
-        String token = c.token();
-        if (token != null) {
-          rb.header("Authorization", token);
-        }
-      } else {
-        for (Map.Entry<String, String> h : Headers.build(c.userAgent, c.token(), c.signed, req.payload, c.headers,
-            callHeaders, path, c.clock.instant())) {
-          rb.header(h.getKey(), h.getValue());
-        }
+    String[] headers;
+    String authorization = null;
+    if (!c.signed && callHeaders.isEmpty()) {
+      // HDR-1..3 give the same headers to every such attempt; only the credential is added each time.
+      headers = c.plainHeaders(req.payload);
+      authorization = c.token();
+    } else {
+      List<Map.Entry<String, String>> list = Headers.build(c.userAgent, c.token(), c.signed, req.payload, c.headers,
+          callHeaders, path, c.clock.instant());
+      headers = new String[list.size() * 2];
+      for (int k = 0; k < list.size(); k++) {
+        headers[2 * k] = list.get(k).getKey();
+        headers[2 * k + 1] = list.get(k).getValue();
       }
-      a.request = rb.build();
-    } catch (IllegalArgumentException e) {
-      a.failure = new EasConfigException("cannot build the request: " + Redact.text(e.getMessage(), c.token()));
-      return a;
     }
     // TIMEOUT-1: from sending to the last body byte, so a dripping peer cannot hold a call past it.
-    a.body = CappedBody.handler(c.maxResponseBytes, System.nanoTime() + t.toNanos(), c.watchdog);
+    a.x = new Transport.Exchange(origin, a.target, a.target.substring(origin.length()), headers, authorization,
+        req.payload.body, System.nanoTime() + t.toNanos(), c.maxResponseBytes < 1 ? Long.MAX_VALUE : c.maxResponseBytes,
+        resend);
     return a;
   }
 
@@ -283,12 +230,12 @@ final class Call {
     if (result.isDone()) {
       return;
     }
-    Attempt a = prepare(origin, instanceKey, resend);
+    Attempt a = prepare(c.asyncTransport, origin, instanceKey, resend);
     if (a.failure != null) {
       result.completeExceptionally(a.failure);
       return;
     }
-    CompletableFuture<HttpResponse<byte[]>> f;
+    CompletableFuture<Transport.Reply> f;
     try {
       f = sendAsync(a);
     } catch (RuntimeException e) {
@@ -301,7 +248,6 @@ final class Call {
       return;
     }
     f.whenComplete((resp, err) -> {
-      a.body.disarm();
       if (result.isDone()) {
         return;
       }
@@ -323,29 +269,19 @@ final class Call {
   }
 
   /** Sends one attempt and starts its time limit; a request the HTTP client refuses is a config error. */
-  private CompletableFuture<HttpResponse<byte[]>> sendAsync(Attempt a) {
-    CompletableFuture<HttpResponse<byte[]>> f;
+  private CompletableFuture<Transport.Reply> sendAsync(Attempt a) {
     try {
-      f = c.http.sendAsync(a.request, a.body);
+      return a.transport.sendAsync(a.x);
     } catch (IllegalArgumentException e) {
       throw new EasConfigException("cannot send the request: " + Redact.text(e.getMessage(), c.token()));
     }
-    a.body.arm(f);
-    return f;
   }
 
   /** Classifies an attempt's outcome and decides the next step (the same for both forms). */
-  private Step step(Attempt a, HttpResponse<byte[]> resp, Throwable err) {
+  private Step step(Attempt a, Transport.Reply resp, Throwable err) {
     Step step = new Step();
-    if (err != null && a.body.expired()) {
-      // The watchdog ended the attempt (a cancelled exchange or a cut body): a timeout, whatever it looks like.
-      err = new java.util.concurrent.TimeoutException("the attempt did not finish within the timeout");
-    }
-    if (err == null && !resp.headers().firstValue("Connection").orElse("").equalsIgnoreCase("close")) {
-      c.idle.give(a.origin);
-    }
     String kind = err == null ? null : errorKind(err);
-    if (err != null && a.reused && "reset".equals(kind) && !JDK_RESENDS && !afterResponseBytes(err)) {
+    if (err != null && a.transport.stale(a.x, err)) {
       if (EasClient.LOG.isLoggable(Level.DEBUG)) {
         EasClient.LOG.log(Level.DEBUG, "attempt " + a.n + " POST " + Redact.text(a.target, c.token())
             + " -> reset on a reused idle connection: sent again on a new connection");
@@ -353,7 +289,7 @@ final class Call {
       step.resend = true;
       return step;
     }
-    int status = resp == null ? 0 : resp.statusCode();
+    int status = resp == null ? 0 : resp.status;
     byte[] body = null;
     if (err == null) {
       try {
@@ -372,7 +308,7 @@ final class Call {
       }
       lastInstance = a.instanceKey;
     }
-    String retryAfter = resp == null ? null : resp.headers().firstValue("Retry-After").orElse(null);
+    String retryAfter = resp == null ? null : resp.headers.firstValue("Retry-After").orElse(null);
     Retry.Decision d = Retry.decide(policy, a.n, status, kind, retryAfter, elapsed(), c.jitter.getAsDouble(),
         c.clock.millis() / 1000.0);
     if (EasClient.LOG.isLoggable(Level.DEBUG)) {
@@ -381,7 +317,7 @@ final class Call {
     }
     switch (d.action) {
       case RETURN:
-        step.response = new EasResponse(status, resp.headers(), body, a.n);
+        step.response = new EasResponse(status, resp.headers, body, a.n);
         return step;
       case RETRY:
         step.delay = d.delay;
@@ -411,9 +347,9 @@ final class Call {
   }
 
   /** The body after gzip decoding, under the size cap (LIMIT-1 counts decoded bytes). */
-  private byte[] decode(HttpResponse<byte[]> resp) {
-    byte[] body = resp.body();
-    String enc = resp.headers().firstValue("Content-Encoding").orElse("");
+  private byte[] decode(Transport.Reply resp) {
+    byte[] body = resp.body;
+    String enc = resp.headers.firstValue("Content-Encoding").orElse("");
     if (!enc.equalsIgnoreCase("gzip") || body.length == 0) {
       return body;
     }
@@ -432,9 +368,9 @@ final class Call {
     }
   }
 
-  private EasStatusException statusError(HttpResponse<byte[]> resp, byte[] body, int n) {
-    return Errors.forStatus(resp.statusCode(), body == null ? new byte[0] : body, Errors.requestId(resp.headers()),
-        c.endpoint.service, url(), n, c.token(), resp.headers());
+  private EasStatusException statusError(Transport.Reply resp, byte[] body, int n) {
+    return Errors.forStatus(resp.status, body == null ? new byte[0] : body, Errors.requestId(resp.headers),
+        c.endpoint.service, url(), n, c.token(), resp.headers);
   }
 
   static String errorKind(Throwable err) {

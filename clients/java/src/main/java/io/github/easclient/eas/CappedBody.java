@@ -48,7 +48,7 @@ final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
    * an async one by cancelling its future, a blocking one by interrupting the thread waiting in
    * {@code HttpClient.send} (which then cancels it). {@link #disarm} once the attempt has ended.
    */
-  static final class Handler implements HttpResponse.BodyHandler<byte[]> {
+  static final class Handler implements HttpResponse.BodyHandler<byte[]>, Watchdog.Timed {
     private final long cap;
     /** When the attempt's time is up ({@link System#nanoTime()}). */
     final long deadlineNanos;
@@ -59,6 +59,11 @@ final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
     private volatile boolean expired;
     private boolean interrupted;
     private boolean done;
+
+    @Override
+    public long deadlineNanos() {
+      return deadlineNanos;
+    }
 
     Handler(long cap, long deadlineNanos, Watchdog watchdog) {
       this.cap = cap;
@@ -97,7 +102,8 @@ final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
     }
 
     /** The attempt's time is up: the answer is abandoned wherever it is (the connection is closed). */
-    synchronized void expire() {
+    @Override
+    public synchronized void expire() {
       if (done) {
         return;
       }

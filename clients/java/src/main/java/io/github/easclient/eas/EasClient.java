@@ -72,8 +72,10 @@ public final class EasClient implements AutoCloseable {
   final Executor executor;
   final ScheduledExecutorService scheduler;
   final Direct directState;
-  final IdleConnections idle = new IdleConnections();
   final Watchdog watchdog;
+  /** The engine of blocking calls and the one of async calls ({@link HttpEngine}). */
+  final Transport transport;
+  final Transport asyncTransport;
   /** The URL of a call without sub-path or query pairs, and its parse, made once (see {@link #plainUri}). */
   final String plainTarget;
   private volatile URI plainUri;
@@ -122,6 +124,16 @@ public final class EasClient implements AutoCloseable {
         .connectTimeout(connectTimeout)
         .executor(executor)
         .build();
+    JdkTransport jdk = new JdkTransport(this, http);
+    HttpEngine engine = b.engine != null ? b.engine : b.httpClient != null ? HttpEngine.JAVA_NET_HTTP : HttpEngine.SOCKETS;
+    if (engine == HttpEngine.SOCKETS) {
+      SocketTransport sockets = new SocketTransport(connectTimeout.toMillis(), watchdog, executor);
+      this.transport = sockets;
+      this.asyncTransport = sockets;
+    } else {
+      this.transport = jdk;
+      this.asyncTransport = jdk;
+    }
     this.directState = direct ? new Direct(this) : null;
   }
 
@@ -330,6 +342,8 @@ public final class EasClient implements AutoCloseable {
       return;
     }
     scheduler.shutdownNow();
+    transport.close();
+    asyncTransport.close();
     if (ownedExecutor != null) {
       ownedExecutor.shutdownNow();
     }
@@ -373,6 +387,7 @@ public final class EasClient implements AutoCloseable {
     private String userAgent;
     private int concurrency = Defaults.CONCURRENCY;
     private HttpClient httpClient;
+    private HttpEngine engine;
     private Executor executor;
     private DoubleSupplier jitter = () -> ThreadLocalRandom.current().nextDouble();
     private Clock clock = Clock.systemUTC();
@@ -404,6 +419,7 @@ public final class EasClient implements AutoCloseable {
       c.userAgent = userAgent;
       c.concurrency = concurrency;
       c.httpClient = httpClient;
+      c.engine = engine;
       c.executor = executor;
       c.jitter = jitter;
       c.clock = clock;
@@ -548,13 +564,28 @@ public final class EasClient implements AutoCloseable {
       return this;
     }
 
-    /** Your own HttpClient (proxies, TLS); its timeouts and redirect policy are then yours. Not closed by us. */
+    /**
+     * Your own HttpClient (proxies, TLS); calls then go through it ({@link HttpEngine#JAVA_NET_HTTP}), and
+     * its timeouts and redirect policy are yours. Not closed by us.
+     */
     public Builder httpClient(HttpClient httpClient) {
       this.httpClient = httpClient;
       return this;
     }
 
-    /** Your own executor for HTTP work and continuations; not shut down by {@link EasClient#close()}. */
+    /**
+     * The HTTP engine (default {@link HttpEngine#SOCKETS}, or {@link HttpEngine#JAVA_NET_HTTP} when an
+     * {@link #httpClient} is given).
+     */
+    public Builder engine(HttpEngine engine) {
+      this.engine = engine;
+      return this;
+    }
+
+    /**
+     * Your own executor for HTTP work and continuations; not shut down by {@link EasClient#close()}. With
+     * the socket engine an async attempt on the wire holds one of its threads (at most 64 at once).
+     */
     public Builder executor(Executor executor) {
       this.executor = executor;
       return this;
@@ -621,6 +652,10 @@ public final class EasClient implements AutoCloseable {
       }
       if (retryErrors == null || !Set.of("connect", "reset", "timeout").containsAll(retryErrors)) {
         throw new EasConfigException("retryErrors may contain only \"connect\", \"reset\" and \"timeout\", got " + retryErrors);
+      }
+      if (engine == HttpEngine.SOCKETS && httpClient != null) {
+        throw new EasConfigException("engine(SOCKETS) does not use an HttpClient: drop httpClient(...) or pick "
+            + "engine(HttpEngine.JAVA_NET_HTTP)");
       }
       if (jitter == null || clock == null) {
         throw new EasConfigException("jitter and clock must not be null");

@@ -15,25 +15,34 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * most one tick late.
  */
 final class Watchdog {
+  /** Something with a deadline that the sweep ends: an attempt's body handler, or a socket write. */
+  interface Timed {
+    /** When its time is up ({@link System#nanoTime()}). */
+    long deadlineNanos();
+
+    /** Its time is up: end it wherever it is. */
+    void expire();
+  }
+
   /** 10 ms: far below any useful timeout, and at most 100 wake-ups a second while calls run. */
   static final long TICK_NANOS = 10_000_000L;
 
   private final ScheduledExecutorService timer;
-  private final Set<CappedBody.Handler> armed = ConcurrentHashMap.newKeySet();
+  private final Set<Timed> armed = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean sweeping = new AtomicBoolean();
 
   Watchdog(ScheduledExecutorService timer) {
     this.timer = timer;
   }
 
-  void arm(CappedBody.Handler attempt) {
+  void arm(Timed attempt) {
     armed.add(attempt);
     if (!sweeping.get() && sweeping.compareAndSet(false, true)) {
       next();
     }
   }
 
-  void disarm(CappedBody.Handler attempt) {
+  void disarm(Timed attempt) {
     armed.remove(attempt);
   }
 
@@ -48,8 +57,8 @@ final class Watchdog {
 
   private void sweep() {
     long now = System.nanoTime();
-    for (CappedBody.Handler b : armed) {
-      if (now - b.deadlineNanos >= 0) {
+    for (Timed b : armed) {
+      if (now - b.deadlineNanos() >= 0) {
         armed.remove(b);
         b.expire();
       }

@@ -33,6 +33,9 @@ final class Scenarios {
   private static final Set<String> REPLY_KEYS = Set.of("status", "headers", "body", "delay_ms", "reset", "items",
       "echo", "when", "drip_ms", "body_repeat", "close_after", "omit_length");
 
+  /** The engine scenarios run on (null: the default), set by the runner around each case. */
+  static final ThreadLocal<HttpEngine> ENGINE = new ThreadLocal<>();
+
   private Scenarios() {}
 
   static ScriptedServer.Reply reply(JsonNode r) {
@@ -330,7 +333,8 @@ final class Scenarios {
     double rand = cl.path("rand").asDouble(0.0);
     EasClient.Builder b = EasClient.builder().environment(env::get).jitter(() -> rand)
         .token(Vectors.textOrNull(cl.path("token"))).serviceName(Vectors.textOrNull(cl.path("service_name")))
-        .signatureAuth("signature".equals(cl.path("auth").asText("token"))).directMode(direct);
+        .signatureAuth("signature".equals(cl.path("auth").asText("token"))).directMode(direct)
+        .engine(ENGINE.get());
     if (!env.containsKey("EAS_ENDPOINT")) {
       b.endpoint(endpoint);
     }

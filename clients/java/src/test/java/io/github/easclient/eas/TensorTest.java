@@ -2,7 +2,9 @@ package io.github.easclient.eas;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -58,6 +60,21 @@ class TensorTest {
     TFResponse back = TFResponse.parse(body.clone().length > 0 ? reencodeAsResponse(body) : body);
     assertArrayEquals(v, back.get("x").floats());
     assertArrayEquals(new long[] {1000, 1000}, back.get("x").shape());
+    float[] into = new float[v.length + 1];
+    into[v.length] = 7;
+    assertSame(into, back.get("x").floats(into));
+    assertArrayEquals(v, java.util.Arrays.copyOf(into, v.length));
+    assertEquals(7, into[v.length], "nothing written past the tensor's values");
+  }
+
+  @Test
+  void floatsIntoAnArrayChecksItsSizeAndType() {
+    Tensor built = Tensor.of(new float[] {1, 2, 3});
+    assertArrayEquals(new float[] {1, 2, 3}, built.floats(new float[3]));
+    PayloadException small = assertThrows(PayloadException.class, () -> built.floats(new float[2]));
+    assertTrue(small.getMessage().contains("float[3]"), small.getMessage());
+    assertThrows(PayloadException.class, () -> built.floats(null));
+    assertThrows(PayloadException.class, () -> Tensor.of(new int[] {1}).floats(new float[1]));
   }
 
   @Test
