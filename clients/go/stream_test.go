@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -182,5 +184,55 @@ func TestStreamMemoryStaysFlat(t *testing.T) {
 		if grew := int64(peak) - int64(base); grew > 16<<20 {
 			t.Fatalf("events %v: the heap grew by %d MB while reading a %d MB stream", events, grew>>20, total>>20)
 		}
+	}
+}
+
+// Streams from the local runtime's OpenAI-compatible demo service (examples/llm under eas serve).
+func TestStreamFromTheLocalRuntime(t *testing.T) {
+	if _, err := os.Stat(filepath.Join("..", "..", "examples", "llm", "app.py")); err != nil {
+		t.Skip("examples/llm is not in this tree")
+	}
+	const token = "llm-runtime-token-go-42"
+	rt := startRuntime(t, "examples.llm.app:app", "--service", "llm", "--token", token)
+	c, err := NewClient(rt.url, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	msgs := []any{map[string]string{"role": "user", "content": "hi"}}
+
+	cs, err := c.ChatStream(ctx, &ChatRequest{Messages: msgs, Params: []ChatParam{{"max_tokens", 4}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deltas []string
+	for cs.Next() {
+		deltas = append(deltas, cs.Delta())
+	}
+	cs.Close()
+	if cs.Err() != nil || len(deltas) == 0 || cs.FinishReason() == "" || cs.Usage() == nil || cs.Status != 200 {
+		t.Fatalf("chat: %q finish %q usage %v err %v", deltas, cs.FinishReason(), cs.Usage(), cs.Err())
+	}
+
+	// Raw events, closed after the first one: the next call still works (STREAM-6).
+	s, err := c.Stream(ctx, &Request{Path: "v1/chat/completions", Body: JSON(map[string]any{"messages": msgs, "stream": true})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Next() || !isEventStream(s.Header.Get("Content-Type")) {
+		t.Fatalf("first event: %v (Content-Type %q)", s.Err(), s.Header.Get("Content-Type"))
+	}
+	s.Close()
+	resp, err := c.Chat(ctx, &ChatRequest{Messages: msgs, Params: []ChatParam{{"max_tokens", 3}}})
+	if err != nil || resp.Text == "" {
+		t.Fatalf("chat after an early close: %+v %v", resp, err)
+	}
+
+	// A wrong token fails before the headers, as Do would (STREAM-2).
+	wrong, _ := NewClient(rt.url, "not-the-token-at-all")
+	defer wrong.Close()
+	if _, err := wrong.Stream(ctx, &Request{Path: "v1/chat/completions", Body: JSON(map[string]any{"messages": msgs, "stream": true})}); !errors.Is(err, ErrAuthentication) {
+		t.Fatalf("wrong token: %v", err)
 	}
 }
