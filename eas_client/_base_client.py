@@ -136,6 +136,9 @@ class BaseClient:
         Retries this client may make across all its calls: a share of its calls plus a floor per
         second (:class:`RetryBudget`, default 10% + 10/s), so an outage does not turn into a retry
         storm. ``None`` turns it off (``max_retries`` alone bounds each call).
+    user_agent:
+        Your application's name and version (``"my-app/1.2"``), sent after the client's own
+        ``User-Agent`` with one space between; visible ASCII and spaces only.
 
     Example::
 
@@ -166,6 +169,7 @@ class BaseClient:
         eject_for: float = DEFAULT_EJECT_S,
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
         retry_budget: RetryBudget | None = RetryBudget(),  # noqa: B008 - frozen, safe to share
+        user_agent: str | None = None,
     ) -> None:
         policy = _policy(retry, max_retries=max_retries, deadline=deadline)
         options = ClientOptions(
@@ -185,6 +189,7 @@ class BaseClient:
             eject_for=eject_for,
             max_response_bytes=max_response_bytes,
             retry_budget=retry_budget,
+            user_agent=user_agent,
         )
         self._setup(options, shared=None)
 
@@ -207,6 +212,7 @@ class BaseClient:
             discovery_refresh=options.discovery_refresh,
             eject_for=options.eject_for,
             max_response_bytes=options.max_response_bytes,
+            caller_user_agent=options.user_agent,
         )
         self._router = DirectRouter(self._config) if self._config.endpoint_type == "direct" else None
         self._headers = base_headers(self._config)
@@ -406,7 +412,8 @@ class BaseClient:
 
     def _discovery_request(self, router: DirectRouter) -> WireRequest:
         timeout = min(self._config.timeout, DISCOVERY_TIMEOUT_S)
-        return router.fetch_request({"User-Agent": USER_AGENT}, timeout, self._config.connect_timeout)
+        headers = {"User-Agent": self._config.user_agent}
+        return router.fetch_request(headers, timeout, self._config.connect_timeout)
 
     @staticmethod
     def _finish(step: Step) -> RawResponse:
@@ -445,6 +452,7 @@ class ClientOptions:
     eject_for: float
     max_response_bytes: int | None
     retry_budget: RetryBudget | None
+    user_agent: str | None = None
 
 
 class OptionChanges(TypedDict, total=False):
@@ -469,6 +477,7 @@ class OptionChanges(TypedDict, total=False):
     eject_for: float
     max_response_bytes: int | None
     retry_budget: RetryBudget | None
+    user_agent: str | None
 
 
 # The options that shape the engine itself; a copy differing in any of them opens its own.

@@ -3,7 +3,7 @@ GO ?= go
 # A count, not a duration: with a duration Go 1.26's fuzz coordinator can report its own
 # deadline as a failure on a loaded machine (go.dev/issue/75804, fixed in Go 1.27).
 GO_FUZZTIME ?= 10000x
-GO_FUZZ_TARGETS := FuzzParseEndpoint FuzzParseRetryAfter FuzzParseDiscovery FuzzDecodeResponse
+GO_FUZZ_TARGETS := FuzzParseEndpoint FuzzParseRetryAfter FuzzParseDiscovery FuzzDecodeResponse FuzzSSE
 
 .PHONY: test-go demo-go bench-go
 
@@ -20,5 +20,7 @@ test-go: $(STAMP) ## Go client: gofmt, go vet, go test -race (spec, runtime), sh
 demo-go: $(STAMP) ## the Go example against the local runtime
 	examples/go/run.sh
 
-bench-go: ## Go benchmark: Predict vs a raw net/http loop (-benchmem)
-	cd benchmarks/go && $(GO) test -run '^$$' -bench . -benchmem -count=1 .
+# The shared nginx target of the Python sections (benchmarks/_target.py), client and nginx pinned
+# to different cores; benchmarks/go/README.md says how to run it without nginx.
+bench-go: $(STAMP) ## Go benchmark against nginx: Predict vs raw net/http, batches, tensors, SSE parsing (-benchmem)
+	$(PY) -m benchmarks.go_bench

@@ -505,12 +505,21 @@ def vector_schemas() -> dict[str, Schema]:
                     "data": ref("data"),
                     "client_headers": string_map(),
                     "headers": string_map(),
+                    "user_agent": {"type": "string", "description": "the client's user_agent option (HDR-1)"},
                 },
                 ("token", "data"),
             ),
             one_of(
                 obj(
-                    {"headers": string_map(), "absent": arr(STR), "body": ref("bytes")},
+                    {
+                        "headers": string_map(),
+                        "absent": arr(STR),
+                        "body": ref("bytes"),
+                        "user_agent_appended": {
+                            "type": "string",
+                            "description": "User-Agent = the client's own, one space, this text (HDR-1)",
+                        },
+                    },
                     ("headers",),
                 ),
                 error_only,

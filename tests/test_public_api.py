@@ -30,6 +30,7 @@ CONSTRUCTOR = [
     ("pool_size", 16), ("http_client", None), ("engine", None), ("endpoint_type", "gateway"),
     ("discovery_refresh", 3.0), ("eject_for", 5.0), ("max_response_bytes", 256 * 1024 * 1024),
     ("retry_budget", eas_client.RetryBudget()),
+    ("user_agent", None),
 ]  # fmt: skip
 
 METHODS = [

@@ -1,6 +1,11 @@
 // Package bench compares the Go client with a raw net/http loop that sends the same headers,
 // against a fixed-reply HTTP/1.1 server on 127.0.0.1, and times tensor encode/decode against a
-// plain copy. Run with: go test -run '^$' -bench . -benchmem
+// plain copy.
+//
+// make bench-go (python -m benchmarks.go_bench) runs it against the shared nginx target of the
+// Python sections, named by EAS_BENCH_URL, with client and nginx pinned to different cores. Without
+// EAS_BENCH_URL (plain go test -run '^$' -bench . -benchmem) each benchmark starts an in-process
+// fixed-reply server, and cpu-us/call then includes that server's share.
 package bench
 
 import (
@@ -8,9 +13,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,22 +79,31 @@ func fixedReplyServer(b *testing.B) string {
 	return "http://" + ln.Addr().String()
 }
 
+// targetURL is the service URL every request of a benchmark goes to.
+func targetURL(b *testing.B) string {
+	if u := os.Getenv("EAS_BENCH_URL"); u != "" {
+		return u
+	}
+	return fixedReplyServer(b) + "/api/predict/demo"
+}
+
 var body = []byte("2 105")
 
-// processCPU is the user+system CPU time of this process (client and in-process server).
+// processCPU is the user+system CPU time of this process (the client, plus the in-process server
+// when there is no EAS_BENCH_URL).
 func processCPU() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// reportCPU adds the process CPU µs per call; the server's share is the same in every row.
+// reportCPU adds the process CPU µs per call; an in-process server's share is the same in every row.
 func reportCPU(b *testing.B, start time.Duration, calls int) {
 	b.ReportMetric(float64((processCPU()-start).Microseconds())/float64(calls), "cpu-us/call")
 }
 
-func newClient(b *testing.B, origin string) *eas.Client {
-	c, err := eas.NewClient(origin, "bench-token-0123456789", eas.WithServiceName("demo"))
+func newClient(b *testing.B, url string) *eas.Client {
+	c, err := eas.NewClient(url, "bench-token-0123456789")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -101,17 +118,21 @@ func rawClient() *http.Client {
 			MaxIdleConnsPerHost: 64,
 			IdleConnTimeout:     90 * time.Second,
 			TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{},
+			DisableCompression:  true, // as the client: no Accept-Encoding, so both send the same headers
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
+
+// rawUserAgent has the length and form of the client's own, so both send the same header bytes.
+var rawUserAgent = fmt.Sprintf("eas-client-go/%s (%s; %s/%s)", eas.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 
 func rawCall(ctx context.Context, hc *http.Client, url string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("User-Agent", "eas-client-go/0.1.0 (bench)")
+	req.Header.Set("User-Agent", rawUserAgent)
 	req.Header.Set("Content-Type", "application/octet-stream")
 	req.Header.Set("Authorization", "bench-token-0123456789")
 	resp, err := hc.Do(req)
@@ -123,7 +144,7 @@ func rawCall(ctx context.Context, hc *http.Client, url string) ([]byte, error) {
 }
 
 func BenchmarkPredict(b *testing.B) {
-	c := newClient(b, fixedReplyServer(b))
+	c := newClient(b, targetURL(b))
 	ctx := context.Background()
 	b.ReportAllocs()
 	cpu := processCPU()
@@ -136,7 +157,7 @@ func BenchmarkPredict(b *testing.B) {
 }
 
 func BenchmarkRawNetHTTP(b *testing.B) {
-	url := fixedReplyServer(b) + "/api/predict/demo"
+	url := targetURL(b)
 	hc := rawClient()
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -152,7 +173,7 @@ func BenchmarkRawNetHTTP(b *testing.B) {
 const batchConcurrency = 32
 
 func BenchmarkPredictMany32(b *testing.B) {
-	c := newClient(b, fixedReplyServer(b))
+	c := newClient(b, targetURL(b))
 	inputs := make([][]byte, 1024)
 	for i := range inputs {
 		inputs[i] = body
@@ -172,7 +193,7 @@ func BenchmarkPredictMany32(b *testing.B) {
 }
 
 func BenchmarkRawPool32(b *testing.B) {
-	url := fixedReplyServer(b) + "/api/predict/demo"
+	url := targetURL(b)
 	hc := rawClient()
 	const n = 1024
 	b.ReportAllocs()

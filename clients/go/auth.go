@@ -6,6 +6,7 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -65,10 +66,8 @@ func checkHeaders(h map[string]string, haveToken bool) error {
 		if name == "" || strings.ContainsFunc(name, func(r rune) bool { return !isTokenChar(r) }) {
 			return configError("the header name %q is not an HTTP token (letters, digits and !#$%%&'*+-.^_`|~ only); fix the name", name)
 		}
-		for i := 0; i < len(value); i++ {
-			if c := value[i]; (c < 0x20 && c != '\t') || c > 0x7e {
-				return configError("the value of header %q has a control or non-ASCII byte at index %d; send only visible ASCII, space and tab (percent-encode anything else)", name, i)
-			}
+		if i := badValueByte(value); i >= 0 {
+			return configError("the value of header %q has a control or non-ASCII byte at index %d; send only visible ASCII, space and tab (percent-encode anything else)", name, i)
 		}
 		lower := strings.ToLower(name)
 		if framingHeaders[lower] {
@@ -79,6 +78,28 @@ func checkHeaders(h map[string]string, haveToken bool) error {
 		}
 	}
 	return nil
+}
+
+// checkUserAgent says what is wrong with a caller's user agent (HDR-1, HDR-4), or "".
+func checkUserAgent(ua string) string {
+	if ua == "" {
+		return "WithUserAgent(\"\"): name your application (\"my-app/1.2\") or leave the option out"
+	}
+	if i := badValueByte(ua); i >= 0 {
+		return fmt.Sprintf("WithUserAgent: a control or non-ASCII byte at index %d; use visible ASCII and spaces only", i)
+	}
+	return ""
+}
+
+// badValueByte is the index of the first byte a header value may not hold (HDR-4: only visible
+// ASCII, space and tab), or -1.
+func badValueByte(v string) int {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < 0x20 && c != '\t') || c > 0x7e {
+			return i
+		}
+	}
+	return -1
 }
 
 func isTokenChar(r rune) bool {

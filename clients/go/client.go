@@ -2,6 +2,7 @@ package eas
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -135,9 +136,6 @@ func NewClient(endpoint, token string, opts ...Option) (*Client, error) {
 	if err := checkHeaders(cfg.headers, token != ""); err != nil {
 		return nil, err
 	}
-	if strings.ContainsAny(cfg.userAgent, "\r\n\x00") {
-		return nil, configError("the User-Agent contains CR, LF or NUL")
-	}
 	if cfg.direct && ep.service == "" {
 		return nil, configError("direct mode needs a service; pass WithServiceName or an endpoint with /api/predict/<service>")
 	}
@@ -182,6 +180,9 @@ func newTransport(cfg config) *http.Transport {
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: cfg.connectTimeout,
 		TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{},
+		// The client does not ask for compression (HTTP-3) and decodes a gzip answer itself
+		// (readGzip), so a 2xx stream is handed over as sent (STREAM-7).
+		DisableCompression: true,
 	}
 }
 
@@ -278,6 +279,7 @@ type prepared struct {
 	body        []byte
 	header      http.Header // without the per-attempt signature
 	contentType string
+	stream      *streamStart // a stream call (STREAM-1): the 2xx body is handed over unread
 }
 
 // prepare validates a call and builds its headers (HDR-1 … 3, AUTH-1).
@@ -353,6 +355,12 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 
 // do is Do returning the answer by value, so Predict and batches allocate no Response.
 func (c *Client) do(ctx context.Context, req *Request) (Response, error) {
+	return c.call(ctx, req, nil)
+}
+
+// call runs the one retry loop of every call. With st it is a stream call (STREAM-1, STREAM-2):
+// a 2xx answer's body is left unread in st, everything before it is a predict call's.
+func (c *Client) call(ctx context.Context, req *Request, st *streamStart) (Response, error) {
 	if ctx == nil {
 		return Response{}, configError("Do needs a context; pass context.Background() when there is none")
 	}
@@ -366,6 +374,9 @@ func (c *Client) do(ctx context.Context, req *Request) (Response, error) {
 		}
 		return Response{}, err
 	}
+	if st != nil {
+		p.header, p.stream = acceptEventStream(p.header), st
+	}
 	pol := c.cfg.policy
 	if req.MaxRetries != nil {
 		if *req.MaxRetries < 0 {
@@ -378,6 +389,12 @@ func (c *Client) do(ctx context.Context, req *Request) (Response, error) {
 		timeout = req.Timeout
 	}
 	start := time.Now()
+	if st != nil {
+		st.timeout = timeout
+		if pol.deadline > 0 {
+			st.deadline = start.Add(pol.deadline)
+		}
+	}
 	exclude := ""
 	var last *Error
 	for attempt := 1; ; attempt++ {
@@ -473,6 +490,9 @@ func (c *Client) do(ctx context.Context, req *Request) (Response, error) {
 // attempt sends one request; it returns the answer (any status) or a transport failure. The
 // timeout bounds the whole attempt, from sending to the last body byte (TIMEOUT-1).
 func (c *Client) attempt(ctx context.Context, url string, p *prepared, timeout time.Duration) (Response, bool, ErrorKind, error) {
+	if p.stream != nil {
+		return c.attemptStream(ctx, url, p, timeout)
+	}
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	resp, answered, kind, err, resend := c.send(actx, url, p, c.http)
@@ -536,6 +556,10 @@ func (c *Client) send(actx context.Context, url string, p *prepared, hc *http.Cl
 		resend = tr != nil && kind == ErrorReset && tr.reused.Load() && !tr.gotByte.Load() && actx.Err() == nil
 		return Response{}, false, kind, err, resend
 	}
+	if p.stream != nil && hresp.StatusCode >= 200 && hresp.StatusCode <= 299 {
+		p.stream.resp = hresp // read by the Stream; the trace stays with the live request
+		return Response{Status: hresp.StatusCode, Header: hresp.Header}, true, "", nil, false
+	}
 	body, kind, err := c.readBody(hresp, actx)
 	if tr != nil && err == nil {
 		connTraces.Put(tr)
@@ -558,9 +582,13 @@ func (e errTooLarge) Error() string {
 func (c *Client) readBody(resp *http.Response, actx context.Context) ([]byte, ErrorKind, error) {
 	defer resp.Body.Close()
 	limit := c.cfg.maxResponseBytes
-	n := resp.ContentLength // -1 when unknown, and always after the transport decoded gzip
-	if limit > 0 && n > limit && resp.Header.Get("Content-Encoding") == "" {
+	n := resp.ContentLength // -1 when unknown, and after a caller's transport decoded gzip
+	encoding := resp.Header.Get("Content-Encoding")
+	if limit > 0 && n > limit && encoding == "" {
 		return nil, ErrorTooLarge, errTooLarge{limit}
+	}
+	if strings.EqualFold(encoding, "gzip") {
+		return c.readGzip(resp, actx)
 	}
 	if n >= 0 {
 		// The declared length sizes the buffer once; reading on to EOF lets the transport
@@ -590,6 +618,34 @@ func (c *Client) readBody(resp *http.Response, actx context.Context) ([]byte, Er
 	return body, "", nil
 }
 
+// readGzip decodes a gzip answer (HTTP-3) within the size cap, counted after decoding
+// (LIMIT-1), so a small compressed body cannot expand past it. The client's own transport never
+// asks for compression nor decodes (a 2xx stream comes as sent, STREAM-7): this is the one place
+// an answer is decoded, as the transport did it before (Content-Encoding and Content-Length go).
+func (c *Client) readGzip(resp *http.Response, actx context.Context) ([]byte, ErrorKind, error) {
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		return nil, classify(err, actx), err
+	}
+	var r io.Reader = zr
+	limit := c.cfg.maxResponseBytes
+	if limit > 0 {
+		r = io.LimitReader(zr, limit+1)
+	}
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return nil, classify(err, actx), err
+	}
+	if limit > 0 && int64(len(body)) > limit {
+		return nil, ErrorTooLarge, errTooLarge{limit}
+	}
+	var rest [1]byte
+	resp.Body.Read(rest[:]) // meets the body's EOF, so the connection can be kept
+	resp.Header.Del("Content-Encoding")
+	resp.Header.Del("Content-Length")
+	return body, "", nil
+}
+
 // classify maps a transport error to its retry kind (RETRY-2).
 func classify(err error, actx context.Context) ErrorKind {
 	var op *net.OpError
@@ -600,7 +656,7 @@ func classify(err error, actx context.Context) ErrorKind {
 	if errors.As(err, &dns) {
 		return ErrorConnect
 	}
-	if errors.Is(actx.Err(), context.DeadlineExceeded) {
+	if errors.Is(actx.Err(), context.DeadlineExceeded) || context.Cause(actx) == errStreamTimer {
 		return ErrorTimeout
 	}
 	var ne net.Error

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -105,6 +107,8 @@ func TestConfigErrorsComeFromNewClient(t *testing.T) {
 		{"http://h/api/predict/x", "", []Option{WithRetryErrors("bogus")}, "WithRetryErrors"},
 		{"http://h/test", "", []Option{WithDirect()}, "direct mode needs a service"},
 		{"http://h/api/predict/x", "", []Option{WithHTTPClient(nil)}, "WithHTTPClient"},
+		{"http://h/api/predict/x", "", []Option{WithUserAgent("app\r\nX-Evil: 1")}, "WithUserAgent"},
+		{"http://h/api/predict/x", "", []Option{WithUserAgent("")}, "WithUserAgent"},
 	}
 	for _, tc := range cases {
 		_, err := NewClient(tc.endpoint, tc.token, tc.opts...)
@@ -381,6 +385,35 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 	if n := runtime.NumGoroutine(); n > before {
 		buf := make([]byte, 1<<16)
 		t.Fatalf("%d goroutines before, %d after Close:\n%s", before, n, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+func TestUserAgentIsAppendedOnTheWireAndToDiscovery(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.Header.Get("User-Agent"))
+		mu.Unlock()
+		if r.Method == http.MethodGet {
+			host, port, _ := net.SplitHostPort(r.Host)
+			fmt.Fprintf(w, `{"endpoints":{"items":[{"ip":%q,"port":%s}]}}`, host, port)
+		}
+	}))
+	defer srv.Close()
+	c, err := NewClient(srv.URL, "", WithServiceName("demo"), WithDirect(), WithUserAgent("my-app/1.2 (batch)"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Predict(context.Background(), []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	ua := defaultUserAgent() + " my-app/1.2 (batch)"
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"GET " + ua, "POST " + ua}; !slices.Equal(seen, want) {
+		t.Fatalf("server saw %q, want %q", seen, want)
 	}
 }
 

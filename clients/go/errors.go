@@ -43,6 +43,13 @@ const (
 	KindBadGateway
 	KindServiceUnavailable
 	KindGatewayTimeout
+	KindStream
+	KindStreamRead
+	KindStreamTimeout
+	KindStreamIncomplete
+	KindStreamProtocol
+	KindStreamContentType
+	KindStreamEvent
 )
 
 // Sentinels for errors.Is; each is the Kind of the same name.
@@ -70,6 +77,13 @@ var (
 	ErrBadGateway         error = KindBadGateway
 	ErrServiceUnavailable error = KindServiceUnavailable
 	ErrGatewayTimeout     error = KindGatewayTimeout
+	ErrStream             error = KindStream
+	ErrStreamRead         error = KindStreamRead
+	ErrStreamTimeout      error = KindStreamTimeout
+	ErrStreamIncomplete   error = KindStreamIncomplete
+	ErrStreamProtocol     error = KindStreamProtocol
+	ErrStreamContentType  error = KindStreamContentType
+	ErrStreamEvent        error = KindStreamEvent
 )
 
 var kindNames = map[Kind]string{
@@ -96,6 +110,13 @@ var kindNames = map[Kind]string{
 	KindBadGateway:         "BadGatewayError",
 	KindServiceUnavailable: "ServiceUnavailableError",
 	KindGatewayTimeout:     "GatewayTimeoutError",
+	KindStream:             "StreamError",
+	KindStreamRead:         "StreamReadError",
+	KindStreamTimeout:      "StreamTimeoutError",
+	KindStreamIncomplete:   "StreamIncompleteError",
+	KindStreamProtocol:     "StreamProtocolError",
+	KindStreamContentType:  "StreamContentTypeError",
+	KindStreamEvent:        "StreamEventError",
 }
 
 var kindParent = map[Kind]Kind{
@@ -115,6 +136,12 @@ var kindParent = map[Kind]Kind{
 	KindBadGateway:         KindServer,
 	KindServiceUnavailable: KindServer,
 	KindGatewayTimeout:     KindServer,
+	KindStreamRead:         KindStream,
+	KindStreamTimeout:      KindStream,
+	KindStreamIncomplete:   KindStream,
+	KindStreamProtocol:     KindStream,
+	KindStreamContentType:  KindStream,
+	KindStreamEvent:        KindStream,
 }
 
 // String returns the spec's class name, e.g. "QueueFullError".
@@ -178,6 +205,15 @@ type Error struct {
 	Endpoint  string      // the service URL (never carries the token)
 	Message   string      // what went wrong and what to do
 	Err       error       // the cause: a *Cause describing a transport failure, or for DeadlineExceeded the last attempt's *Error
+
+	// Stream errors (ErrStream, STREAM-10) only: the body bytes read before the failure; how many
+	// events Next delivered before it, and the last of them (those whose data adds up to at most
+	// 1 MiB, always the last one; none when the stream was read as bytes or lines); and for
+	// StreamContentTypeError the Content-Type the answer had.
+	BytesReceived   int64
+	EventsDelivered int64
+	Events          []Event
+	ContentType     string
 }
 
 func (e *Error) Error() string {
@@ -262,11 +298,27 @@ var statusHints = map[Kind]string{
 // whole body before any cut (SEC-3), so no prefix of it survives at the 200- or 512-byte edge.
 func statusError(status int, header http.Header, body []byte, service, endpoint, token string, attempts int) *Error {
 	kind := KindForStatus(status)
+	text, excerpt := bodyExcerpts(body, token)
+	return &Error{
+		Kind:      kind,
+		Status:    status,
+		RequestID: maskToken(requestID(header), token),
+		Header:    maskHeader(header, token),
+		Attempts:  attempts,
+		Body:      excerpt,
+		Endpoint:  endpoint,
+		Message:   fmt.Sprintf("HTTP %d from service %s: %s; %s", status, serviceName(service, endpoint), text, statusHints[kind]),
+	}
+}
+
+// bodyExcerpts masks the token in the whole body, then cuts the message's 200-byte text and
+// the error's 512-byte Body from it (ERR-3, SEC-3).
+func bodyExcerpts(body []byte, token string) (text string, excerpt []byte) {
 	masked := body
 	if token != "" && bytes.Contains(body, []byte(token)) {
 		masked = []byte(maskToken(string(body), token))
 	}
-	excerpt := masked
+	excerpt = masked
 	if len(excerpt) > bodyExcerptLen {
 		excerpt = excerpt[:bodyExcerptLen]
 	}
@@ -274,24 +326,19 @@ func statusError(status int, header http.Header, body []byte, service, endpoint,
 	if len(shown) > 200 {
 		shown = shown[:200]
 	}
-	text := strings.ToValidUTF8(string(shown), "\uFFFD")
+	text = strings.ToValidUTF8(string(shown), "\uFFFD")
 	if len(shown) == 0 {
 		text = "(empty body)"
 	}
-	name := service
-	if name == "" {
-		name = endpoint
+	return text, append([]byte(nil), excerpt...)
+}
+
+// serviceName is how messages name the service: its name, or the URL of a custom endpoint.
+func serviceName(service, endpoint string) string {
+	if service == "" {
+		return endpoint
 	}
-	return &Error{
-		Kind:      kind,
-		Status:    status,
-		RequestID: maskToken(requestID(header), token),
-		Header:    maskHeader(header, token),
-		Attempts:  attempts,
-		Body:      append([]byte(nil), excerpt...),
-		Endpoint:  endpoint,
-		Message:   fmt.Sprintf("HTTP %d from service %s: %s; %s", status, name, text, statusHints[kind]),
-	}
+	return service
 }
 
 // asError returns err as *Error when it is one.

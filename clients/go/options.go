@@ -185,8 +185,18 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithUserAgent replaces the User-Agent header.
-func WithUserAgent(ua string) Option { return func(c *config) { c.userAgent = ua } }
+// WithUserAgent names the caller's application ("my-app/1.2"): it is appended to the client's
+// own User-Agent after one space (HDR-1), so a server still sees which client sent the request.
+// An empty value, or one with a control or non-ASCII character, is a ConfigError from NewClient.
+func WithUserAgent(ua string) Option {
+	return func(c *config) {
+		if msg := checkUserAgent(ua); msg != "" {
+			c.problem("%s", msg)
+			return
+		}
+		c.userAgent = defaultUserAgent() + " " + ua
+	}
+}
 
 // WithLogger logs every attempt at Debug (URL, attempt, status or error kind, decision);
 // the token is never logged.

@@ -29,8 +29,14 @@ func startRuntime(t *testing.T, app string, args ...string) *localRuntime {
 	if _, err := os.Stat(bin); err != nil {
 		t.Skipf("the local runtime is not installed (%s missing); run `make install` at the repository root", bin)
 	}
+	target := filepath.Join(root, app)
+	if strings.Contains(app, ":") {
+		target = app // module:app, imported from the repository root
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, append([]string{"serve", filepath.Join(root, app), "--port", "0"}, args...)...)
+	cmd := exec.CommandContext(ctx, bin, append([]string{"serve", target, "--port", "0"}, args...)...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+root, "LLM_TOKEN_DELAY_MS=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second

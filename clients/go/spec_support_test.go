@@ -370,6 +370,13 @@ type scriptedReply struct {
 	when       []byte // answers only a request with exactly this body
 	hasWhen    bool
 	used       bool
+	chunks     []replyChunk // a streamed reply (§10 chunks): one HTTP chunk each
+	end        string       // after the chunks: "" the last chunk, "reset" an RST, "close" a FIN
+}
+
+type replyChunk struct {
+	data  []byte
+	delay time.Duration
 }
 
 type seenRequest struct {
@@ -382,6 +389,7 @@ type seenRequest struct {
 	query  string
 	header http.Header
 	body   []byte
+	conn   int // the connection's number, in the order first requests arrived
 }
 
 var seenSeq struct {
@@ -398,6 +406,7 @@ type scriptedServer struct {
 	fallback    *scriptedReply
 	inFlight    int
 	maxInFlight int
+	conns       map[string]int // remote address -> connection number
 }
 
 func newScriptedServer(replies []scriptedReply, fallback *scriptedReply) *scriptedServer {
@@ -433,8 +442,16 @@ func (s *scriptedServer) serve(w http.ResponseWriter, r *http.Request) {
 	seq := seenSeq.n
 	seenSeq.Unlock()
 	s.mu.Lock()
+	if s.conns == nil {
+		s.conns = map[string]int{}
+	}
+	conn, ok := s.conns[r.RemoteAddr]
+	if !ok {
+		conn = len(s.conns)
+		s.conns[r.RemoteAddr] = conn
+	}
 	s.seen = append(s.seen, seenRequest{seq: seq, proto: r.Proto, length: r.ContentLength, te: r.TransferEncoding,
-		method: r.Method, path: r.RequestURI, query: "", header: r.Header.Clone(), body: body})
+		method: r.Method, path: r.RequestURI, query: "", header: r.Header.Clone(), body: body, conn: conn})
 	if i := strings.IndexByte(r.RequestURI, '?'); i >= 0 {
 		s.seen[len(s.seen)-1].path, s.seen[len(s.seen)-1].query = r.RequestURI[:i], r.RequestURI[i+1:]
 	}
@@ -479,6 +496,10 @@ func (s *scriptedServer) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if reply.closeAfter || reply.omitLength {
 		s.serveRaw(w, r, reply)
+		return
+	}
+	if reply.chunks != nil {
+		serveChunks(w, r, reply)
 		return
 	}
 	for k, v := range reply.headers {
@@ -535,13 +556,71 @@ func (s *scriptedServer) serveRaw(w http.ResponseWriter, r *http.Request, reply 
 	}
 }
 
+// serveChunks sends a streamed reply: each chunk flushed as one HTTP chunk after its delay, then
+// the last chunk, or an abrupt end without it (§10). A client that closed the stream ends the
+// reply quietly (STREAM-6).
+func serveChunks(w http.ResponseWriter, r *http.Request, reply scriptedReply) {
+	for k, v := range reply.headers {
+		w.Header().Set(k, v)
+	}
+	w.WriteHeader(reply.status)
+	flusher := w.(http.Flusher)
+	flusher.Flush()
+	for _, c := range reply.chunks {
+		if c.delay > 0 {
+			select {
+			case <-time.After(c.delay):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if _, err := w.Write(c.data); err != nil {
+			return
+		}
+		flusher.Flush()
+	}
+	switch reply.end {
+	case "reset":
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			if tcp, ok := conn.(*net.TCPConn); ok {
+				_ = tcp.SetLinger(0)
+			}
+			conn.Close()
+		}
+	case "close":
+		// An orderly close (a FIN) without the last chunk.
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			conn.Close()
+		}
+	}
+}
+
 func parseReply(v any) (scriptedReply, error) {
 	o := toObj(v)
 	if err := o.only("reply", "status", "headers", "body", "reset", "delay_ms", "echo", "when",
-		"drip_ms", "body_repeat", "close_after", "omit_length"); err != nil {
+		"drip_ms", "body_repeat", "close_after", "omit_length", "chunks", "end"); err != nil {
 		return scriptedReply{}, err
 	}
 	r := scriptedReply{status: 200, headers: o.strMap("headers")}
+	if o.has("chunks") {
+		r.chunks = []replyChunk{}
+		for _, c := range o.list("chunks") {
+			co := toObj(c)
+			if err := co.only("chunk", "data", "delay_ms"); err != nil {
+				return r, err
+			}
+			b, err := specBytes(co["data"])
+			if err != nil {
+				return r, err
+			}
+			ch := replyChunk{data: b}
+			if co.has("delay_ms") {
+				ch.delay = time.Duration(co.num("delay_ms") * float64(time.Millisecond))
+			}
+			r.chunks = append(r.chunks, ch)
+		}
+		r.end, _ = o.str("end")
+	}
 	if o.has("status") {
 		r.status = o.int("status")
 	}

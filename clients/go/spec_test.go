@@ -234,7 +234,9 @@ func vecDefaults(in, want obj, _ specCase) error {
 		"deadline_s": nil, "retry_statuses": fmt.Sprint(statuses), "retry_errors": fmt.Sprint(kinds),
 		"concurrency": float64(cfg.concurrency), "discovery_refresh_s": cfg.discoveryRefresh.Seconds(),
 		"eject_for_s": cfg.ejectFor.Seconds(), "return_exceptions": true, // PredictMany: a Result per input
-		"max_response_bytes": float64(cfg.maxResponseBytes),
+		"max_response_bytes":    float64(cfg.maxResponseBytes),
+		"stream_max_line_bytes": float64(DefaultMaxLineBytes),
+		"stream_accept":         acceptEventStream(http.Header{}).Get("Accept"),
 	}
 	if cfg.policy.deadline != 0 {
 		got["deadline_s"] = cfg.policy.deadline.Seconds()
@@ -252,6 +254,10 @@ func vecDefaults(in, want obj, _ specCase) error {
 		case nil:
 			if g != nil {
 				return fmt.Errorf("%s = %v, want none", k, g)
+			}
+		case string:
+			if g != wv {
+				return fmt.Errorf("%s = %v, want %q", k, g, wv)
 			}
 		case []any:
 			var parts []string
@@ -430,7 +436,10 @@ func mustStr(o obj, k string) string { s, _ := o.str(k); return s }
 const dummyEndpoint = "http://127.0.0.1:9/api/predict/demo"
 
 func vecHeaders(in, want obj, c specCase) error {
-	if err := in.only("input", "token", "data", "client_headers", "headers", "auth"); err != nil {
+	if err := in.only("input", "token", "data", "client_headers", "headers", "auth", "user_agent"); err != nil {
+		return err
+	}
+	if err := want.only("expect", "error", "headers", "absent", "body", "user_agent_appended"); err != nil {
 		return err
 	}
 	expectErr, wantErr := want.str("error")
@@ -453,6 +462,9 @@ func vecHeaders(in, want obj, c specCase) error {
 	if a, _ := in.str("auth"); a == "signature" {
 		opts = append(opts, WithSignature())
 	}
+	if ua, ok := in.str("user_agent"); ok {
+		opts = append(opts, WithUserAgent(ua))
+	}
 	os.Unsetenv("EAS_TOKEN")
 	cl, err := NewClient(dummyEndpoint, tok, opts...)
 	if err != nil {
@@ -474,6 +486,9 @@ func vecHeaders(in, want obj, c specCase) error {
 	h := cl.attemptHeader(&p)
 	if !strings.HasPrefix(h.Get("User-Agent"), "eas-client-") {
 		return fmt.Errorf("User-Agent %q", h.Get("User-Agent"))
+	}
+	if app, ok := want.str("user_agent_appended"); ok && h.Get("User-Agent") != defaultUserAgent()+" "+app {
+		return fmt.Errorf("User-Agent %q, want ours + %q", h.Get("User-Agent"), " "+app)
 	}
 	for k, v := range want.strMap("headers") {
 		if got := h.Values(k); len(got) != 1 || got[0] != v {
@@ -838,8 +853,10 @@ func runScenario(in, want obj, c specCase) error {
 		if want.has("discovery_requests") && len(seen) != want.int("discovery_requests") {
 			return fmt.Errorf("%d discovery requests, want %d", len(seen), want.int("discovery_requests"))
 		}
+		service, _ := clientIn.str("service_name")
+		service, _, _ = strings.Cut(strings.Trim(service, "/ "), "/")
 		for _, r := range seen {
-			if r.method != "GET" || r.path != "/api/v1/servicediscovery/upstreams/demo" {
+			if r.method != "GET" || r.path != "/api/v1/servicediscovery/upstreams/"+service {
 				return fmt.Errorf("discovery request %s %s", r.method, r.path)
 			}
 			if r.header.Get("Authorization") != "" || !strings.HasPrefix(r.header.Get("User-Agent"), "eas-client-") {
@@ -1057,12 +1074,12 @@ func checkOutcome(client *Client, c specCase, expect obj, token, origin string) 
 	call, _ := rawField(c.Input, "call")
 	co, _ := decodeObj(call)
 	if err := co.only("call", "data", "batch", "concurrency", "return_exceptions", "path", "params", "headers",
-		"max_retries", "timeout", "repeat", "pause_ms", "cancel_after_ms"); err != nil {
+		"max_retries", "timeout", "repeat", "pause_ms", "cancel_after_ms", "stream", "stop_after"); err != nil {
 		return err
 	}
 	want := toObj(expect["outcome"])
 	if err := want.only("outcome", "body", "attempts", "error", "status", "last_error", "results", "request_id",
-		"service_url", "message_contains", "cancelled"); err != nil {
+		"service_url", "message_contains", "cancelled", "received", "bytes_received"); err != nil {
 		return err
 	}
 	if len(want) == 0 {
@@ -1194,6 +1211,9 @@ func oneCall(ctx context.Context, client *Client, call json.RawMessage, co, want
 	if co.has("timeout") {
 		req.Timeout = co.dur("timeout")
 	}
+	if mode, ok := co.str("stream"); ok {
+		return streamCall(ctx, client, req, mode, co, want, token, origin)
+	}
 	resp, err := client.Do(ctx, req)
 	if c, _ := want["cancelled"].(bool); c {
 		if err == nil || errors.Is(err, ErrEAS) || !(errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
@@ -1316,10 +1336,13 @@ func checkRequests(seen []seenRequest, expect obj, token string) error {
 	}
 	for i, raw := range wanted {
 		w := toObj(raw)
-		if err := w.only("request", "method", "path", "query", "headers", "body", "signature_valid"); err != nil {
+		if err := w.only("request", "method", "path", "query", "headers", "body", "signature_valid", "connection"); err != nil {
 			return err
 		}
 		s := seen[i]
+		if w.has("connection") && s.conn != w.int("connection") {
+			return fmt.Errorf("request %d came on connection %d, want %d", i, s.conn, w.int("connection"))
+		}
 		if s.method != mustStr(w, "method") || s.path != mustStr(w, "path") || s.query != mustStr(w, "query") {
 			return fmt.Errorf("request %d: %s %s ?%s, want %s %s ?%s", i, s.method, s.path, s.query, w["method"], w["path"], w["query"])
 		}

@@ -144,8 +144,11 @@ def build_config(
     discovery_refresh: float = DEFAULT_DISCOVERY_REFRESH_S,
     eject_for: float = DEFAULT_EJECT_S,
     max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+    caller_user_agent: str | None = None,
 ) -> ClientConfig:
-    """Resolve arguments and environment (``EAS_ENDPOINT``, ``EAS_TOKEN``, ``EAS_SERVICE_NAME``)."""
+    """Resolve arguments and environment (``EAS_ENDPOINT``, ``EAS_TOKEN``, ``EAS_SERVICE_NAME``).
+
+    ``user_agent`` is the client's own; ``caller_user_agent`` is appended to it (HDR-1)."""
     endpoint = endpoint if endpoint is not None else env.get(ENV_ENDPOINT) or None
     service_name = service_name if service_name is not None else env.get(ENV_SERVICE_NAME) or None
     if token is None:
@@ -182,12 +185,32 @@ def build_config(
         connect_timeout=float(connect_timeout),
         retry=retry,
         headers=normalize_headers(headers, "headers"),
-        user_agent=user_agent,
+        user_agent=compose_user_agent(user_agent, caller_user_agent),
         endpoint_type=endpoint_type,  # type: ignore[arg-type]
         discovery_refresh=float(discovery_refresh),
         eject_for=float(eject_for),
         max_response_bytes=max_response_bytes,
     )
+
+
+def compose_user_agent(own: str, caller: object) -> str:
+    """HDR-1: the caller's application name goes after ours, so a server always sees which client
+    sent a request; it must be a non-empty header value (HDR-4).
+
+    >>> compose_user_agent("eas-client-python/1.0", "my-app/1.2")
+    'eas-client-python/1.0 my-app/1.2'
+    """
+    if caller is None:
+        return own
+    if not isinstance(caller, str):
+        raise ConfigError(f"user_agent must be a str, not {type(caller).__name__}")
+    if not caller:
+        raise ConfigError("user_agent is empty; name your application (my-app/1.2) or leave it out")
+    if not _VALUE_RE.fullmatch(caller):
+        raise ConfigError(
+            "user_agent has a control or non-ASCII character; use visible ASCII and spaces only"
+        )
+    return f"{own} {caller}"
 
 
 def check_token(token: object) -> None:

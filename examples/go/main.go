@@ -1,5 +1,6 @@
 // Command example calls services run by the local runtime (`eas serve`) with the Go client:
-// the one-liner, a batch of 1,000 with a progress line, a TensorFlow request and direct mode.
+// the one-liner, a batch of 1,000 with a progress line, direct mode, a streamed chat answer
+// (from -llm, or a scripted stand-in) and a TensorFlow request.
 //
 //	eas serve examples/quickstart/app.py --service demo --token T --instances 2 &
 //	eas serve examples/tensor/app.py --service tensor --port 8081 &
@@ -26,13 +27,14 @@ func main() {
 	endpoint := flag.String("endpoint", os.Getenv("EAS_ENDPOINT"), "quickstart service URL")
 	token := flag.String("token", os.Getenv("EAS_TOKEN"), "service token")
 	tensor := flag.String("tensor", "", "tensor service URL (examples/tensor/app.py); empty skips the TF call")
+	llm := flag.String("llm", "", "OpenAI-compatible service URL to stream a chat from; empty streams from a scripted stand-in")
 	flag.Parse()
-	if err := run(*endpoint, *token, *tensor); err != nil {
+	if err := run(*endpoint, *token, *tensor, *llm); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(endpoint, token, tensorURL string) error {
+func run(endpoint, token, tensorURL, llmURL string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
@@ -93,7 +95,12 @@ func run(endpoint, token, tensorURL string) error {
 	}
 	fmt.Println("direct mode: 50 calls spread over the instances")
 
-	// 5. A TensorFlow request.
+	// 5. A streamed chat answer, printed as its tokens arrive.
+	if err := streamChat(ctx, llmURL, token); err != nil {
+		return fmt.Errorf("stream: %w", err)
+	}
+
+	// 6. A TensorFlow request.
 	if tensorURL == "" {
 		return nil
 	}

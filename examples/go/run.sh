@@ -29,5 +29,13 @@ start quickstart "$root/examples/quickstart/app.py" --service demo --token T --i
 start tensor "$root/examples/tensor/app.py" --service tensor
 demo="$(url quickstart)"
 tensor="$(url tensor)"
+# The chat is streamed from the OpenAI-compatible demo service (examples/llm) when this tree has it
+# and the runtime serves it; otherwise the example streams from its own scripted stand-in.
+llm=""
+if [ -f "$root/examples/llm/app.py" ]; then
+  cd "$root" # in this shell, so cleanup sees the runtime's pid
+  LLM_TOKEN_DELAY_MS=5 PYTHONPATH="$root" start llm examples.llm.app:app --service llm --token T
+  llm="$(url llm)" || { echo "examples/llm did not start; streaming from the scripted stand-in" >&2; llm=""; }
+fi
 cd "$here"
-go run . -endpoint "$demo" -token T -tensor "$tensor"
+go run . -endpoint "$demo" -token T -tensor "$tensor" ${llm:+-llm "$llm"}

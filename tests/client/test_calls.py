@@ -15,6 +15,7 @@ from eas_client import (
     QueueFullError,
     ServiceUnavailableError,
 )
+from eas_client._base_client import USER_AGENT
 
 from ..conftest import ClientFactory
 from ..scripted_server import Reply, ScriptedServer
@@ -28,6 +29,13 @@ def test_predict_returns_the_body_exactly_as_written(make_client: ClientFactory)
         assert client.predict(b"2 105") == b"True"
     assert srv.seen[0].body == b"2 105"
     assert srv.seen[0].headers["authorization"] == TOKEN
+
+
+def test_user_agent_is_appended_to_the_clients_own(make_client: ClientFactory) -> None:
+    with ScriptedServer([Reply(200, body=b"ok")]) as srv:
+        client = make_client(srv.url(), TOKEN, user_agent="my-app/1.2 (batch)")
+        assert client.predict(b"x") == b"ok"
+    assert srv.seen[0].headers["user-agent"] == f"{USER_AGENT} my-app/1.2 (batch)"
 
 
 def test_request_returns_status_lowercase_headers_body_and_attempts(make_client: ClientFactory) -> None:

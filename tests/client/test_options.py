@@ -45,6 +45,7 @@ CHANGES: dict[str, tuple[Any, Any]] = {
     "eject_for": (8.0, lambda c: c.config.eject_for),
     "max_response_bytes": (99, lambda c: c.config.max_response_bytes),
     "retry_budget": (RetryBudget(ratio=0.5), lambda c: c._options.retry_budget),
+    "user_agent": ("my-app/2", lambda c: c.config.user_agent.rsplit(" ", 1)[1]),
 }
 EXPECTED = {
     "endpoint": "http://127.0.0.1:2/api/predict/other",

@@ -54,6 +54,7 @@ def _make_config(inp: dict[str, Any]) -> config.ClientConfig:
         headers=inp.get("client_headers"),
         user_agent="eas-client-python/test",
         env={},
+        caller_user_agent=inp.get("user_agent"),
     )
 
 
@@ -72,6 +73,8 @@ def test_headers(case: dict[str, Any]) -> None:
         return
     sent, body = build()
     assert sent["user-agent"].startswith("eas-client-")
+    if "user_agent_appended" in exp:
+        assert sent["user-agent"] == "eas-client-python/test " + exp["user_agent_appended"]
     for name, value in exp["headers"].items():
         assert sent.get(name) == value, name
     for name in exp.get("absent", []):

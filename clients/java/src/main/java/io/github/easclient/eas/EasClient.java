@@ -101,7 +101,7 @@ public final class EasClient implements AutoCloseable {
         RetryPolicy.seconds(b.retryAfterCap), b.deadline == null ? -1 : RetryPolicy.seconds(b.deadline),
         b.retryStatuses, b.retryErrors);
     this.headers = Headers.check(b.headers, token != null, "client");
-    this.userAgent = b.userAgent == null ? Defaults.USER_AGENT : Defaults.USER_AGENT + " " + b.userAgent;
+    this.userAgent = Headers.userAgent(b.userAgent);
     this.concurrency = b.concurrency;
     this.direct = b.direct;
     this.discoveryRefresh = b.discoveryRefresh;
@@ -619,7 +619,11 @@ public final class EasClient implements AutoCloseable {
       return this;
     }
 
-    /** Text appended to the User-Agent, for example your application's name and version. */
+    /**
+     * Your application's name and version ({@code "my-app/1.2"}), appended to the client's own User-Agent
+     * after one space (HDR-1). Visible ASCII and spaces only, not empty; {@link #build()} throws
+     * {@link EasConfigException} otherwise.
+     */
     public Builder userAgent(String suffix) {
       this.userAgent = suffix;
       return this;

@@ -30,7 +30,7 @@ final class Headers {
       if (name == null || name.isEmpty() || !name.chars().allMatch(Headers::tokenChar)) {
         throw new EasConfigException(where + " header name \"" + name + "\" is not a valid HTTP token; use letters, digits and -");
       }
-      if (value == null || !value.chars().allMatch(c -> c == '\t' || (c >= 0x20 && c <= 0x7e))) {
+      if (value == null || !value.chars().allMatch(Headers::valueChar)) {
         // HDR-4: never echo the value, it may be a credential.
         throw new EasConfigException(where + " header " + name + " has a null value or a character other than visible "
             + "ASCII, space and tab; percent-encode or remove it");
@@ -46,6 +46,25 @@ final class Headers {
       out.add(Map.entry(name, value));
     }
     return out;
+  }
+
+  /** HDR-1: the caller's application name after ours, so a server always sees which client sent a request. */
+  static String userAgent(String suffix) {
+    if (suffix == null) {
+      return Defaults.USER_AGENT;
+    }
+    if (suffix.isEmpty()) {
+      throw new EasConfigException("userAgent(\"\") names no application; pass \"my-app/1.2\" or leave it out");
+    }
+    if (!suffix.chars().allMatch(Headers::valueChar)) {
+      throw new EasConfigException("userAgent has a control or non-ASCII character; use visible ASCII and spaces only");
+    }
+    return Defaults.USER_AGENT + " " + suffix;
+  }
+
+  /** HDR-4: visible ASCII, space and tab. */
+  private static boolean valueChar(int c) {
+    return c == '\t' || (c >= 0x20 && c <= 0x7e);
   }
 
   private static boolean tokenChar(int c) {

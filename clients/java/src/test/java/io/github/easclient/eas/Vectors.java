@@ -147,7 +147,8 @@ final class Vectors {
     List<Map.Entry<String, String>>[] sent = newList();
     Payload[] p = new Payload[1];
     run[0] = () -> {
-      try (EasClient client = client(token).signatureAuth(signed).headers(clientHeaders).build()) {
+      String userAgent = textOrNull(c.in("user_agent"));
+      try (EasClient client = client(token).signatureAuth(signed).headers(clientHeaders).userAgent(userAgent).build()) {
         p[0] = payload(data);
         sent[0] = Headers.build(client.userAgent, client.token(), client.signed, p[0], client.headers,
             Headers.check(callHeaders, client.token() != null, "call"), client.endpoint.path, Instant.EPOCH);
@@ -164,6 +165,10 @@ final class Vectors {
       got.put(h.getKey().toLowerCase(), h.getValue());
     }
     assertTrue(got.get("user-agent").startsWith("eas-client-"), "User-Agent prefix (HDR-1)");
+    if (c.hasEx("user_agent_appended")) {
+      assertEquals(Defaults.USER_AGENT + " " + c.ex("user_agent_appended").asText(), got.get("user-agent"),
+          "User-Agent appended (HDR-1)");
+    }
     c.ex("headers").fields().forEachRemaining(e -> assertEquals(e.getValue().asText(), got.get(e.getKey()),
         "header " + e.getKey()));
     for (JsonNode a : c.ex("absent")) {
