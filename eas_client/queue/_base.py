@@ -88,7 +88,8 @@ class QueueBase:
             check_caller_headers(list(headers))
         self.ping_interval = check_timeout("ping_interval", ping_interval)
         self.ping_timeout = check_timeout("ping_timeout", ping_timeout)
-        self.max_reconnects = _check_int("max_reconnects", max_reconnects, minimum=0)
+        _check_int("max_reconnects", max_reconnects, minimum=0)
+        self.max_reconnects = max_reconnects
         self._inner = self._make_inner(
             endpoint,
             token,
