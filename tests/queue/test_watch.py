@@ -160,9 +160,12 @@ def test_watch_arguments_are_checked_before_any_io() -> None:
             client.watch(index=-1)
 
 
-def _raw_ws_server(payload: bytes) -> tuple[socket.socket, threading.Thread]:
+def _raw_ws_server(
+    payload: bytes, hold: threading.Event | None = None
+) -> tuple[socket.socket, threading.Thread]:
     """A WebSocket server that completes the handshake, sends ``payload`` raw and closes the
-    socket: the way to cut a connection in the middle of a frame."""
+    socket (the way to cut a connection in the middle of a frame), or with ``hold`` keeps it open
+    and silent until the event is set (a peer that never answers a ping)."""
     import base64
     import hashlib
 
@@ -190,6 +193,10 @@ def _raw_ws_server(payload: bytes) -> tuple[socket.socket, threading.Thread]:
                     + f"Sec-WebSocket-Accept: {accept}\r\n\r\n".encode()
                     + payload
                 )
+                if hold is not None:  # read (and ignore) pings until the client hangs up
+                    conn.settimeout(10)
+                    while not hold.is_set() and conn.recv(4096):
+                        pass
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -207,3 +214,21 @@ def test_a_connection_closed_mid_frame_is_a_drop_then_the_watch_gives_up() -> No
     thread.join(5)
     srv.close()
     assert "lost" in str(info.value) and info.value.attempts == 2
+
+
+def test_a_peer_that_never_answers_a_ping_is_dropped_and_redialled() -> None:
+    hold = threading.Event()
+    srv, thread = _raw_ws_server(b"", hold)
+    port = srv.getsockname()[1]
+    opts: dict[str, Any] = {"max_reconnects": 1, "ping_interval": 0.1, "ping_timeout": 0.2}
+    with QueueClient(f"http://127.0.0.1:{port}", TOKEN, queue="demo", **opts) as client:
+        client._inner._rand = lambda: 0.0
+        started = time.monotonic()
+        with pytest.raises(eas_client.ReadError) as info:
+            next(iter(client.watch()))
+    elapsed = time.monotonic() - started
+    hold.set()
+    thread.join(5)
+    srv.close()
+    assert info.value.attempts == 2  # both connections were dropped for a missing pong
+    assert 0.5 < elapsed < 5  # two pings with 0.3 s each, plus the 0.25 s backoff
