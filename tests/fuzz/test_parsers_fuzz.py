@@ -67,3 +67,46 @@ def test_discovery_items_of_any_shape_never_crash(items: list[dict[str, int]]) -
     balancer.update(got)
     for n in range(10):
         assert balancer.pick(float(n)) in got
+
+
+@FUZZ
+@given(st.binary(max_size=80))
+def test_queue_frame_decoders_return_frames_or_a_payload_error(body: bytes) -> None:
+    from eas_client import PayloadError
+    from eas_client._core import dataframe
+
+    for decode in (dataframe.decode_dataframe_list, dataframe.decode_dataframe, dataframe.decode_attributes):
+        try:
+            decode(body)
+        except PayloadError:
+            pass
+
+
+@FUZZ
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=1, max_value=2**64 - 1),
+            st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3),
+            st.binary(max_size=10),
+            st.text(max_size=5),
+        ),
+        max_size=4,
+    )
+)
+def test_queue_frames_survive_a_round_trip(rows: list[tuple[int, dict[str, str], bytes, str]]) -> None:
+    from eas_client._core import dataframe
+
+    frames = [dataframe.DataFrame(*row) for row in rows]
+    assert dataframe.decode_dataframe_list(dataframe.encode_dataframe_list(frames)) == frames
+
+
+@FUZZ
+@given(st.text(max_size=12))
+def test_queue_wait_parser_returns_seconds_or_value_error(text: str) -> None:
+    from eas_client._core import queue
+
+    try:
+        assert queue.parse_wait(text) >= 0
+    except ValueError:
+        pass
