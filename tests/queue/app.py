@@ -161,15 +161,17 @@ def make_app(state: QueueState) -> Starlette:
 
 
 @contextmanager
-def serve(state: QueueState) -> Iterator[str]:
-    """Serve the app on an ephemeral 127.0.0.1 port; yields the origin."""
+def serve(state: QueueState, ws_ping: float | None = None) -> Iterator[str]:
+    """Serve the app on an ephemeral 127.0.0.1 port; yields the origin. ``ws_ping``: the server
+    pings each WebSocket this often and drops one that does not answer within that time."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(
         make_app(state),
         log_level="warning",
         ws="websockets-sansio",
-        ws_ping_interval=None,
+        ws_ping_interval=ws_ping,
+        ws_ping_timeout=ws_ping,
         timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)

@@ -232,3 +232,15 @@ def test_a_peer_that_never_answers_a_ping_is_dropped_and_redialled() -> None:
     srv.close()
     assert info.value.attempts == 2  # both connections were dropped for a missing pong
     assert 0.5 < elapsed < 5  # two pings with 0.3 s each, plus the 0.25 s backoff
+
+
+def test_server_pings_are_answered_while_the_caller_is_busy(state: QueueState) -> None:
+    """The sync watch's loop thread answers pings between next() calls: a consumer slower than the
+    server's ping timeout keeps its one connection (the official SDK answers only inside recv())."""
+    with serve(state, ws_ping=0.2) as url, QueueClient(url, TOKEN, queue="demo") as client:
+        with client.watch() as frames:
+            got = [next(frames).index]
+            time.sleep(1.0)  # the caller is busy: five server ping periods go by
+            got.append(next(frames).index)
+    assert got == [1, 2]
+    assert len(state.watch_queries) == 1  # never dropped, never reconnected
