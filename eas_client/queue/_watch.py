@@ -13,6 +13,7 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
+import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -245,10 +246,12 @@ class Watch:
     def __init__(self, client: QueueBase, index: int = 0, **kwargs: Any) -> None:
         self._async = AsyncWatch(client, index, **kwargs)
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="eas-queue-watch", daemon=True)
+        self._thread = threading.Thread(target=_run, args=(self._loop,), name="eas-queue-watch", daemon=True)
         self._thread.start()
         self._lock = threading.Lock()
         self._stopped = False
+        # A watch dropped without close() must not leave its thread behind (notebooks do that).
+        weakref.finalize(self, _abandon, self._loop, self._async)
 
     @property
     def last_index(self) -> int | None:
@@ -282,22 +285,40 @@ class Watch:
             if self._stopped:
                 return
             self._stopped = True
+            if self._loop.is_closed():  # already shut down by the finalizer
+                return
             try:
-                asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(CLOSE_TIMEOUT_S + 5)
+                done = asyncio.run_coroutine_threadsafe(_shutdown(self._async), self._loop)
+                done.result(CLOSE_TIMEOUT_S + 5)
             finally:
                 self._loop.call_soon_threadsafe(self._loop.stop)
                 self._thread.join()
-                self._loop.close()
 
-    async def _shutdown(self) -> None:
-        """Close the watch, then end every task of the loop, so a ``__next__`` waiting in another
-        thread returns instead of waiting on a loop that stopped."""
-        await self._async.close()
-        me = asyncio.current_task()
-        tasks = [t for t in asyncio.all_tasks() if t is not me]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+
+def _run(loop: asyncio.AbstractEventLoop) -> None:
+    """The sync watch's thread: serve the loop until it is stopped, then close it."""
+    try:
+        loop.run_forever()
+    finally:
+        loop.close()
+
+
+async def _shutdown(watch: AsyncWatch) -> None:
+    """Close the watch, then end every other task of the loop, so a ``__next__`` waiting in
+    another thread returns instead of waiting on a loop that is about to stop."""
+    await watch.close()
+    me = asyncio.current_task()
+    tasks = [t for t in asyncio.all_tasks() if t is not me]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _abandon(loop: asyncio.AbstractEventLoop, watch: AsyncWatch) -> None:
+    """A Watch collected without close(): shut its loop down from the loop's own thread."""
+    if not loop.is_closed():
+        done = asyncio.run_coroutine_threadsafe(_shutdown(watch), loop)
+        done.add_done_callback(lambda _: loop.call_soon_threadsafe(loop.stop))
 
 
 def _describe(exc: BaseException) -> str:

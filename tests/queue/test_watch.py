@@ -244,3 +244,16 @@ def test_server_pings_are_answered_while_the_caller_is_busy(state: QueueState) -
             got.append(next(frames).index)
     assert got == [1, 2]
     assert len(state.watch_queries) == 1  # never dropped, never reconnected
+
+
+def test_a_watch_dropped_without_close_stops_its_thread(origin: str) -> None:
+    import gc
+
+    with QueueClient(origin, TOKEN, queue="demo") as client:
+        frames = client.watch()
+        assert next(frames).index == 1
+        thread = frames._thread
+        del frames
+        gc.collect()
+        thread.join(5)
+        assert not thread.is_alive()
