@@ -64,6 +64,7 @@ from ._version import __version__
 from .aio import AsyncEASClient
 from .client import EASClient
 from .payloads import TFRequest, TFResponse, TorchRequest, TorchResponse
+from .queue import AsyncQueueClient, QueueClient
 
 __all__ = [
     "AsyncChatStream",
@@ -82,6 +83,7 @@ __all__ = [
     "DEFAULT_RETRY_STATUSES",
     "DEFAULT_TIMEOUT_S",
     "AsyncEASClient",
+    "AsyncQueueClient",
     "AuthenticationError",
     "BadGatewayError",
     "BadRequestError",
@@ -98,6 +100,7 @@ __all__ = [
     "NotFoundError",
     "PayloadError",
     "PermissionDeniedError",
+    "QueueClient",
     "QueueFullError",
     "RateLimitError",
     "ReadError",

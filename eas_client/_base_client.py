@@ -392,8 +392,9 @@ class BaseClient:
                 step = Step(Decision("raise", 0.0, f"{what}: retry budget exhausted"), error=error)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
-                "eas attempt %d POST %s -> %s; %s",
+                "eas attempt %d %s %s -> %s; %s",
                 attempts,
+                req.method,
                 req.url,
                 status,
                 step.decision.reason,

@@ -156,7 +156,7 @@ def _make_handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
 
-        do_POST = do_GET = do_PUT = _handle
+        do_POST = do_GET = do_PUT = do_DELETE = _handle
 
         def finish(self) -> None:
             try:

@@ -9,13 +9,13 @@ import eas_client
 
 PUBLIC_NAMES = [
     "AdaptiveConcurrency", "AsyncChatStream", "AsyncEASClient", "AsyncEASStream",
-    "AuthenticationError", "BadGatewayError", "BadRequestError", "ChatResult", "ChatStream",
-    "ClientConfig", "ConfigError", "ConnectError", "DEFAULT_BACKOFF_BASE_S",
+    "AsyncQueueClient", "AuthenticationError", "BadGatewayError", "BadRequestError", "ChatResult",
+    "ChatStream", "ClientConfig", "ConfigError", "ConnectError", "DEFAULT_BACKOFF_BASE_S",
     "DEFAULT_BACKOFF_MAX_S", "DEFAULT_CONCURRENCY", "DEFAULT_CONNECT_TIMEOUT_S",
     "DEFAULT_MAX_RETRIES", "DEFAULT_RETRY_AFTER_CAP_S", "DEFAULT_RETRY_ERRORS",
     "DEFAULT_RETRY_STATUSES", "DEFAULT_TIMEOUT_S", "DeadlineExceededError", "DiscoveryError",
     "EASClient", "EASError", "EASResponse", "EASStream", "GatewayTimeoutError",
-    "InternalServerError", "NotFoundError", "PayloadError", "PermissionDeniedError",
+    "InternalServerError", "NotFoundError", "PayloadError", "PermissionDeniedError", "QueueClient",
     "QueueFullError", "RateLimitError", "ReadError", "ReadTimeoutError", "ResponseTooLargeError",
     "RetryBudget", "RetryPolicy", "ServerError", "ServerSentEvent", "ServerTimeoutError",
     "ServiceUnavailableError", "StatusError", "StreamContentTypeError", "StreamError",
