@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install check test test-py lint demo soak bench bench-quick generate checkgenerate check-install test-protobuf-range clean
+.PHONY: help install check test test-py lint demo soak soak-queue bench bench-quick generate checkgenerate check-install test-protobuf-range clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -40,7 +40,10 @@ check: $(STAMP) ## the fast loop while editing: lint + unit tests (well under a 
 test: lint test-py checkgenerate check-install test-protobuf-range bench-quick test-go test-java ## every test in every language (what CI runs)
 
 soak: $(STAMP) ## fault soak with 10,000 calls per client (make test runs 2,000)
-	SOAK_CALLS=10000 $(PY) -m pytest -q -s tests/soak
+	SOAK_CALLS=10000 QUEUE_SOAK_ITEMS=10000 $(PY) -m pytest -q -s tests/soak
+
+soak-queue: $(STAMP) ## queue soak: 10,000 inputs through `eas serve --async`, killed twice (make test runs 2,000)
+	QUEUE_SOAK_ITEMS=10000 $(PY) -m pytest -q -s tests/soak/test_queue_soak.py
 
 demo: $(STAMP) ## local runtime + quickstart processor + calls from the clients
 	$(PY) examples/demo.py

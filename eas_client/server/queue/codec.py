@@ -2,7 +2,8 @@
 package's wire helpers, so the runtime needs no protobuf package.
 
 Bytes match protobuf's deterministic serializer: fields in number order, proto3 defaults left out,
-map entries sorted by key and always carrying their key and value.
+map entries always carrying their key and value, in sorted key order (protobuf's own order differs
+only where one key is a prefix of another; map order carries no meaning on the wire).
 
 Example::
 
