@@ -338,8 +338,9 @@ class BaseClient:
         if logger.isEnabledFor(logging.DEBUG):
             status = result.status if isinstance(result, RawResponse) else result.cause_kind
             logger.debug(
-                "eas attempt %d POST %s -> %s; %s",
+                "eas attempt %d %s %s -> %s; %s",
                 attempts,
+                req.method,
                 req.url,
                 status,
                 step.decision.reason,

@@ -224,6 +224,139 @@ def decision_input(error: Schema) -> Schema:
     )
 
 
+QUEUE_OPS = ["put", "get", "commit", "delete", "negative", "truncate", "end", "attributes", "search", "count"]
+ANY: Schema = {"description": "the argument as given, valid or not"}
+QUEUE_ARG_NAMES = (
+    "tags", "priority", "index", "length", "timeout", "auto_delete", "request_id", "indexes", "code",
+    "reason", "force", "window", "index_only", "auto_commit",
+)  # fmt: skip
+FRAME: Schema = obj(
+    {"index": NONNEG, "tags": string_map(), "data_hex": BYTES["properties"]["hex"], "message": STR},
+    ("index", "tags", "data_hex", "message"),
+)
+
+
+def queue_args(value: Schema, extra: dict[str, Schema]) -> Schema:
+    """A queue operation's arguments by QUEUE-3's names (``data`` as a call's data)."""
+    return obj({"data": ref("data"), **{name: value for name in QUEUE_ARG_NAMES}, **extra})
+
+
+def queue_vector_schemas(error_only: Schema) -> dict[str, Schema]:
+    client = obj(
+        {
+            "endpoint": STR,
+            "queue": STR,
+            "token": STR,
+            "uid": STR,
+            "gid": STR,
+            "headers": string_map(),
+        },
+        ("endpoint",),
+    )
+    request = obj(
+        {
+            "method": {"enum": ["GET", "POST", "PUT", "DELETE"]},
+            "url": STR,
+            "headers": string_map({"type": ["string", "null"]}),
+            "body": ref("bytes"),
+        },
+        ("method", "url", "headers", "body"),
+    )
+    frame_value = one_of(FRAME, arr(FRAME), string_map())
+    return {
+        "queue_requests": vector_file(
+            obj(
+                {"client": client, "op": {"enum": [*QUEUE_OPS, "watch"]}, "args": queue_args(ANY, {})},
+                ("client", "op"),
+            ),
+            one_of(request, error_only),
+            {"data": DATA, "tensor_request": TENSOR_REQUEST},
+        ),
+        "queue_dataframe": vector_file(
+            one_of(
+                obj(
+                    {"encode": {"enum": ["DataFrame", "DataFrameList", "Attributes"]}, "value": frame_value},
+                    ("encode", "value"),
+                ),
+                obj(
+                    {
+                        "decode": {"enum": ["DataFrame", "DataFrameList", "Attributes"]},
+                        "hex": BYTES["properties"]["hex"],
+                    },
+                    ("decode", "hex"),
+                ),
+            ),
+            one_of(
+                obj({"hex": BYTES["properties"]["hex"]}, ("hex",)),
+                obj({"value": frame_value}, ("value",)),
+                error_only,
+            ),
+        ),
+        "queue_timeout": vector_file(
+            one_of(obj({"format": ANY}, ("format",)), obj({"parse": STR}, ("parse",))),
+            one_of(
+                obj({"text": STR}, ("text",)),
+                obj({"seconds": SECONDS}, ("seconds",)),
+                obj({"invalid": {"const": True}}, ("invalid",)),
+                error_only,
+            ),
+        ),
+        "queue_negative": vector_file(obj({"code": STR}, ("code",)), obj({"valid": BOOL}, ("valid",))),
+        "queue_watch": vector_file(
+            one_of(
+                obj(
+                    {
+                        "start": NONNEG,
+                        "max_reconnects": NONNEG,
+                        "events": arr(
+                            one_of(
+                                obj({"frame": NONNEG}, ("frame",)),
+                                obj({"drop": {"const": True}}, ("drop",)),
+                                obj({"pong": {"const": True}}, ("pong",)),
+                            )
+                        ),
+                    },
+                    ("start", "events"),
+                ),
+                obj({"failures": {"type": "integer", "minimum": 1}, "rand": NUM}, ("failures", "rand")),
+                obj({"defaults": {"const": True}}, ("defaults",)),
+            ),
+            one_of(
+                obj(
+                    {
+                        "delivered": arr(NONNEG),
+                        "skipped": arr(NONNEG),
+                        "connect_indexes": arr(NONNEG),
+                        "outcome": {"enum": ["open", "gave_up", *ERROR_KINDS]},
+                    },
+                    ("delivered", "skipped", "connect_indexes", "outcome"),
+                ),
+                obj({"delay": SECONDS}, ("delay",)),
+                obj(
+                    {
+                        "ping_interval_s": SECONDS,
+                        "ping_timeout_s": SECONDS,
+                        "max_reconnects": NONNEG,
+                        "window": {"type": "integer", "minimum": 1},
+                        "get_timeout_s": SECONDS,
+                        "gid": STR,
+                        "submit_concurrency": {"type": "integer", "minimum": 1},
+                    },
+                    (
+                        "ping_interval_s",
+                        "ping_timeout_s",
+                        "max_reconnects",
+                        "window",
+                        "get_timeout_s",
+                        "gid",
+                        "submit_concurrency",
+                    ),
+                ),
+            ),
+        ),
+    }
+
+
 def vector_schemas() -> dict[str, Schema]:
     error_only = obj({"error": ERROR}, ("error",))
     return {
@@ -464,6 +597,7 @@ def vector_schemas() -> dict[str, Schema]:
                 ("action",),
             ),
         ),
+        **queue_vector_schemas(error_only),
         "attempt_bounds": vector_file(
             one_of(
                 decision_input({"enum": [*TRANSPORT_KINDS["enum"], "too_large"]}),
@@ -537,7 +671,21 @@ def scenario_schema() -> Schema:
             "rand": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
             "clock": {"type": "number", "description": "fixed wall clock, Unix seconds"},
             "max_response_bytes": MAX_RESPONSE_BYTES,
+            "queue": STR,
+            "uid": STR,
+            "gid": STR,
         }
+    )
+    queue_call = obj(
+        {
+            "op": {"enum": [*QUEUE_OPS, "submit"]},
+            "args": queue_args(
+                {"type": ["string", "integer", "number", "boolean", "array", "object"]},
+                {"inputs": arr(ref("data"), minItems=1), "concurrency": {"type": "integer", "minimum": 1}},
+            ),
+        },
+        ("op",),
+        description="a queue operation (protocol.md §15) instead of a predict call",
     )
     call = obj(
         {
@@ -553,12 +701,13 @@ def scenario_schema() -> Schema:
             "repeat": {"type": "integer", "minimum": 1},
             "pause_ms": {"type": "integer", "minimum": 0, "maximum": 1000},
             "cancel_after_ms": {"type": "integer", "minimum": 0, "maximum": 1000},
+            "queue": queue_call,
         },
-        oneOf=[{"required": ["data"]}, {"required": ["batch"]}],
+        oneOf=[{"required": ["data"]}, {"required": ["batch"]}, {"required": ["queue"]}],
     )
     request = obj(
         {
-            "method": {"enum": ["POST", "GET"]},
+            "method": {"enum": ["POST", "GET", "PUT", "DELETE"]},
             "path": STR,
             "query": STR,
             "headers": string_map({"type": ["string", "null"]}),
@@ -584,6 +733,13 @@ def scenario_schema() -> Schema:
         ("error",),
     )
     cancelled = obj({"cancelled": {"const": True}}, ("cancelled",))
+    queue_value = obj(
+        {
+            "value": {"description": "a queue operation's result in JSON form (protocol.md §10)"},
+            "attempts": {"type": "integer", "minimum": 1},
+        },
+        ("value",),
+    )
     results = obj(
         {"results": arr(one_of(obj({"body": ref("bytes")}, ("body",)), obj({"error": ERROR}, ("error",))))},
         ("results",),
@@ -618,7 +774,7 @@ def scenario_schema() -> Schema:
                 {
                     "requests": arr(request),
                     "unordered_requests": {"const": True},
-                    "outcome": one_of(success, failure, results, cancelled),
+                    "outcome": one_of(success, failure, results, cancelled, queue_value),
                     "max_in_flight": {"type": "integer", "minimum": 1},
                     "elapsed_ms": obj(
                         {"min": NONNEG, "max": NONNEG}, ("min", "max"), description="the call's wall time"

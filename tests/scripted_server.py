@@ -128,7 +128,7 @@ def _make_handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             finally:
                 server.done()
 
-        do_POST = do_GET = do_PUT = _handle
+        do_POST = do_GET = do_PUT = do_DELETE = _handle
 
         def finish(self) -> None:
             try:

@@ -13,6 +13,7 @@ import contextvars
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from .._core.errors import TransportError, too_large
 from .._core.flow import RawResponse, WireRequest
@@ -81,8 +82,10 @@ class AiohttpTransport:
         _FRESH.set(False)
         answered = False
         try:
+            # encoded=True: the core already %-encoded the target (URL-6); yarl must not re-normalise
+            # it (it would turn %2C back into ',').
             async with session.request(
-                method, url, data=body, headers=headers, timeout=tmo, allow_redirects=False
+                method, URL(url, encoded=True), data=body, headers=headers, timeout=tmo, allow_redirects=False
             ) as resp:
                 answered = True
                 data = await _read(resp, self._max_bytes, url)

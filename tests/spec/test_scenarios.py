@@ -103,7 +103,10 @@ def _reply(spec: dict[str, Any]) -> Reply:
     )
 
 
-@pytest.mark.parametrize("case", params("scenarios", stems("scenarios")))
+# The queue scenarios (protocol.md §15) run in test_queue_scenarios.py, on the queue clients.
+@pytest.mark.parametrize(
+    "case", params("scenarios", [s for s in stems("scenarios") if not s.startswith("queue")])
+)
 def test_scenario(
     case: dict[str, Any],
     make_client: ClientFactory,

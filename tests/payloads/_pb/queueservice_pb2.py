@@ -13,7 +13,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12queueservice.proto\x12\tstreaming\"\x9e\x01\n\x0e\x44\x61taFrameProto\x12\r\n\x05index\x18\x01 \x01(\x04\x12\x31\n\x04tags\x18\x02 \x03(\x0b\x32#.streaming.DataFrameProto.TagsEntry\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\x12\x0f\n\x07message\x18\x04 \x01(\t\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\">\n\x12\x44\x61taFrameListProto\x12(\n\x05index\x18\x01 \x03(\x0b\x32\x19.streaming.DataFrameProto\"\x84\x01\n\x0f\x41ttributesProto\x12>\n\nattributes\x18\x01 \x03(\x0b\x32*.streaming.AttributesProto.AttributesEntry\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12queueservice.proto\"\x94\x01\n\x0e\x44\x61taFrameProto\x12\r\n\x05index\x18\x01 \x01(\x04\x12\'\n\x04tags\x18\x02 \x03(\x0b\x32\x19.DataFrameProto.TagsEntry\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\x12\x0f\n\x07message\x18\x04 \x01(\t\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"4\n\x12\x44\x61taFrameListProto\x12\x1e\n\x05index\x18\x01 \x03(\x0b\x32\x0f.DataFrameProto\"z\n\x0f\x41ttributesProto\x12\x34\n\nattributes\x18\x01 \x03(\x0b\x32 .AttributesProto.AttributesEntry\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'queueservice_pb2', globals())
@@ -24,14 +24,14 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _DATAFRAMEPROTO_TAGSENTRY._serialized_options = b'8\001'
   _ATTRIBUTESPROTO_ATTRIBUTESENTRY._options = None
   _ATTRIBUTESPROTO_ATTRIBUTESENTRY._serialized_options = b'8\001'
-  _DATAFRAMEPROTO._serialized_start=34
-  _DATAFRAMEPROTO._serialized_end=192
-  _DATAFRAMEPROTO_TAGSENTRY._serialized_start=149
-  _DATAFRAMEPROTO_TAGSENTRY._serialized_end=192
-  _DATAFRAMELISTPROTO._serialized_start=194
-  _DATAFRAMELISTPROTO._serialized_end=256
-  _ATTRIBUTESPROTO._serialized_start=259
-  _ATTRIBUTESPROTO._serialized_end=391
-  _ATTRIBUTESPROTO_ATTRIBUTESENTRY._serialized_start=342
-  _ATTRIBUTESPROTO_ATTRIBUTESENTRY._serialized_end=391
+  _DATAFRAMEPROTO._serialized_start=23
+  _DATAFRAMEPROTO._serialized_end=171
+  _DATAFRAMEPROTO_TAGSENTRY._serialized_start=128
+  _DATAFRAMEPROTO_TAGSENTRY._serialized_end=171
+  _DATAFRAMELISTPROTO._serialized_start=173
+  _DATAFRAMELISTPROTO._serialized_end=225
+  _ATTRIBUTESPROTO._serialized_start=227
+  _ATTRIBUTESPROTO._serialized_end=349
+  _ATTRIBUTESPROTO_ATTRIBUTESENTRY._serialized_start=300
+  _ATTRIBUTESPROTO_ATTRIBUTESENTRY._serialized_end=349
 # @@protoc_insertion_point(module_scope)
