@@ -43,7 +43,6 @@ def test_wire_contract_field_numbers() -> None:
     fields = {f.name: f.number for f in pb.DataFrameProto.DESCRIPTOR.fields}
     assert fields == {"index": 1, "tags": 2, "data": 3, "message": 4}
     assert [f.name for f in pb.DataFrameListProto.DESCRIPTOR.fields] == ["index"]
-    assert pb.DESCRIPTOR.package == "streaming"
 
 
 def test_known_frame_bytes() -> None:

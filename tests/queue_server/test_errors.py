@@ -21,6 +21,9 @@ from tests.queue_server.helpers import Queue
         ("GET", {"_index_": "-1"}, None, 400, "_index_ must be at least 0"),
         ("GET", {"_length_": "0"}, None, 400, "_length_ must be at least 1"),
         ("GET", {"_timeout_": "soon"}, None, 400, "_timeout_ 'soon' is not a duration"),
+        ("GET", {"_timeout_": "5"}, None, 400, "_timeout_ '5' is not a duration"),
+        ("GET", {"_timeout_": ""}, None, 400, "_timeout_ '' is not a duration"),
+        ("GET", {"_timeout_": "-1s"}, None, 400, "units ms, s, m, h"),
         ("GET", {"_auto_delete_": "maybe"}, None, 400, "_auto_delete_ must be true or false"),
         ("GET", {"_trunc_": "true"}, None, 400, "'_trunc_' is reserved"),
         ("GET", {"_search_": "true", "_index_": "0"}, None, 400, "index 0 is not positive"),
@@ -41,7 +44,9 @@ def test_bad_queries(
     assert needle in resp.text
 
 
-@pytest.mark.parametrize("code", ["lower", "Bad-Code", "A.B.C", "VeryLongCodeNameThatGoesOn", ""])
+@pytest.mark.parametrize(
+    "code", ["lower", "Bad-Code", "A.B.C", "VeryLongCodeNameThatGoesOn", "", "Bad_Code", "Timeout%0A"]
+)
 def test_negative_code_outside_the_pattern(service: Service, code: str) -> None:
     index, _ = service.sink.put(b"x")
     form = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -49,6 +54,14 @@ def test_negative_code_outside_the_pattern(service: Service, code: str) -> None:
     resp = service.sink.call("PUT", {"_indexes_": index, "_negative_": "true"}, body, **form)
     assert resp.status_code == 400
     assert "_code_" in resp.text
+
+
+def test_negative_reason_over_1024_bytes(service: Service) -> None:
+    index, _ = service.sink.put(b"x")
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    body = b"_code_=Timeout&_reason_=" + b"r" * 1025
+    resp = service.sink.call("PUT", {"_indexes_": index, "_negative_": "true"}, body, **form)
+    assert resp.status_code == 400 and "_reason_ is over 1024 bytes" in resp.text
 
 
 @pytest.mark.parametrize("code", ["Timeout", "Model.Failed", "500"])

@@ -5,13 +5,14 @@ Example::
 
     >>> parse_duration("1m0s")
     60.0
+    >>> parse_duration("250ms")
+    0.25
     >>> split_query("_index_=3&_length_=2&color=red", GET_KEYS)
     ({'_index_': '3', '_length_': '2'}, {'color': 'red'})
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl
@@ -30,10 +31,13 @@ END_KEYS = frozenset({"_eos_", "_force_"})
 NEGATIVE_CODE = re.compile(r"^(([A-Z][a-z]*)+(\.[A-Z][a-z]*)?|[0-9]+)$")
 MAX_CODE_LENGTH = 20
 MAX_LENGTH = 1000
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_UNIT_S = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-# Longest get wait: past it a client's read timeout is nearly always shorter anyway.
-MAX_TIMEOUT_S = 600.0
+# spec QUEUE-5 (server side): one or more <decimal><unit> with ms, s, m, h, or a bare 0.
+_DURATION = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|s|m|h))+")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_UNIT_S = {"ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+MAX_REASON_BYTES = 1024
+# Longest get wait, the clients' own limit (spec QUEUE-5).
+MAX_TIMEOUT_S = 3600.0
 
 
 class BadQuery(ValueError):
@@ -107,7 +111,7 @@ def indexes(params: dict[str, str]) -> list[int]:
 def negative_code(code: str) -> str:
     if not code:
         raise BadQuery("_code_ is required in the form body of a negative acknowledgement")
-    if len(code) > MAX_CODE_LENGTH or not NEGATIVE_CODE.match(code):
+    if len(code) > MAX_CODE_LENGTH or not NEGATIVE_CODE.fullmatch(code):
         raise BadQuery(
             f"_code_ {code[:40]!r} is not allowed: use CamelCase words with at most one dotted part "
             f"(e.g. Timeout, Model.Failed) or digits, at most {MAX_CODE_LENGTH} characters"
@@ -115,22 +119,21 @@ def negative_code(code: str) -> str:
     return code
 
 
+def negative_reason(reason: str) -> str:
+    if len(reason.encode("utf-8")) > MAX_REASON_BYTES:
+        raise BadQuery(f"_reason_ is over {MAX_REASON_BYTES} bytes as UTF-8; shorten it")
+    return reason
+
+
 def parse_duration(text: str) -> float:
-    """``_timeout_``: Go durations (``0s``, ``5s``, ``1m0s``, ``300ms``) or plain seconds (``5``)."""
-    value = text.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        pos, seconds = 0, 0.0
-        for match in _DURATION_PART.finditer(value):
-            if match.start() != pos:
-                break
-            seconds += float(match.group(1)) * _UNIT_S[match.group(2)]
-            pos = match.end()
-        if pos != len(value) or not value:
-            raise BadQuery(
-                f"_timeout_ {text[:40]!r} is not a duration: write e.g. 5s, 500ms, 1m0s or 5"
-            ) from None
-    if not math.isfinite(seconds) or seconds < 0:
-        raise BadQuery(f"_timeout_ {text[:40]!r} must be zero or more seconds")
+    """``_timeout_`` (spec QUEUE-5): ``5s``, ``250ms``, ``1m0s``, ``1.5s``, ``1h2m`` or a bare ``0``;
+    waits above an hour are cut to one."""
+    if text == "0":
+        return 0.0
+    if not _DURATION.fullmatch(text):
+        raise BadQuery(
+            f"_timeout_ {text[:40]!r} is not a duration: write <number><unit> with the units ms, s, m, h "
+            "(e.g. 5s, 250ms, 1m0s), or 0"
+        )
+    seconds = sum(float(n) * _UNIT_S[unit] for n, unit in _DURATION_PART.findall(text))
     return min(seconds, MAX_TIMEOUT_S)

@@ -37,6 +37,7 @@ from .params import (
     indexes,
     integer,
     negative_code,
+    negative_reason,
     parse_duration,
     positive_index,
     split_query,
@@ -56,7 +57,7 @@ HEADER_PRIORITY = "X-EAS-QueueService-Priority"
 HEADER_REQUEST_ID = "X-Eas-Queueservice-Request-Id"
 PROTOBUF = "application/vnd.google.protobuf"
 DEFAULT_GID = "eas"
-DEFAULT_WINDOW = 1
+DEFAULT_WINDOW = 16  # the clients' default (spec QUEUE-3)
 DEFAULT_TIMEOUT = "5s"
 # A get that finds nothing answers this much before its _timeout_: the official Python client reads
 # with a timeout equal to the default _timeout_ (5 s), so an answer at exactly 5 s would race it.
@@ -170,7 +171,8 @@ class QueueService:
             if flag(params, "_negative_", False):
                 form = dict(parse_qsl((await read_body(receive, 64 * 1024)).decode("utf-8", "replace")))
                 code = negative_code(form.get("_code_", ""))
-                done = self.store.negative(queue, wanted, code, form.get("_reason_", ""))
+                reason = negative_reason(form.get("_reason_", ""))
+                done = self.store.negative(queue, wanted, code, reason)
             else:
                 done = self.store.commit(queue, wanted)
             self.ring(queue)
@@ -207,7 +209,7 @@ class QueueService:
         params, tags = split_query(query, GET_KEYS)
         start = integer(params, "_index_", 0, 0)
         length = integer(params, "_length_", 1, 1, MAX_LENGTH)
-        timeout = parse_duration(params.get("_timeout_") or DEFAULT_TIMEOUT)
+        timeout = parse_duration(params.get("_timeout_", DEFAULT_TIMEOUT))
         auto_delete = flag(params, "_auto_delete_", True)
         raw = flag(params, "_raw_", False)
         # A get's lease belongs to its caller's identity, so the same caller may fetch it again.
