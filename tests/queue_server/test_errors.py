@@ -115,3 +115,17 @@ def test_oversized_put_is_refused_before_it_is_read() -> None:
             assert sink.length() == 0
         finally:
             sink.close()
+
+
+def test_cli_queue_flags_need_async_and_a_valid_store(capsys: pytest.CaptureFixture[str]) -> None:
+    from pathlib import Path
+
+    from eas_client.cli import main
+
+    app = str(Path(__file__).with_name("queue_app.py"))
+    with pytest.raises(SystemExit, match="--queue-store and --queue-lease need --async"):
+        main(["serve", app, "--port", "0", "--queue-store", "sqlite:q.db"])
+    with pytest.raises(SystemExit, match="write 'memory' or 'sqlite:PATH'"):
+        main(["serve", app, "--port", "0", "--async", "--queue-store", "redis://x"])
+    with pytest.raises(SystemExit, match="cannot open the SQLite file"):
+        main(["serve", app, "--port", "0", "--async", "--queue-store", "sqlite:/nonexistent/dir/q.db"])
