@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import ServeError
 from ..processor import Answer
-from .service import PREDICT_PREFIX, QueueError, QueueService, Receive, Scope, Send
+from .service import PREDICT_PREFIX, QueueError, QueueService, Receive, Scope, Send, reply
 from .store import QueueStore
 
 logger = logging.getLogger("eas_client.server.queue")
@@ -77,8 +77,6 @@ class AsyncServiceApp:
             if refusal is None:
                 await self.queues.http(scope, receive, send, headers)
             else:
-                from .service import reply
-
                 await reply(send, refusal.status, str(refusal).encode(), "text/plain")
             return
         await self.gateway(scope, receive, send)

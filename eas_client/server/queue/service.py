@@ -108,6 +108,8 @@ class QueueService:
     # ---- locating a queue ------------------------------------------------------------------
     def queue_for(self, path: str) -> str:
         """``/api/predict/<svc>`` → input queue, ``…/<svc>/sink`` → sink; else 404."""
+        if not path.startswith(PREDICT_PREFIX):
+            raise QueueError(404, f"no queue at {path[:100]!r}: queues are under {PREDICT_PREFIX}<service>")
         rest = path[len(PREDICT_PREFIX) :].strip("/")
         _, _, sub = rest.partition("/")
         if sub == "":
