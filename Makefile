@@ -30,7 +30,7 @@ test-py: $(STAMP) ## the Python test suite, with a coverage floor on the sans-IO
 
 # The pure and in-process tests: no servers, no subprocesses, no sleeps.
 UNIT_TESTS := tests/core tests/payloads tests/packaging tests/spec/test_vectors.py \
-	tests/spec/test_corpus.py tests/spec/test_limit_vectors.py tests/client/test_call_loop.py \
+	tests/spec/test_corpus.py tests/spec/test_limit_vectors.py tests/spec/test_queue_vectors.py tests/client/test_call_loop.py \
 	tests/client/test_direct_router.py tests/test_public_api.py
 
 check: $(STAMP) ## the fast loop while editing: lint + unit tests (well under a minute)

@@ -51,6 +51,7 @@ from ._version import __version__
 from .aio import AsyncEASClient
 from .client import EASClient
 from .payloads import TFRequest, TFResponse, TorchRequest, TorchResponse
+from .queue import AsyncQueueClient, QueueClient
 
 __all__ = [
     "DEFAULT_BACKOFF_BASE_S",
@@ -63,6 +64,7 @@ __all__ = [
     "DEFAULT_RETRY_STATUSES",
     "DEFAULT_TIMEOUT_S",
     "AsyncEASClient",
+    "AsyncQueueClient",
     "AuthenticationError",
     "BadGatewayError",
     "BadRequestError",
@@ -79,6 +81,7 @@ __all__ = [
     "NotFoundError",
     "PayloadError",
     "PermissionDeniedError",
+    "QueueClient",
     "QueueFullError",
     "RateLimitError",
     "ReadError",

@@ -8,15 +8,15 @@ import inspect
 import eas_client
 
 PUBLIC_NAMES = [
-    "AsyncEASClient", "AuthenticationError", "BadGatewayError", "BadRequestError", "ClientConfig",
-    "ConfigError", "ConnectError", "DEFAULT_BACKOFF_BASE_S", "DEFAULT_BACKOFF_MAX_S", "DEFAULT_CONCURRENCY",
-    "DEFAULT_CONNECT_TIMEOUT_S", "DEFAULT_MAX_RETRIES", "DEFAULT_RETRY_AFTER_CAP_S", "DEFAULT_RETRY_ERRORS",
-    "DEFAULT_RETRY_STATUSES", "DEFAULT_TIMEOUT_S", "DeadlineExceededError", "DiscoveryError", "EASClient",
-    "EASError", "EASResponse", "GatewayTimeoutError", "InternalServerError", "NotFoundError", "PayloadError",
-    "PermissionDeniedError", "QueueFullError", "RateLimitError", "ReadError", "ReadTimeoutError",
-    "ResponseTooLargeError", "RetryPolicy", "ServerError", "ServerTimeoutError", "ServiceUnavailableError",
-    "StatusError", "TFRequest", "TFResponse", "TorchRequest", "TorchResponse", "TransportError",
-    "__version__",
+    "AsyncEASClient", "AsyncQueueClient", "AuthenticationError", "BadGatewayError", "BadRequestError",
+    "ClientConfig", "ConfigError", "ConnectError", "DEFAULT_BACKOFF_BASE_S", "DEFAULT_BACKOFF_MAX_S",
+    "DEFAULT_CONCURRENCY", "DEFAULT_CONNECT_TIMEOUT_S", "DEFAULT_MAX_RETRIES", "DEFAULT_RETRY_AFTER_CAP_S",
+    "DEFAULT_RETRY_ERRORS", "DEFAULT_RETRY_STATUSES", "DEFAULT_TIMEOUT_S", "DeadlineExceededError",
+    "DiscoveryError", "EASClient", "EASError", "EASResponse", "GatewayTimeoutError", "InternalServerError",
+    "NotFoundError", "PayloadError", "PermissionDeniedError", "QueueClient", "QueueFullError",
+    "RateLimitError", "ReadError", "ReadTimeoutError", "ResponseTooLargeError", "RetryPolicy",
+    "ServerError", "ServerTimeoutError", "ServiceUnavailableError", "StatusError", "TFRequest",
+    "TFResponse", "TorchRequest", "TorchResponse", "TransportError", "__version__",
 ]  # fmt: skip
 
 CONSTRUCTOR = [

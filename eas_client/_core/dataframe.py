@@ -70,7 +70,7 @@ def decode_dataframe(buf: bytes, where: str = "DataFrame") -> DataFrame:
 
 def decode_dataframe_list(buf: bytes) -> list[DataFrame]:
     """A get's answer; an empty body is an empty list (QUEUE-9)."""
-    frames = []
+    frames: list[DataFrame] = []
     for number, wt, a, b in iter_fields(buf, 0, len(buf), "DataFrameList"):
         if number == 1:
             _expect(wt, WT_LEN, "DataFrameList", number)

@@ -31,7 +31,7 @@ DEDUP_WINDOW = 65536
 def reconnect_delay(failures: int, rand: float) -> float:
     """QUEUE-13: ``d/2 + rand·d/2`` with ``d = min(5, 0.5·2^(k−1))``: never 0, so a server that
     accepts and drops at once is not hammered."""
-    d = min(RECONNECT_MAX_S, RECONNECT_BASE_S * 2 ** (max(failures, 1) - 1))
+    d: float = min(RECONNECT_MAX_S, RECONNECT_BASE_S * 2.0 ** (max(failures, 1) - 1))
     return d / 2 + rand * d / 2
 
 

@@ -84,11 +84,12 @@ class QueueBase:
         max_reconnects: int = DEFAULT_MAX_RECONNECTS,
     ) -> None:
         self._uid, self._gid = identity(str(uuid.uuid4()) if uid is None else uid, gid)
-        if headers is not None:
-            check_caller_headers(list(headers))
+        if isinstance(headers, Mapping):  # anything else is refused by the inner client
+            check_caller_headers([str(name) for name in headers])
         self.ping_interval = check_timeout("ping_interval", ping_interval)
         self.ping_timeout = check_timeout("ping_timeout", ping_timeout)
-        self.max_reconnects = _check_int("max_reconnects", max_reconnects, minimum=0)
+        _check_int("max_reconnects", max_reconnects, minimum=0)
+        self.max_reconnects = max_reconnects
         self._inner = self._make_inner(
             endpoint,
             token,

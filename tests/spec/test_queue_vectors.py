@@ -22,7 +22,7 @@ def _call(op: str, args: dict[str, Any]) -> q.QueueCall:
     if op == "put":
         a.pop("data", None)
         return q.put_call(a.get("priority"), a.get("tags"))
-    builders = {
+    builders: dict[str, Any] = {
         "get": q.get_call,
         "commit": lambda **k: q.indexes_call("commit", **k),
         "delete": lambda **k: q.indexes_call("delete", **k),
