@@ -27,7 +27,7 @@ from tests.queue_server.helpers import Queue
         ("GET", {"_auto_delete_": "maybe"}, None, 400, "_auto_delete_ must be true or false"),
         ("GET", {"_trunc_": "true"}, None, 400, "'_trunc_' is reserved"),
         ("GET", {"_search_": "true", "_index_": "0"}, None, 400, "index 0 is not positive"),
-        ("GET", {"_watch_": "true"}, None, 400, "needs a WebSocket"),
+        ("GET", {"_watch_": "true", "_window_": "0"}, None, 400, "_window_ must be at least 1"),
         ("PUT", {"_indexes_": "1,0"}, None, 400, "index 0 is not positive"),
         ("PUT", {"_indexes_": "1,x"}, None, 400, "'x' is not an index"),
         ("PUT", {}, None, 400, "_indexes_ is required"),

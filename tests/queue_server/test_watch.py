@@ -101,3 +101,27 @@ def test_end_closes_watchers_once_drained(service: Service) -> None:
         assert service.sink.call("POST", {"_eos_": "true"}).status_code == 200
         with pytest.raises(ConnectionClosed):
             ws.recv(timeout=5)
+
+
+def test_plain_http_watch_streams_length_prefixed_frames(service: Service) -> None:
+    from eas_client.server.queue.codec import decode_frame
+
+    first, _ = service.sink.put(b"one")
+    second, _ = service.sink.put(b"two")
+    query = {"_watch_": "true", "_index_": 0, "_window_": 1}
+    with service.sink.http.stream(
+        "GET", service.sink.url, params=query, headers=service.sink.headers
+    ) as resp:
+        assert resp.status_code == 200
+        chunks = resp.iter_raw()
+        buf = b""
+        frames = []
+        while len(frames) < 2:
+            while len(buf) < 4 or len(buf) < 4 + int.from_bytes(buf[:4], "big"):
+                buf += next(chunks)
+            size = int.from_bytes(buf[:4], "big")
+            frame = decode_frame(buf[4 : 4 + size])
+            buf = buf[4 + size :]
+            frames.append(frame.index)
+            assert service.sink.commit(frame.index).status_code == 200  # window 1: frees the slot
+    assert frames == [first, second]

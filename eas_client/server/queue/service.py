@@ -131,6 +131,10 @@ class QueueService:
 
     # ---- HTTP ------------------------------------------------------------------------------
     async def http(self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str]) -> None:
+        query = scope.get("query_string", b"").decode("latin-1")
+        if scope["method"] == "GET" and any(k == "_watch_" for k, _ in parse_qsl(query)):
+            await self.http_watch(scope, receive, send)
+            return
         try:
             queue = self.queue_for(scope["path"])
             status, body, content_type, extra = await self._dispatch(scope, receive, headers, queue)
@@ -155,8 +159,6 @@ class QueueService:
             body = await read_body(receive, self.max_body)
             return self._put(queue, query, headers, body)
         if method == "GET":
-            if "_watch_" in keys:
-                raise QueueError(400, "_watch_ needs a WebSocket: connect with ws:// and the same query")
             if "_attrs_" in keys:
                 split_query(query, ATTRS_KEYS)
                 return self._attributes(queue, headers)
@@ -289,7 +291,19 @@ class QueueService:
         }
         return 200, json.dumps(doc).encode(), "application/json", []
 
-    # ---- WebSocket watch -------------------------------------------------------------------
+    # ---- watch: WebSocket, or plain HTTP with length-prefixed frames ------------------------
+    def _watch_params(self, scope: Scope) -> tuple[str, int, int, dict[str, str], bool, bool]:
+        queue = self.queue_for(scope["path"])
+        query = scope.get("query_string", b"").decode("latin-1")
+        params, tags = split_query(query, WATCH_KEYS)
+        start = integer(params, "_index_", 0, 0)
+        window = integer(params, "_window_", DEFAULT_WINDOW, 1, 1 << 20)
+        index_only = flag(params, "_index_only_", False)
+        auto_commit = flag(params, "_auto_commit_", False)
+        if self.store.ended(queue) and self.store.stream(queue)["length"] == 0:
+            raise QueueError(410, f"queue {queue!r} has ended and is empty: nothing left to watch")
+        return queue, start, window, tags, index_only, auto_commit
+
     async def watch(self, scope: Scope, receive: Receive, send: Send, refusal: QueueError | None) -> None:
         """One binary frame per DataFrame. A refused handshake gets a plain HTTP answer (the
         official client reconnects forever after an accepted-then-closed socket)."""
@@ -299,26 +313,58 @@ class QueueService:
         try:
             if refusal is not None:
                 raise refusal
-            queue = self.queue_for(scope["path"])
-            query = scope.get("query_string", b"").decode("latin-1")
-            params, tags = split_query(query, WATCH_KEYS)
-            start = integer(params, "_index_", 0, 0)
-            window = integer(params, "_window_", DEFAULT_WINDOW, 1, 1 << 20)
-            index_only = flag(params, "_index_only_", False)
-            auto_commit = flag(params, "_auto_commit_", False)
-            if self.store.ended(queue) and self.store.stream(queue)["length"] == 0:
-                raise QueueError(410, f"queue {queue!r} has ended and is empty: nothing left to watch")
+            args = self._watch_params(scope)
         except (BadQuery, QueueError) as exc:
             status = exc.status if isinstance(exc, QueueError) else 400
             await deny(scope, send, status, str(exc))
             return
         await send({"type": "websocket.accept"})
+
+        async def emit(frame: bytes) -> None:
+            await send({"type": "websocket.send", "bytes": frame})
+
+        if not await self._serve_watch(emit, receive, *args):
+            with contextlib.suppress(Exception):
+                await send({"type": "websocket.close", "code": 1000})
+
+    async def http_watch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``GET ?_watch_=true`` without a WebSocket (the Go SDK's HTTP watch): one streamed
+        answer of frames, each a 4-byte big-endian length and a DataFrameProto."""
+        try:
+            args = self._watch_params(scope)
+        except (BadQuery, QueueError) as exc:
+            status = exc.status if isinstance(exc, QueueError) else 400
+            await reply(send, status, str(exc).encode(), _T)
+            return
+        head = [(b"content-type", b"application/octet-stream")]
+        await send({"type": "http.response.start", "status": 200, "headers": head})
+
+        async def emit(frame: bytes) -> None:
+            body = len(frame).to_bytes(4, "big") + frame
+            await send({"type": "http.response.body", "body": body, "more_body": True})
+
+        if not await self._serve_watch(emit, receive, *args):
+            with contextlib.suppress(Exception):
+                await send({"type": "http.response.body", "body": b""})
+
+    async def _serve_watch(
+        self,
+        emit: Callable[[bytes], Awaitable[None]],
+        receive: Receive,
+        queue: str,
+        start: int,
+        window: int,
+        tags: dict[str, str],
+        index_only: bool,
+        auto_commit: bool,
+    ) -> bool:
+        """Feed one watcher until it goes away (True) or the ended queue is drained (False)."""
         owner = f"watch:{uuid.uuid4()}"
         gone = asyncio.Event()
         reader = asyncio.ensure_future(self._read_until_gone(receive, gone, queue))
         self.watchers[queue] += 1
         try:
-            await self._feed(send, queue, owner, gone, start, window, tags, index_only, auto_commit)
+            await self._feed(emit, queue, owner, gone, start, window, tags, index_only, auto_commit)
         except Exception as exc:  # the peer vanished mid-send: its leases are released below
             logger.debug("watcher %s ended: %r", owner, exc)
         finally:
@@ -326,13 +372,11 @@ class QueueService:
             reader.cancel()
             if self.store.release(owner):
                 self.ring(queue)
-        if not gone.is_set():
-            with contextlib.suppress(Exception):
-                await send({"type": "websocket.close", "code": 1000})
+        return gone.is_set()
 
     async def _read_until_gone(self, receive: Receive, gone: asyncio.Event, queue: str) -> None:
         try:
-            while (await receive())["type"] != "websocket.disconnect":
+            while not (await receive())["type"].endswith(".disconnect"):
                 pass  # frames from the client carry nothing the service acts on
         finally:
             gone.set()
@@ -340,7 +384,7 @@ class QueueService:
 
     async def _feed(
         self,
-        send: Send,
+        emit: Callable[[bytes], Awaitable[None]],
         queue: str,
         owner: str,
         gone: asyncio.Event,
@@ -364,7 +408,7 @@ class QueueService:
                 frame = _frame(item)
                 if index_only:
                     frame = Frame(frame.index, frame.tags)
-                await send({"type": "websocket.send", "bytes": encode_frame(frame)})
+                await emit(encode_frame(frame))
             if items:
                 continue
             if store.ended(queue) and store.stream(queue)["length"] == 0:
