@@ -108,14 +108,14 @@ def test_plain_http_watch_streams_length_prefixed_frames(service: Service) -> No
 
     first, _ = service.sink.put(b"one")
     second, _ = service.sink.put(b"two")
-    query = {"_watch_": "true", "_index_": 0, "_window_": 1}
+    query = {"_watch_": "true", "_index_": "0", "_window_": "1"}
     with service.sink.http.stream(
         "GET", service.sink.url, params=query, headers=service.sink.headers
     ) as resp:
         assert resp.status_code == 200
         chunks = resp.iter_raw()
         buf = b""
-        frames = []
+        frames: list[int] = []
         while len(frames) < 2:
             while len(buf) < 4 or len(buf) < 4 + int.from_bytes(buf[:4], "big"):
                 buf += next(chunks)
