@@ -54,6 +54,9 @@ class AsyncServiceApp:
     """ASGI app for the gateway port of an asynchronous service; ``gateway`` answers the rest."""
 
     def __init__(self, gateway: Any, *, name: str, store: str | None, lease_s: float) -> None:
+        if getattr(gateway, "host", None) is None:
+            # A runtime fronting an upstream server or an ASGI app has no process() to consume with.
+            raise ServeError("--async serves a processor file (app.py); it cannot front another server")
         self.gateway = gateway
         logging.getLogger("uvicorn.error").addFilter(_DENIAL_FILTER)
         path = parse_store(store)
