@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install check test test-py lint demo demo-llm soak bench bench-quick generate checkgenerate check-install test-protobuf-range clean
+.PHONY: help install check test test-py lint demo demo-llm soak soak-queue bench bench-quick generate checkgenerate check-install test-protobuf-range clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -45,7 +45,10 @@ demo-llm: $(STAMP) ## eas serve in front of examples/llm (OpenAI-compatible): a 
 	$(PY) examples/streaming.py
 
 soak: $(STAMP) ## fault soak with 10,000 calls per client (make test runs 2,000)
-	SOAK_CALLS=10000 $(PY) -m pytest -q -s tests/soak
+	SOAK_CALLS=10000 QUEUE_SOAK_ITEMS=10000 $(PY) -m pytest -q -s tests/soak
+
+soak-queue: $(STAMP) ## queue soak: 10,000 inputs through `eas serve --async`, killed twice (make test runs 2,000)
+	QUEUE_SOAK_ITEMS=10000 $(PY) -m pytest -q -s tests/soak/test_queue_soak.py
 
 demo: $(STAMP) ## local runtime + quickstart processor + calls from the clients
 	$(PY) examples/demo.py

@@ -168,6 +168,7 @@ def _parser() -> argparse.ArgumentParser:
         help='inject faults on every port, e.g. \'{"rate_503": 0.1, "rate_close": 0.02, "seed": 7}\' '
         "(fields: rate_503 rate_450 rate_429 rate_reset rate_close latency_ms retry_after seed)",
     )
+    _add_async_flags(serve)
     serve.set_defaults(func=_serve)
 
     predict = sub.add_parser("predict", help="call a service and print the response body")
@@ -219,6 +220,7 @@ def _serve(args: argparse.Namespace) -> int:
             max_header_bytes=args.max_header_bytes,
             shutdown_grace_s=args.shutdown_grace,
             advertise_host=args.advertise_host,
+            **_async_options(args),
         )
     except ServeError as exc:
         raise SystemExit(str(exc)) from None
@@ -228,6 +230,35 @@ def _serve(args: argparse.Namespace) -> int:
         apply_faults([runtime.gateway, *runtime.instances], args.faults)
     run_foreground(runtime)
     return 0
+
+
+def _add_async_flags(serve: argparse.ArgumentParser) -> None:
+    """Asynchronous inference (eas_client/server/queue): queues instead of direct calls."""
+    serve.add_argument(
+        "--async",
+        dest="async_mode",
+        action="store_true",
+        help="serve an asynchronous-inference service: POSTs are queued, results go to <service>/sink",
+    )
+    serve.add_argument(
+        "--queue-store",
+        default=None,
+        metavar="memory|sqlite:PATH",
+        help="where --async keeps both queues (default memory; sqlite:PATH survives a kill)",
+    )
+    serve.add_argument(
+        "--queue-lease",
+        type=_positive_float,
+        default=None,
+        metavar="S",
+        help="an item delivered and not committed is delivered again after this (default 60)",
+    )
+
+
+def _async_options(args: argparse.Namespace) -> dict[str, object]:
+    if not args.async_mode and (args.queue_store or args.queue_lease):
+        raise SystemExit("eas serve: --queue-store and --queue-lease need --async")
+    return {"async_mode": args.async_mode, "queue_store": args.queue_store, "queue_lease_s": args.queue_lease}
 
 
 def _secret(value: str | None, path: str | None, env: str, flag: str) -> tuple[str | None, str | None]:

@@ -117,6 +117,7 @@ class Runtime:
             ServiceApp(f"instance-{i}", self.host, settings, backend=backend) for i in range(count)
         ]
         self.gateway.control = self._control
+        self.queue = _async_app(self.gateway, settings)
         logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
         logging.getLogger("asyncio").addFilter(ACCEPT_FILTER)
 
@@ -134,7 +135,7 @@ class Runtime:
             self._sockets.append(sock)
         self._ports = [int(sock.getsockname()[1]) for sock in self._sockets]
         # Servers exist before serving starts, so stop() right after start() always reaches them.
-        for app in [self.gateway, *self.instances]:
+        for app in [self.queue or self.gateway, *self.instances]:
             config = uvicorn.Config(
                 app,
                 log_level="warning",
@@ -143,6 +144,10 @@ class Runtime:
                 timeout_graceful_shutdown=math.ceil(self.settings.shutdown_grace_s),
                 timeout_keep_alive=IDLE_TIMEOUT_S,
                 http=guarded_protocol(self.settings, connection_budget(len(ports))),
+                # Queue watchers (--async): a slow consumer answers pings late, so never drop it
+                # for that; no compression extension, as the official clients expect none.
+                ws_ping_timeout=None,
+                ws_per_message_deflate=False,
             )
             ready = threading.Event()
             self._servers.append(_Server(config, ready))
@@ -206,12 +211,16 @@ class Runtime:
                     self.host.initialize()
                 if self.backend is not None:
                     await self.backend.start()
+                if self.queue is not None:
+                    self.queue.start()
                 pairs = zip(self._servers, self._sockets, strict=True)
                 await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in pairs))
         finally:
             if self.backend is not None:
                 await self.backend.close()
             # Also when initialize() raised: nothing may outlive the runtime (no socket, no thread).
+            if self.queue is not None:
+                await self.queue.stop()
             for app in [self.gateway, *self.instances]:
                 app.close()
             for sock in self._sockets:
@@ -244,6 +253,17 @@ class Runtime:
         servers = self._servers if index is None else [self._servers[index + 1]]
         for server in servers:
             server.request_exit()
+
+
+def _async_app(gateway: ServiceApp, settings: RuntimeSettings) -> Any:
+    """The queue front of an asynchronous service (``--async``), else None."""
+    if not settings.async_mode:
+        return None
+    from .queue.app import AsyncServiceApp
+
+    return AsyncServiceApp(
+        gateway, name=settings.service_label, store=settings.queue_store, lease_s=settings.queue_lease_s
+    )
 
 
 def _upstream_items(doc: Any) -> list[dict[str, Any]] | None:

@@ -34,6 +34,8 @@ DEFAULT_BODY_TIMEOUT_S = 30.0
 DEFAULT_MAX_HEADER_BYTES = 64 * 1024
 # On stop (Ctrl-C), calls in flight get this long; a process() that hangs past it is abandoned.
 DEFAULT_SHUTDOWN_GRACE_S = 10.0
+# Asynchronous services (--async): an item delivered and not committed is delivered again after this.
+DEFAULT_QUEUE_LEASE_S = 60.0
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 # Shown in URLs when no service name is configured; such a runtime answers any service name,
 # as the EAS local test accepted any path.
@@ -64,6 +66,10 @@ class RuntimeSettings:
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
     advertise_host: str | None = None
     shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S
+    # Asynchronous inference (eas_client/server/queue): queues instead of direct calls.
+    async_mode: bool = False
+    queue_store: str | None = None
+    queue_lease_s: float = DEFAULT_QUEUE_LEASE_S
 
     @property
     def service_label(self) -> str:
