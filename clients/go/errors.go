@@ -178,6 +178,9 @@ type Error struct {
 	Endpoint  string      // the service URL (never carries the token)
 	Message   string      // what went wrong and what to do
 	Err       error       // the cause: a *Cause describing a transport failure, or for DeadlineExceeded the last attempt's *Error
+	// BudgetExhausted: the failure was retryable but the client's retry budget refused the
+	// retry (BUDGET-2); the service is failing most calls.
+	BudgetExhausted bool
 }
 
 func (e *Error) Error() string {
