@@ -121,8 +121,9 @@ func TestRetryBudgetBoundsAnOutage(t *testing.T) {
 	if got := float64(hits.Load()); got > bound || got < calls {
 		t.Fatalf("%v attempts for %d calls in %.2fs, want at most %.1f (without the budget: %d)", got, calls, elapsed, bound, 4*calls)
 	}
-	if c.RetryBudgetDenied() < calls {
-		t.Fatalf("denied %d, want at least %d", c.RetryBudgetDenied(), calls)
+	// Each call ends either refused by the budget (once) or after max_retries allowed retries.
+	if retries, denied := hits.Load()-calls, c.RetryBudgetDenied(); calls-denied > retries/3 || denied > calls {
+		t.Fatalf("denied %d with %d retries allowed for %d calls", denied, retries, calls)
 	}
 }
 
