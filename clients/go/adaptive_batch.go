@@ -85,6 +85,26 @@ func (b *adaptiveBatch) deadlineError(last *Error, attempts int, deadline time.D
 		Message: fmt.Sprintf("the call's deadline of %v passes while the service is busy; last error: %s", deadline, last.Message)}
 }
 
+// expire fails every put-back item whose deadline passed while it waited for a slot, unsent
+// (ADAPT-5), and tells whether there was one. Called with mu held.
+func (b *adaptiveBatch) expire(now float64, deadline time.Duration, results []Result, done []bool) bool {
+	kept := b.back[:0]
+	for _, i := range b.back {
+		if now < b.first[i]+deadline.Seconds() {
+			kept = append(kept, i)
+			continue
+		}
+		err := b.deadlineError(b.last[i], b.last[i].Attempts, deadline)
+		results[i].Err, done[i] = err, true
+		if b.failed == nil {
+			b.failed = err
+		}
+	}
+	expired := len(kept) < len(b.back)
+	b.back = kept
+	return expired
+}
+
 func (b *adaptiveBatch) signal() {
 	select {
 	case b.wake <- struct{}{}:
@@ -127,14 +147,7 @@ func (c *Client) adaptiveBatch(ctx context.Context, payloads []Payload, stopOnEr
 		wait := 0.0
 		if item >= 0 {
 			now := c.monoSeconds()
-			if putBack && deadline > 0 && now >= b.first[item]+deadline.Seconds() {
-				// A put-back item's deadline passed while it waited for a slot: it fails unsent.
-				b.back = b.back[1:]
-				err := b.deadlineError(b.last[item], b.last[item].Attempts, deadline)
-				results[item].Err, done[item] = err, true
-				if b.failed == nil {
-					b.failed = err
-				}
+			if putBack && deadline > 0 && b.expire(now, deadline, results, done) {
 				b.mu.Unlock()
 				continue
 			}
@@ -176,10 +189,11 @@ func (c *Client) adaptiveBatch(ctx context.Context, payloads []Payload, stopOnEr
 			}
 			wait = w
 			if putBack && deadline > 0 {
-				// Wake for the waiting item's deadline too, so it fails on time.
-				left := b.first[item] + deadline.Seconds() - now
-				if wait == 0 || left < wait {
-					wait = left
+				// Wake for the first waiting item's deadline too, so it fails on time.
+				for _, i := range b.back {
+					if left := b.first[i] + deadline.Seconds() - now; wait == 0 || left < wait {
+						wait = left
+					}
 				}
 			}
 		}
