@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -73,6 +74,44 @@ func TestBackpressure(t *testing.T) {
 		fmt.Printf("| %s | %.2f | %d | %.0f | %.2f | %d | %.1f%% | %.1f%% |\n", r.name, secs, failed, goodput, goodput/capacity,
 			reqs, 100*float64(refused)/float64(max(1, reqs)), 100*float64(max(0, reqs-inputs))/float64(max(1, reqs)))
 	}
+	// Four adaptive clients at once, a quarter of the inputs each: do they share the service?
+	var wg sync.WaitGroup
+	rates, fails := make([]float64, 4), make([]int, 4)
+	before := stats(t, capURL, token)
+	start := time.Now()
+	for k := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := eas.NewClient(capURL+"/api/predict/capacity", token)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			t0 := time.Now()
+			res := c.PredictMany(context.Background(), rows[k*inputs/4:(k+1)*inputs/4], eas.AutoConcurrency)
+			for _, x := range res {
+				if x.Err != nil {
+					fails[k]++
+				}
+			}
+			rates[k] = float64(len(res)-fails[k]) / time.Since(t0).Seconds()
+		}()
+	}
+	wg.Wait()
+	secs := time.Since(start).Seconds()
+	after := stats(t, capURL, token)
+	lo, hi := rates[0], rates[0]
+	for _, r := range rates {
+		lo, hi = min(lo, r), max(hi, r)
+	}
+	reqs := after.Requests - before.Requests
+	refused := after.Statuses["450"] + after.Statuses["429"] - before.Statuses["450"] - before.Statuses["429"]
+	fmt.Printf("four adaptive clients at once (%d inputs each): goodput %.0f, %.0f, %.0f, %.0f items/s (total %.0f, %.2f× capacity); fastest/slowest %.2f; failed items %d; %d requests, %.1f%% refused\n",
+		inputs/4, rates[0], rates[1], rates[2], rates[3], float64(inputs)/secs, float64(inputs)/secs/capacity, hi/lo,
+		fails[0]+fails[1]+fails[2]+fails[3], reqs, 100*float64(refused)/float64(max(1, reqs)))
+
 	const calls = 2000
 	for _, budget := range []bool{true, false} {
 		opts := []eas.Option{eas.WithMaxRetries(3), eas.WithBackoff(10*time.Millisecond, 5*time.Second)}
