@@ -235,3 +235,45 @@ func TestAutoConcurrencyPredictAllStops(t *testing.T) {
 		t.Fatalf("PredictAll: %q %v", out, err)
 	}
 }
+
+// TestAutoConcurrencyDeadlineWhileWaiting: an item put back whose deadline passes while the
+// batch is paused fails unsent (ADAPT-5), with the 450 that put it back as its cause.
+func TestAutoConcurrencyDeadlineWhileWaiting(t *testing.T) {
+	var hits atomic.Int32
+	both := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := hits.Add(1)
+		io.Copy(io.Discard, r.Body)
+		if n == 2 {
+			close(both)
+		}
+		if n <= 2 { // the first two answer together, so both items are sent before the first cut
+			select {
+			case <-both:
+			case <-time.After(5 * time.Second):
+			}
+		}
+		w.WriteHeader(450)
+	}))
+	defer srv.Close()
+	// a and b go at once and are refused: one cut (to 1), both put back. a goes again alone and
+	// is refused at min: a pause of 0.999 × 0.4 s, past both deadlines (0.3 s). a fails at once;
+	// b, waiting, fails at its deadline without a third request.
+	c := newTestClient(t, srv.URL, WithDeadline(300*time.Millisecond), WithBackoff(400*time.Millisecond, 5*time.Second),
+		WithRandom(func() float64 { return 0.999 }), WithAdaptiveConcurrency(AdaptiveConcurrency{Max: 2, Initial: 2}))
+	start := time.Now()
+	res := c.PredictMany(context.Background(), [][]byte{[]byte("a"), []byte("b")}, AutoConcurrency)
+	elapsed := time.Since(start)
+	for i, r := range res {
+		var e *Error
+		if !errors.As(r.Err, &e) || e.Kind != KindDeadlineExceeded || !errors.Is(e.Err, ErrQueueFull) || e.Attempts != 1 {
+			t.Fatalf("result %d: %#v", i, r.Err)
+		}
+	}
+	if hits.Load() != 3 {
+		t.Fatalf("%d requests, want 3 (b is not sent after its deadline)", hits.Load())
+	}
+	if elapsed < 250*time.Millisecond || elapsed > 2*time.Second {
+		t.Fatalf("the batch took %v, want about 0.3 s (b's deadline)", elapsed)
+	}
+}
