@@ -15,6 +15,11 @@ type Result struct {
 // DefaultConcurrency is 16) and returns one Result per input in input order (BATCH-1). Failures stay in
 // their Result; inputs not started when ctx ends get ctx's error.
 //
+// With AutoConcurrency the in-flight count adapts to what the service takes (ADAPT-*): it
+// grows while calls succeed and is cut when the service refuses (450, 429, 503, 504, 408)
+// or times out, and an input refused with 450 or 429 waits and is sent again, without
+// spending its retries, until WithDeadline (if any) has passed since its first send.
+//
 //	for i, r := range c.PredictMany(ctx, inputs, 32) {
 //		if r.Err != nil { log.Printf("input %d: %v", i, r.Err) }
 //	}
@@ -56,8 +61,11 @@ func (c *Client) batch(ctx context.Context, payloads []Payload, concurrency int,
 		}
 		return results, err
 	}
+	if concurrency == AutoConcurrency {
+		return c.adaptiveBatch(ctx, payloads, stopOnError)
+	}
 	if concurrency < 1 {
-		err := configError("the concurrency %d must be at least 1", concurrency)
+		err := configError("concurrency must be at least 1, or eas.AutoConcurrency for an adaptive limit; got %d", concurrency)
 		for i := range results {
 			results[i].Err = err
 		}

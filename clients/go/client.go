@@ -68,6 +68,8 @@ type Request struct {
 	Header     map[string]string // per-call headers; never modified
 	Timeout    time.Duration     // per-attempt timeout; 0 uses the client's
 	MaxRetries *int              // nil uses the client's
+
+	hook *dispatch // an adaptive batch's item (ADAPT-5); nil for every other call
 }
 
 // Response is a successful (2xx) answer.
@@ -88,7 +90,8 @@ type Client struct {
 	disc    *discoverer
 	created time.Time
 	logger  *slog.Logger
-	fresh   *http.Client // CONN-1 resends: the owned transport's settings, never a pooled connection
+	fresh   *http.Client  // CONN-1 resends: the owned transport's settings, never a pooled connection
+	budget  *sharedBudget // nil: no retry budget
 
 	origin, serviceURL string // built once: every gateway call uses them
 
@@ -148,6 +151,9 @@ func NewClient(endpoint, token string, opts ...Option) (*Client, error) {
 	c := &Client{ep: ep, cfg: cfg, creds: &credentials{token: token}, created: time.Now(), logger: cfg.logger}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.budget != nil {
+		c.budget = newSharedBudget(*cfg.budget, c.monoSeconds())
 	}
 	if cfg.httpClient != nil {
 		c.http = cfg.httpClient
@@ -389,6 +395,10 @@ func (c *Client) call(ctx context.Context, req *Request, st *streamStart) (Respo
 		timeout = req.Timeout
 	}
 	start := time.Now()
+	h := req.hook
+	if h != nil {
+		start = h.started() // RETRY-6 counts from the item's first dispatch (ADAPT-5)
+	}
 	if st != nil {
 		st.timeout = timeout
 		if pol.deadline > 0 {
@@ -429,6 +439,14 @@ func (c *Client) call(ctx context.Context, req *Request, st *streamStart) (Respo
 				url += "?" + p.query
 			}
 		}
+		if attempt == 1 && c.budget != nil && (h == nil || h.deposits()) {
+			c.budget.deposit(c.monoSeconds()) // BUDGET-3: once per call, at its first attempt
+		}
+		var epochSent int
+		var sent time.Time
+		if h != nil {
+			epochSent, sent = h.epoch(), time.Now()
+		}
 		resp, answered, kind, cause := c.attempt(ctx, url, &p, attemptTimeout)
 		if ctxErr := ctx.Err(); ctxErr != nil && !answered {
 			return Response{}, c.contextError(ctxErr, attempt, cause, last)
@@ -447,11 +465,20 @@ func (c *Client) call(ctx context.Context, req *Request, st *streamStart) (Respo
 			c.disc.report(key, kind, answered)
 			exclude = key
 		}
+		if h != nil && h.observe(o, time.Since(sent), epochSent, c.now()) {
+			// ADAPT-5: a 450/429 ends the dispatch without a retry decision; the batch puts it back.
+			last = statusError(resp.Status, resp.Header, resp.Body, c.ep.service, c.ep.url(), c.creds.token, attempt)
+			c.log(ctx, "eas attempt", "url", url, "attempt", attempt, "status", resp.Status, "decision", "put back")
+			return Response{}, h.putBack(last, attempt, pol.deadline)
+		}
 		var d decision
 		if o.errKind == "" && o.status >= 200 && o.status <= 299 {
 			d = decision{action: actionReturn, reason: "success"} // skips the clock and jitter reads
 		} else {
 			d = pol.decide(o, attempt, time.Since(start), c.cfg.rand(), c.now())
+			if d.action == actionRetry && c.budget != nil {
+				d = c.spendBudget(ctx, d) // BUDGET-2: only after the policy says "retry"
+			}
 		}
 		// Checked here, not in log: building the arguments allocates even when nothing is logged.
 		if c.logger.Enabled(ctx, slog.LevelDebug) {
@@ -478,6 +505,10 @@ func (c *Client) call(ctx context.Context, req *Request, st *streamStart) (Respo
 				return Response{}, &Error{Kind: KindDeadlineExceeded, Status: last.Status, RequestID: last.RequestID,
 					Attempts: attempt, Body: last.Body, Endpoint: c.ep.url(), Err: last,
 					Message: fmt.Sprintf("the call's deadline of %v %s; last error: %s", pol.deadline, why, last.Message)}
+			}
+			if d.budgetDenied {
+				last.BudgetExhausted = true
+				last.Message += c.budget.exhaustedSuffix()
 			}
 			return Response{}, last
 		}

@@ -214,6 +214,10 @@ type Error struct {
 	EventsDelivered int64
 	Events          []Event
 	ContentType     string
+
+	// BudgetExhausted: the failure was retryable but the client's retry budget refused the
+	// retry (BUDGET-2); the service is failing most calls.
+	BudgetExhausted bool
 }
 
 func (e *Error) Error() string {

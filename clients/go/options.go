@@ -28,7 +28,9 @@ type config struct {
 	discoveryRefresh time.Duration
 	ejectFor         time.Duration
 	concurrency      int
-	maxResponseBytes int64 // 0: no cap
+	maxResponseBytes int64        // 0: no cap
+	budget           *RetryBudget // nil: no retry budget
+	adaptive         AdaptiveConcurrency
 	problems         []error
 }
 
@@ -43,7 +45,14 @@ func defaultConfig() config {
 		ejectFor:         5 * time.Second,
 		concurrency:      DefaultConcurrency,
 		maxResponseBytes: DefaultMaxResponseBytes,
+		budget:           &RetryBudget{Ratio: DefaultBudgetRatio, MinPerSecond: DefaultBudgetMinPerSecond},
+		adaptive:         defaultAdaptive(),
 	}
+}
+
+func defaultAdaptive() AdaptiveConcurrency {
+	a, _ := AdaptiveConcurrency{}.resolved()
+	return a
 }
 
 func (c *config) problem(format string, args ...any) {

@@ -118,6 +118,8 @@ type decision struct {
 	delay       time.Duration
 	deadlineHit bool
 	reason      string
+	// budgetDenied: the policy said retry and the retry budget refused (BUDGET-2)
+	budgetDenied bool
 }
 
 // outcome describes one attempt: an HTTP status (with its Retry-After), or a transport error kind.

@@ -237,6 +237,13 @@ func vecDefaults(in, want obj, _ specCase) error {
 		"max_response_bytes":    float64(cfg.maxResponseBytes),
 		"stream_max_line_bytes": float64(DefaultMaxLineBytes),
 		"stream_accept":         acceptEventStream(http.Header{}).Get("Accept"),
+		"budget_ratio":          cfg.budget.Ratio, "budget_min_per_s": cfg.budget.MinPerSecond, "budget_window_s": budgetWindowS,
+		"adaptive_min": float64(cfg.adaptive.Min), "adaptive_max": float64(cfg.adaptive.Max),
+		"adaptive_initial": float64(cfg.adaptive.Initial), "adaptive_backoff": cfg.adaptive.Backoff,
+		"latency_tolerance": nil, "min_queue_delay_s": minQueueDelayS, "baseline_drift": baselineDrift,
+	}
+	if cfg.adaptive.LatencyTolerance != 0 {
+		got["latency_tolerance"] = cfg.adaptive.LatencyTolerance
 	}
 	if cfg.policy.deadline != 0 {
 		got["deadline_s"] = cfg.policy.deadline.Seconds()
@@ -765,7 +772,7 @@ func runScenario(in, want obj, c specCase) error {
 		return err
 	}
 	if err := want.only("expect", "requests", "unordered_requests", "outcome", "instance_requests", "discovery_requests",
-		"final_instance", "max_in_flight", "elapsed_ms", "log"); err != nil {
+		"final_instance", "max_in_flight", "elapsed_ms", "log", "budget_denied"); err != nil {
 		return err
 	}
 	clientIn := toObj(in["client"])
@@ -774,9 +781,12 @@ func runScenario(in, want obj, c specCase) error {
 		token = t
 	}
 	logs := &logSink{}
+	callOpts, err := batchClientOptions(in)
+	if err != nil {
+		return err
+	}
 	var servers []*scriptedServer // where the call's requests land
 	var client *Client
-	var err error
 	if in.has("instances") {
 		var instSpecs []obj
 		for _, raw := range in.list("instances") {
@@ -829,7 +839,7 @@ func runScenario(in, want obj, c specCase) error {
 		}
 		disc := newScriptedServer(discReplies, nil)
 		defer disc.srv.Close()
-		client, err = scenarioClient(clientIn, disc.origin(), logs)
+		client, err = scenarioClient(clientIn, disc.origin(), logs, callOpts...)
 		if err != nil {
 			return err
 		}
@@ -838,6 +848,9 @@ func runScenario(in, want obj, c specCase) error {
 			return err
 		}
 		if err := logs.check(want, disc.origin(), token); err != nil {
+			return err
+		}
+		if err := checkBudgetDenied(client, want); err != nil {
 			return err
 		}
 		if want.has("instance_requests") {
@@ -893,7 +906,7 @@ func runScenario(in, want obj, c specCase) error {
 	}
 	s := newScriptedServer(replies, nil)
 	defer s.srv.Close()
-	client, err = scenarioClient(clientIn, s.origin(), logs)
+	client, err = scenarioClient(clientIn, s.origin(), logs, callOpts...)
 	if err != nil {
 		return err
 	}
@@ -905,6 +918,9 @@ func runScenario(in, want obj, c specCase) error {
 		return fmt.Errorf("max in flight %d, want %d", s.peak(), want.int("max_in_flight"))
 	}
 	if err := logs.check(want, s.origin(), token); err != nil {
+		return err
+	}
+	if err := checkBudgetDenied(client, want); err != nil {
 		return err
 	}
 	return checkRequests(s.requests(), want, token)
@@ -964,10 +980,11 @@ func (l *logSink) check(want obj, origin, token string) error {
 }
 
 // scenarioClient builds a client from input.client with rand fixed at 0.
-func scenarioClient(o obj, origin string, logs *logSink) (*Client, error) {
+func scenarioClient(o obj, origin string, logs *logSink, extra ...Option) (*Client, error) {
 	if err := o.only("client", "token", "service_name", "auth", "backoff_base", "backoff_max", "retry_after_cap",
 		"retry_statuses", "retry_errors", "max_retries", "timeout", "connect_timeout", "deadline", "endpoint_type",
-		"discovery_refresh", "eject_for", "headers", "endpoint_path", "env", "rand", "clock", "max_response_bytes"); err != nil {
+		"discovery_refresh", "eject_for", "headers", "endpoint_path", "env", "rand", "clock", "max_response_bytes",
+		"retry_budget"); err != nil {
 		return nil, err
 	}
 	r := o.num("rand")
@@ -1051,6 +1068,14 @@ func scenarioClient(o obj, origin string, logs *logSink) (*Client, error) {
 	for k, v := range o.strMap("headers") {
 		opts = append(opts, WithHeader(k, v))
 	}
+	if o.has("retry_budget") {
+		b, err := specBudget(o["retry_budget"])
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, WithRetryBudget(b))
+	}
+	opts = append(opts, extra...)
 	tok, _ := o.str("token")
 	for _, name := range []string{"EAS_ENDPOINT", "EAS_TOKEN", "EAS_SERVICE_NAME"} {
 		os.Unsetenv(name)
@@ -1155,7 +1180,7 @@ func oneCall(ctx context.Context, client *Client, call json.RawMessage, co, want
 		}
 		conc := DefaultConcurrency
 		if co.has("concurrency") {
-			conc = co.int("concurrency")
+			conc = specConcurrency(co["concurrency"])
 		}
 		results, failure := client.batch(ctx, payloads, conc, stop)
 		if want.has("error") {
@@ -1175,9 +1200,20 @@ func oneCall(ctx context.Context, client *Client, call json.RawMessage, co, want
 		}
 		for i, w := range exp {
 			wo := toObj(w)
+			if c, _ := wo["cancelled"].(bool); c {
+				if err := isCancellation(results[i].Err, token); err != nil {
+					return fmt.Errorf("result %d: %v", i, err)
+				}
+				continue
+			}
 			if e, ok := wo.str("error"); ok {
 				if err := errorKindIs(results[i].Err, e); err != nil {
 					return fmt.Errorf("result %d: %v", i, err)
+				}
+				if l, ok := wo.str("last_error"); ok {
+					if err := checkError(results[i].Err, obj{"error": e, "last_error": l}, token, origin); err != nil {
+						return fmt.Errorf("result %d: %v", i, err)
+					}
 				}
 				continue
 			}
