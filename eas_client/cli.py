@@ -1,4 +1,5 @@
-"""The ``eas`` command: ``eas serve``, ``eas predict`` and ``eas init`` (also ``python -m eas_client``)."""
+"""The ``eas`` command: ``eas serve``, ``eas predict``, ``eas init`` and ``eas pack`` (also
+``python -m eas_client``)."""
 
 from __future__ import annotations
 
@@ -185,14 +186,24 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("dir", help="directory to create")
     init.add_argument("--name", default=None, help="service name (default: the directory name)")
     init.set_defaults(func=_init)
+
+    from .tools import pack
+
+    pack.add_command(sub)
     return parser
 
 
 def _serve(args: argparse.Namespace) -> int:
     from ._core.config import ENV_TOKEN
-    from .server.errors import ServeError
-    from .server.runtime import apply_faults, build_runtime
-    from .server.serve import run_foreground
+
+    try:
+        from .server.errors import ServeError
+        from .server.runtime import apply_faults, build_runtime
+        from .server.serve import name_beside, run_foreground
+    except ImportError as exc:  # the [server] extra is not installed: say how, not a traceback
+        raise SystemExit(
+            f"eas serve needs the local runtime: pip install 'eas-client[server]' (missing: {exc.name})"
+        ) from None
 
     token, source = _secret(args.token, args.token_file, ENV_TOKEN, "--token")
     admin_token, _ = _secret(args.admin_token, args.admin_token_file, "EAS_ADMIN_TOKEN", "--admin-token")
@@ -226,7 +237,8 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"eas serve: calls need the token from {source}", file=sys.stderr, flush=True)
     if args.faults is not None:
         apply_faults([runtime.gateway, *runtime.instances], args.faults)
-    run_foreground(runtime)
+    label = None if args.app_json or args.service else name_beside(args.app)
+    run_foreground(runtime, label=label)
     return 0
 
 

@@ -1,0 +1,75 @@
+"""Alibaba Cloud credentials for ``eas pack --upload`` and ``eas deploy``, from the standard places,
+and a mask that keeps them out of everything printed."""
+
+from __future__ import annotations
+
+import configparser
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ENV_KEY_ID = "ALIBABA_CLOUD_ACCESS_KEY_ID"
+ENV_KEY_SECRET = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
+ENV_SECURITY_TOKEN = "ALIBABA_CLOUD_SECURITY_TOKEN"
+ENV_CREDENTIALS_FILE = "ALIBABA_CLOUD_CREDENTIALS_FILE"
+ENV_REGION = "ALIBABA_CLOUD_REGION_ID"
+DEFAULT_CREDENTIALS_FILE = "~/.alibabacloud/credentials"
+
+
+class CredentialsError(Exception):
+    """No usable credentials; the message says where they are looked for."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """An AccessKey pair (and STS token). ``repr`` shows only the key id's last 4 characters.
+
+    Example::
+
+        creds = load_credentials()  # env vars first, then ~/.alibabacloud/credentials
+    """
+
+    key_id: str
+    key_secret: str = field(repr=False)
+    security_token: str | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        return f"Credentials(key_id='***{self.key_id[-4:]}')"
+
+    def secrets(self) -> list[str]:
+        """Every value that must never be printed."""
+        return [s for s in (self.key_secret, self.security_token) if s]
+
+
+def load_credentials(environ: dict[str, str] | None = None) -> Credentials:
+    """``ALIBABA_CLOUD_ACCESS_KEY_ID`` / ``_SECRET`` (/ ``_SECURITY_TOKEN``), else the ``default``
+    profile of ``ALIBABA_CLOUD_CREDENTIALS_FILE`` or ``~/.alibabacloud/credentials`` (INI, type
+    access_key or sts)."""
+    env = os.environ if environ is None else environ
+    key_id, secret = env.get(ENV_KEY_ID, "").strip(), env.get(ENV_KEY_SECRET, "").strip()
+    if key_id and secret:
+        return Credentials(key_id, secret, env.get(ENV_SECURITY_TOKEN, "").strip() or None)
+    path = Path(env.get(ENV_CREDENTIALS_FILE) or DEFAULT_CREDENTIALS_FILE).expanduser()
+    parser = configparser.ConfigParser()
+    try:
+        parser.read_string(path.read_text(encoding="utf-8"))
+    except (OSError, configparser.Error):
+        parser = configparser.ConfigParser()
+    if parser.has_section("default"):
+        section = parser["default"]
+        key_id = section.get("access_key_id", "").strip()
+        secret = section.get("access_key_secret", "").strip()
+        if key_id and secret:
+            return Credentials(key_id, secret, section.get("security_token", "").strip() or None)
+    raise CredentialsError(
+        f"no Alibaba Cloud credentials: set {ENV_KEY_ID} and {ENV_KEY_SECRET} "
+        f"(and {ENV_SECURITY_TOKEN} for STS), or write a [default] profile in {path}"
+    )
+
+
+def mask(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret replaced by ``***``."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
