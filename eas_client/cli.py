@@ -1,5 +1,5 @@
-"""The ``eas`` command: ``eas serve``, ``eas predict``, ``eas init`` and ``eas pack`` (also
-``python -m eas_client``)."""
+"""The ``eas`` command: ``eas serve``, ``eas predict``, ``eas init``, and ``eas pack`` / ``deploy`` /
+``status`` / ``delete`` (also ``python -m eas_client``)."""
 
 from __future__ import annotations
 
@@ -187,9 +187,10 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--name", default=None, help="service name (default: the directory name)")
     init.set_defaults(func=_init)
 
-    from .tools import pack
+    from .tools import deploy, pack
 
     pack.add_command(sub)
+    deploy.add_commands(sub)
     return parser
 
 

@@ -68,8 +68,9 @@ def load_credentials(environ: dict[str, str] | None = None) -> Credentials:
 
 
 def mask(text: str, secrets: list[str]) -> str:
-    """``text`` with every secret replaced by ``***``."""
+    """``text`` with every secret replaced by ``***`` (values under 6 characters are no real key and
+    would blank out ordinary words)."""
     for secret in sorted(secrets, key=len, reverse=True):
-        if secret:
+        if len(secret) >= 6:
             text = text.replace(secret, "***")
     return text
