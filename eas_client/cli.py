@@ -1,5 +1,5 @@
-"""The ``eas`` command: ``eas serve``, ``eas predict``, ``eas init``, and ``eas pack`` / ``deploy`` /
-``status`` / ``delete`` (also ``python -m eas_client``)."""
+"""The ``eas`` command: ``eas serve``, ``eas predict``, ``eas init``, ``eas pack`` / ``deploy`` /
+``status`` / ``delete`` and ``eas doctor`` (also ``python -m eas_client``)."""
 
 from __future__ import annotations
 
@@ -187,10 +187,11 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--name", default=None, help="service name (default: the directory name)")
     init.set_defaults(func=_init)
 
-    from .tools import deploy, pack
+    from .tools import deploy, doctor, pack
 
     pack.add_command(sub)
     deploy.add_commands(sub)
+    doctor.add_command(sub)
     return parser
 
 
