@@ -46,8 +46,10 @@ An EAS Python processor.
     eas serve app.py --app-json app.json          # local runtime on 127.0.0.1:8080
     eas predict http://127.0.0.1:8080/api/predict/{name} -d "2 105"   # -> True
 
-Deploy: pack this directory with its environment and create the service from app.json
-(`processor_path` must point at the uploaded package).
+Deploy (needs `pip install 'eas-client[deploy]'` and Alibaba Cloud credentials):
+
+    eas pack . --upload oss://<bucket>/{name}/ --region <region>   # writes app.packed.json
+    eas deploy app.packed.json --region <region>
 """
 
 
