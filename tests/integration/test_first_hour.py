@@ -125,3 +125,13 @@ def test_readme_install_lines_match_the_extras() -> None:
     readme = (ROOT / "README.md").read_text()
     named = set(re.findall(r"pip install -e '\.\[([a-z0-9-]+)\]'", readme))
     assert named == extras - {"dev"}, (named, extras)
+
+
+def test_tests_and_benchmarks_share_one_venv_for_the_official_sdk() -> None:
+    from benchmarks import _official
+
+    from . import test_official_sdk
+
+    assert _official.VENV == test_official_sdk.VENV == ROOT / ".venv-official"
+    assert f'"{_official.OFFICIAL_PIN}"' in Path(test_official_sdk.__file__).read_text()
+    assert _official.MARKER == test_official_sdk.VENV / "bin" / ".eas-prediction-installed"
