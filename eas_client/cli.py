@@ -67,7 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="eas", description="Call and run EAS model services locally.")
+    parser = argparse.ArgumentParser(
+        prog="eas", description="Call, run locally, pack and deploy EAS model services."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser(

@@ -4,7 +4,7 @@ Alibaba Cloud's official SDK (``alibabacloud-eas20210701`` on ``alibabacloud-tea
 
 Credentials come from ``ALIBABA_CLOUD_ACCESS_KEY_ID`` / ``_SECRET`` (/ ``_SECURITY_TOKEN``) or the
 ``[default]`` profile of ``~/.alibabacloud/credentials``; the region from ``--region``, else
-``app.json``'s ``region``, else ``ALIBABA_CLOUD_REGION_ID``. ``EAS_OPENAPI_ENDPOINT``
+``app.json``'s ``region`` or ``metadata.region``, else ``ALIBABA_CLOUD_REGION_ID``. ``EAS_OPENAPI_ENDPOINT``
 (``http://127.0.0.1:9000``) points the SDK at another control-plane endpoint, as the tests do.
 
 Example::
@@ -81,6 +81,14 @@ def read_service(path: str | Path) -> dict[str, Any]:
             "(`eas pack DIR --upload oss://bucket/prefix/` writes it into app.packed.json)"
         )
     return doc
+
+
+def region_of(doc: dict[str, Any]) -> str | None:
+    """The region an app.json names: a top-level ``region`` (local only, not sent) or ``metadata.region``."""
+    metadata = doc.get("metadata")
+    nested = metadata.get("region") if isinstance(metadata, dict) else None
+    found = doc.get("region") or nested
+    return found if isinstance(found, str) and found else None
 
 
 def masked_service(doc: dict[str, Any]) -> dict[str, Any]:
@@ -177,7 +185,7 @@ def deploy(
     """Create the service in ``path`` and wait until it runs; return the last description."""
     out = out or sys.stdout
     doc = read_service(path)
-    target = target_for(region or doc.get("region"))
+    target = target_for(region or region_of(doc))
     creds = _credentials()
     client = _client(target, creds)
     from alibabacloud_eas20210701 import models
@@ -273,7 +281,7 @@ def _guard(fn: Any) -> Any:
 def _run_deploy(args: Any) -> int:
     if args.dry_run:
         doc = read_service(args.app_json)
-        target = target_for(args.region or doc.get("region"))
+        target = target_for(args.region or region_of(doc))
         try:
             creds: Credentials | None = load_credentials()
         except CredentialsError:

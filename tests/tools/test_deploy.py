@@ -173,6 +173,12 @@ def test_dry_run_needs_no_credentials_and_names_the_region_fix(
     bare.write_text(json.dumps(SERVICE))
     assert main(["deploy", str(bare), "--dry-run"]) == 1
     assert "eas deploy: no region: pass --region (e.g. cn-shanghai)" in capsys.readouterr().err
+    nested = tmp_path / "nested.json"
+    nested.write_text(json.dumps({**SERVICE, "metadata": {"region": "cn-beijing", "instance": 1}}))
+    assert main(["deploy", str(nested), "--dry-run"]) == 0
+    assert capsys.readouterr().out.startswith(
+        "POST https://pai-eas.cn-beijing.aliyuncs.com/api/v2/services\n"
+    )
 
 
 def test_a_placeholder_processor_path_points_at_eas_pack_upload(
