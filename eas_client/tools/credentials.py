@@ -4,7 +4,10 @@ and a mask that keeps them out of everything printed."""
 from __future__ import annotations
 
 import configparser
+import contextlib
+import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,3 +77,36 @@ def mask(text: str, secrets: list[str]) -> str:
         if len(secret) >= 6:
             text = text.replace(secret, "***")
     return text
+
+
+class _MaskFilter(logging.Filter):
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        masked = mask(text, self.secrets)
+        if masked != text:
+            record.msg, record.args = masked, ()
+        return True
+
+
+@contextlib.contextmanager
+def masked_logs(prefixes: tuple[str, ...], secrets: list[str]) -> Iterator[None]:
+    """While the block runs, mask ``secrets`` in every record of the loggers under ``prefixes``
+    (oss2, for one, logs the STS token at DEBUG). A logger's filters see only its own records,
+    so the filter goes on each of them."""
+    if not secrets:
+        yield
+        return
+    flt = _MaskFilter(secrets)
+    names = [n for n in list(logging.root.manager.loggerDict) if n.split(".")[0] in prefixes]
+    loggers = [logging.getLogger(n) for n in {*names, *prefixes}]
+    for logger in loggers:
+        logger.addFilter(flt)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(flt)

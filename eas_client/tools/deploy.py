@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .credentials import ENV_REGION, Credentials, CredentialsError, load_credentials, mask
+from .credentials import ENV_REGION, Credentials, CredentialsError, load_credentials, mask, masked_logs
 
 ENV_OPENAPI_ENDPOINT = "EAS_OPENAPI_ENDPOINT"
 # Fields of a service description that are secrets of the service itself.
@@ -32,6 +32,15 @@ SECRET_FIELDS = ("token", "access_token")
 DEFAULT_WAIT_S = 1200.0
 DEFAULT_POLL_S = 5.0
 FAILED_STATES = ("Failed", "Stopped", "DeleteFailed")
+# Loggers of the SDK stack whose records get secrets masked while a call runs.
+SDK_LOGGERS = (
+    "alibabacloud_tea_openapi",
+    "alibabacloud_eas20210701",
+    "darabonba",
+    "Tea",
+    "urllib3",
+    "requests",
+)
 
 
 class DeployError(Exception):
@@ -158,7 +167,8 @@ def _explain(exc: Exception, name: str, creds: Credentials) -> DeployError:
 
 def _call(creds: Credentials, name: str, fn: Any, *args: Any) -> Any:
     try:
-        return fn(*args)
+        with masked_logs(SDK_LOGGERS, creds.secrets()):
+            return fn(*args)
     except DeployError:
         raise
     except Exception as exc:  # noqa: BLE001 - the SDK raises its own hierarchy; all are explained

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .credentials import ENV_REGION, CredentialsError, load_credentials, mask
+from .credentials import ENV_REGION, CredentialsError, load_credentials, mask, masked_logs
 
 ENV_OSS_ENDPOINT = "OSS_ENDPOINT"
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
@@ -86,31 +86,33 @@ def upload_file(
     except CredentialsError as exc:
         raise UploadError(str(exc)) from None
     endpoint = endpoint_for(region)
-    auth: Any = (
-        oss2.StsAuth(creds.key_id, creds.key_secret, creds.security_token)
-        if creds.security_token
-        else oss2.Auth(creds.key_id, creds.key_secret)
-    )
-    try:
-        bucket = oss2.Bucket(auth, endpoint, bucket_name, connect_timeout=30)
-    except oss2.exceptions.ClientError:
-        raise UploadError(
-            f"{bucket_name!r} is not a valid OSS bucket name "
-            "(3-63 lowercase letters, digits, '-'); fix --upload"
-        ) from None
-    size = source.stat().st_size
-    report = _progress(source.name) if progress else None
-    try:
-        if size <= multipart_threshold:
-            bucket.put_object_from_file(key, str(source), progress_callback=report)
-        else:
-            _multipart(bucket, key, source, size, part_size, report)
-    except oss2.exceptions.OssError as exc:
-        raise UploadError(mask(_explain(exc, bucket_name), creds.secrets())) from None
-    except oss2.exceptions.RequestError as exc:
-        raise UploadError(
-            f"cannot reach OSS at {endpoint}: {exc}; check --region / {ENV_OSS_ENDPOINT}"
-        ) from None
+    # oss2 logs the STS token at DEBUG: mask it (and the secret) in its records meanwhile.
+    with masked_logs(("oss2",), creds.secrets()):
+        auth: Any = (
+            oss2.StsAuth(creds.key_id, creds.key_secret, creds.security_token)
+            if creds.security_token
+            else oss2.Auth(creds.key_id, creds.key_secret)
+        )
+        try:
+            bucket = oss2.Bucket(auth, endpoint, bucket_name, connect_timeout=30)
+        except oss2.exceptions.ClientError:
+            raise UploadError(
+                f"{bucket_name!r} is not a valid OSS bucket name "
+                "(3-63 lowercase letters, digits, '-'); fix --upload"
+            ) from None
+        size = source.stat().st_size
+        report = _progress(source.name) if progress else None
+        try:
+            if size <= multipart_threshold:
+                bucket.put_object_from_file(key, str(source), progress_callback=report)
+            else:
+                _multipart(bucket, key, source, size, part_size, report)
+        except oss2.exceptions.OssError as exc:
+            raise UploadError(mask(_explain(exc, bucket_name), creds.secrets())) from None
+        except oss2.exceptions.RequestError as exc:
+            raise UploadError(
+                f"cannot reach OSS at {endpoint}: {exc}; check --region / {ENV_OSS_ENDPOINT}"
+            ) from None
     return f"oss://{bucket_name}/{key}"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import logging
 import os
 import tarfile
 from pathlib import Path
@@ -146,8 +147,10 @@ def cloud_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def test_upload_puts_the_exact_bytes_and_writes_processor_path_into_a_copy(
     project: Path, tmp_path: Path, cloud_env: None, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("ALIBABA_CLOUD_SECURITY_TOKEN", STS)
     pkg = tmp_path / "demo.tar.gz"
     with OssStandIn() as oss:
         monkeypatch.setenv("OSS_ENDPOINT", oss.endpoint)
@@ -160,12 +163,15 @@ def test_upload_puts_the_exact_bytes_and_writes_processor_path_into_a_copy(
     )
     ((method, _, headers),) = oss.requests
     assert method == "PUT" and headers["authorization"].startswith(f"OSS {KEY_ID}:")
+    assert headers["x-oss-security-token"] == STS
     copy = json.loads((project / "app.packed.json").read_text())
     assert copy == {**_app_json(), "processor_path": "oss://models/demo/demo.tar.gz"}
     assert "processor_path" not in json.loads((project / "app.json").read_text())
     captured = capsys.readouterr()
     assert "uploaded -> oss://models/demo/demo.tar.gz\n" in captured.out
-    assert SECRET not in captured.out + captured.err
+    assert "oss2" in caplog.text  # the SDK logged at DEBUG, and none of it is a secret
+    for secret in (SECRET, STS):
+        assert secret not in captured.out + captured.err + caplog.text
 
 
 def test_a_large_package_goes_up_in_parts_with_progress(
