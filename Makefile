@@ -65,7 +65,7 @@ bench: $(STAMP) ## side-by-side benchmarks, every language -> benchmarks/results
 bench-quick: $(STAMP) ## a < 2 minute smoke run of the benchmarks (no thresholds)
 	$(PY) -m benchmarks --quick
 
-clean:
+clean: ## remove the venv and tool caches
 	rm -rf $(VENV) .venv-install .pytest_cache .mypy_cache .ruff_cache
 
 generate: $(STAMP) ## regenerate protobuf code, spec schemas and payload vectors (deterministic)

@@ -8,17 +8,21 @@ import sys
 import time
 from pathlib import Path
 
-from ._common import SERVICE, SETTINGS, TOKEN, WORK, Sample, Skip
+from ._common import ROOT, SERVICE, SETTINGS, TOKEN, Sample, Skip
 from ._target import stop_process, track
 
-VENV = WORK / "venv-official"
+# One venv for the official SDK, shared with tests/integration/test_official_sdk.py (same pin, same
+# marker file), so a checkout installs it once.
+VENV = ROOT.parent / ".venv-official"
+OFFICIAL_PIN = "eas-prediction==0.36"
+MARKER = VENV / "bin" / ".eas-prediction-installed"
 WORKER = Path(__file__).with_name("_official_worker.py")
 
 
 def venv_python() -> Path:
     """Python of the official SDK's venv, created on first use within the run's time budget."""
     python = VENV / "bin" / "python"
-    if python.exists() and _has_sdk(python):
+    if MARKER.exists() and _has_sdk(python):
         return python
     budget = min(240.0, SETTINGS.remaining() - 30)
     if budget < 15:
@@ -27,11 +31,14 @@ def venv_python() -> Path:
     start = time.monotonic()
     try:
         subprocess.run(
-            [sys.executable, "-m", "venv", str(VENV)], check=True, capture_output=True, timeout=budget
+            [sys.executable, "-m", "venv", "--clear", str(VENV)],
+            check=True,
+            capture_output=True,
+            timeout=budget,
         )
         left = budget - (time.monotonic() - start)
         done = subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "eas-prediction"],
+            [str(python), "-m", "pip", "install", "-q", OFFICIAL_PIN],
             capture_output=True,
             text=True,
             timeout=max(left, 1),
@@ -41,6 +48,7 @@ def venv_python() -> Path:
         raise Skip(f"could not create the official SDK venv: {exc}") from None
     if done.returncode != 0 or not _has_sdk(python):
         raise Skip(f"pip install eas-prediction failed: {done.stderr.strip()[-300:]}")
+    MARKER.touch()
     return python
 
 

@@ -1,4 +1,4 @@
-"""Runs inside benchmarks/.work/venv-official (the official `eas-prediction` SDK), never imported.
+"""Runs inside .venv-official (the official `eas-prediction` SDK, shared with the tests), never imported.
 
 Reads one command per line on stdin, ``<warmup> <calls>``, times that many sequential
 ``PredictClient.predict`` calls and prints one JSON line ``{"seconds", "calls", "lat_ns"}``; so the

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # The official SDK pins protobuf 3.20 (pure-Python on 3.11), so it runs in its own venv.
 OFFICIAL_PYTHONS = [
     os.environ.get("EAS_PREDICTION_PYTHON", ""),
-    str(ROOT / "benchmarks" / ".work" / "venv-official" / "bin" / "python"),
+    str(ROOT / ".venv-official" / "bin" / "python"),
 ]
 # The list is built outside the timed region (numpy may not be in that venv): a conservative
 # figure for the official path, which in real use also pays for ndarray.tolist().

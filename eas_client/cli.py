@@ -1,4 +1,5 @@
-"""The ``eas`` command: ``eas serve``, ``eas predict`` and ``eas init`` (also ``python -m eas_client``)."""
+"""The ``eas`` command: ``eas serve``, ``eas predict``, ``eas init``, ``eas pack`` / ``deploy`` /
+``status`` / ``delete`` and ``eas doctor`` (also ``python -m eas_client``)."""
 
 from __future__ import annotations
 
@@ -45,8 +46,10 @@ An EAS Python processor.
     eas serve app.py --app-json app.json          # local runtime on 127.0.0.1:8080
     eas predict http://127.0.0.1:8080/api/predict/{name} -d "2 105"   # -> True
 
-Deploy: pack this directory with its environment and create the service from app.json
-(`processor_path` must point at the uploaded package).
+Deploy (needs `pip install 'eas-client[deploy]'` and Alibaba Cloud credentials):
+
+    eas pack . --upload oss://<bucket>/{name}/ --region <region>   # writes app.packed.json
+    eas deploy app.packed.json --region <region>
 """
 
 
@@ -64,7 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="eas", description="Call and run EAS model services locally.")
+    parser = argparse.ArgumentParser(
+        prog="eas", description="Call, run locally, pack and deploy EAS model services."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser(
@@ -186,14 +191,26 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("dir", help="directory to create")
     init.add_argument("--name", default=None, help="service name (default: the directory name)")
     init.set_defaults(func=_init)
+
+    from .tools import deploy, doctor, pack
+
+    pack.add_command(sub)
+    deploy.add_commands(sub)
+    doctor.add_command(sub)
     return parser
 
 
 def _serve(args: argparse.Namespace) -> int:
     from ._core.config import ENV_TOKEN
-    from .server.errors import ServeError
-    from .server.runtime import apply_faults, build_runtime
-    from .server.serve import run_foreground
+
+    try:
+        from .server.errors import ServeError
+        from .server.runtime import apply_faults, build_runtime
+        from .server.serve import name_beside, run_foreground
+    except ImportError as exc:  # the [server] extra is not installed: say how, not a traceback
+        raise SystemExit(
+            f"eas serve needs the local runtime: pip install 'eas-client[server]' (missing: {exc.name})"
+        ) from None
 
     token, source = _secret(args.token, args.token_file, ENV_TOKEN, "--token")
     admin_token, _ = _secret(args.admin_token, args.admin_token_file, "EAS_ADMIN_TOKEN", "--admin-token")
@@ -228,7 +245,8 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"eas serve: calls need the token from {source}", file=sys.stderr, flush=True)
     if args.faults is not None:
         apply_faults([runtime.gateway, *runtime.instances], args.faults)
-    run_foreground(runtime)
+    label = None if args.app_json or args.service else name_beside(args.app)
+    run_foreground(runtime, label=label)
     return 0
 
 

@@ -13,7 +13,7 @@ test-java: $(STAMP) ## the Java client: every spec case, client tests, eas serve
 	@grep -h "Tests run" $(JAVA_DIR)/target/surefire-reports/*.txt
 	$(MAKE) --no-print-directory demo-java
 
-java-jar:
+java-jar: ## build the Java client jar (no tests)
 	cd $(JAVA_DIR) && $(MVN) -q -B package -DskipTests
 
 demo-java: $(STAMP) java-jar ## the Java example (one-liner, batch of 1,000, async, TF request, direct mode) against eas serve

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import logging
 import math
@@ -130,7 +131,20 @@ class Runtime:
             # listening socket says so, and without it every response pays a 40 ms delayed ACK.
             sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.settings.host, port))
+            try:
+                sock.bind((self.settings.host, port))
+            except OSError as exc:
+                sock.close()
+                for opened in self._sockets:
+                    opened.close()
+                self._sockets.clear()
+                if exc.errno != errno.EADDRINUSE:
+                    raise
+                # One line a newcomer can act on, not an OSError traceback.
+                raise ServeError(
+                    f"port {port} on {self.settings.host} is already in use (another eas serve or "
+                    f"python app.py?); stop it, or pick another port: --port N or EAS_SERVE_PORT=N"
+                ) from None
             sock.listen(1024)
             self._sockets.append(sock)
         self._ports = [int(sock.getsockname()[1]) for sock in self._sockets]

@@ -6,8 +6,10 @@ that, so it can also run inside a test (``LocalRuntime``)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from .._core.config import ENV_SERVICE_NAME, ENV_TOKEN
@@ -34,13 +36,29 @@ def serve_processor(processor: BaseProcessor) -> None:
         runtime = build_runtime(processor, **flags)
     except ServeError as exc:  # a script's entry point: say what to fix and exit
         raise SystemExit(str(exc)) from None
-    run_foreground(runtime)
+    entry = getattr(sys.modules.get(type(processor).__module__), "__file__", None)
+    run_foreground(runtime, label=None if flags["service"] else name_beside(entry))
 
 
-def run_foreground(runtime: Runtime) -> None:
-    """Print where the runtime listens (and what it exposes), then serve until Ctrl-C."""
+def name_beside(source: object) -> str | None:
+    """The ``name`` in the ``app.json`` beside a processor file, if there is one: the name the
+    printed URL shows when no service name is set (every name is served then)."""
+    if not isinstance(source, str) or not source.endswith(".py"):
+        return None
+    try:
+        doc = json.loads((Path(source).resolve().parent / "app.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    name = doc.get("name") if isinstance(doc, dict) else None
+    return name if isinstance(name, str) and name.strip() else None
+
+
+def run_foreground(runtime: Runtime, *, label: str | None = None) -> None:
+    """Print where the runtime listens (and what it exposes), then serve until Ctrl-C.
+    ``label`` names the service in the printed URL when the runtime serves every name."""
     settings = runtime.settings
-    url = f"http://{settings.host}:{runtime.ports[0]}/api/predict/{settings.service_label}"
+    shown = settings.service or label or settings.service_label
+    url = f"http://{settings.host}:{runtime.ports[0]}/api/predict/{shown}"
     print(f"Service start successfully: {url}", flush=True)
     if runtime.backend is not None:
         print(f"  forwarding to {runtime.backend.label}", flush=True)

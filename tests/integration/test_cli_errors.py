@@ -58,7 +58,13 @@ def test_serve_reports_a_port_in_use(tmp_path: Path) -> None:
         port = rt.base_url.rsplit(":", 1)[1]
         out = _run("serve", str(app), "--port", port)
     assert out.returncode == 1
-    assert out.stderr.startswith(b"eas serve: [Errno 98]"), out.stderr
+    assert (
+        out.stderr
+        == (
+            f"port {port} on 127.0.0.1 is already in use (another eas serve or python app.py?); "
+            "stop it, or pick another port: --port N or EAS_SERVE_PORT=N\n"
+        ).encode()
+    )
 
 
 def test_serve_rejects_bad_fault_settings_before_serving(tmp_path: Path) -> None:
