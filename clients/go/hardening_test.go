@@ -268,6 +268,56 @@ func TestQuietNaNScanOnLargeTensors(t *testing.T) {
 	}
 }
 
+// The chunked copy that encodes big float tensors quiets NaNs on both sides of every chunk
+// boundary, in each of two feeds, and leaves nothing else out or doubled (PAYLOAD-6).
+func TestQuietNaNsAcrossCopyChunks(t *testing.T) {
+	per := quietChunk / 4
+	v := make([]float32, 3*per+5)
+	for i := range v {
+		v[i] = float32(i)
+	}
+	for _, at := range []int{0, per - 1, per, 2*per - 1, 2 * per, 3*per + 4} {
+		v[at] = math.Float32frombits(0x7f800001 + uint32(at))
+	}
+	d := make([]float64, per/2+3)
+	for i := range d {
+		d[i] = float64(i)
+	}
+	for _, at := range []int{per/2 - 1, per / 2, per/2 + 2} {
+		d[at] = math.Float64frombits(0xfff0000000000001 + uint64(at))
+	}
+	got, err := NewTFRequest("sig").AddFeed("x", nil, v).AddFeed("y", nil, d).AddFetch("z").Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want32 := make([]byte, 4*len(v))
+	for i, x := range v {
+		bits := math.Float32bits(x)
+		if x != x {
+			bits = nan32
+		}
+		binary.LittleEndian.PutUint32(want32[4*i:], bits)
+	}
+	want64 := make([]byte, 8*len(d))
+	for i, x := range d {
+		bits := math.Float64bits(x)
+		if x != x {
+			bits = nan64
+		}
+		binary.LittleEndian.PutUint64(want64[8*i:], bits)
+	}
+	if !bytes.Contains(got, want32) || !bytes.Contains(got, want64) {
+		t.Fatal("the encoded values differ from a value-by-value encoding")
+	}
+	if !bytes.HasSuffix(got, []byte{0x1a, 1, 'z'}) {
+		t.Fatalf("the message does not end with its fetch: % x", got[len(got)-8:])
+	}
+	// 3 (signature) + 3 (fetch) + two map entries: their framing is a few dozen bytes at most.
+	if extra := len(got) - len(want32) - len(want64); extra < 6 || extra > 64 {
+		t.Fatalf("%d bytes besides the values", extra)
+	}
+}
+
 // A stale list is refreshed in the background (DISC-6): the call that notices does not wait for
 // a slow discovery answer, and Close waits for the refresh it started.
 func TestRefreshDoesNotHoldTheCall(t *testing.T) {

@@ -138,6 +138,30 @@ func (l *lineReader) next() ([]byte, error) {
 	}
 }
 
+// takeBlank consumes an empty line when one is already in the buffer at the read position,
+// ending it at LF, CRLF or a lone CR exactly as next would; it reports whether it did.
+func (l *lineReader) takeBlank() bool {
+	if l.skipLF || l.r >= l.w {
+		return false
+	}
+	switch l.buf[l.r] {
+	case '\n':
+		l.r++
+		return true
+	case '\r':
+		l.r++
+		if l.r < l.w {
+			if l.buf[l.r] == '\n' {
+				l.r++
+			}
+		} else {
+			l.skipLF = true
+		}
+		return true
+	}
+	return false
+}
+
 func (l *lineReader) check(line []byte) error {
 	if len(line) > l.max {
 		return tooLong(l.max)
@@ -173,25 +197,13 @@ func (p *eventParser) line(line []byte, ev *Event) (bool, error) {
 			p.typ = p.typ[:0]
 			return false, nil
 		}
-		*ev = Event{Event: "message", Data: string(p.data[:len(p.data)-1]), ID: p.id, Retry: p.retry, HasRetry: p.hasRetry}
-		if len(p.typ) > 0 {
-			if p.typText != string(p.typ) {
-				p.typText = string(p.typ)
-			}
-			ev.Event = p.typText
-		}
-		p.data, p.typ = p.data[:0], p.typ[:0]
+		p.dispatch(p.data[:len(p.data)-1], ev)
 		return true, nil
 	}
 	if line[0] == ':' {
 		return false, nil
 	}
-	if len(line) > 5 && line[4] == ':' && string(line[:4]) == "data" {
-		// The common line, taken without the general field split.
-		value := line[5:]
-		if value[0] == ' ' {
-			value = value[1:]
-		}
+	if value, ok := dataValue(line); ok {
 		return false, p.appendData(value)
 	}
 	name, value := line, []byte(nil)
@@ -216,6 +228,36 @@ func (p *eventParser) line(line []byte, ev *Event) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// dispatch fills ev with the event of the given data and the fields so far, and starts the next.
+func (p *eventParser) dispatch(data []byte, ev *Event) {
+	// Field by field: a composite literal assigned through ev was built on the stack and then
+	// copied with wide loads over narrower stores, a store-forwarding stall on every event.
+	ev.Event = "message"
+	if len(p.typ) > 0 {
+		if p.typText != string(p.typ) {
+			p.typText = string(p.typ)
+		}
+		ev.Event = p.typText
+	}
+	ev.Data = string(data)
+	ev.ID = p.id
+	ev.Retry, ev.HasRetry = p.retry, p.hasRetry
+	p.data, p.typ = p.data[:0], p.typ[:0]
+}
+
+// dataValue returns the value of a "data:" line with a non-empty value, the common line, taken
+// without the general field split; ok is false for every other line.
+func dataValue(line []byte) (value []byte, ok bool) {
+	if len(line) > 5 && line[4] == ':' && string(line[:4]) == "data" {
+		value = line[5:]
+		if value[0] == ' ' {
+			value = value[1:]
+		}
+		return value, true
+	}
+	return nil, false
 }
 
 func (p *eventParser) appendData(value []byte) error {
@@ -332,6 +374,14 @@ func nextEvent(l *lineReader, p *eventParser, ev *Event) error {
 				return err
 			}
 			continue
+		}
+		if len(p.data) == 0 {
+			// The common event, one data line and the empty line after it, both in the buffer:
+			// its data is the line's value, taken as a string once, without the data buffer.
+			if value, ok := dataValue(line); ok && l.takeBlank() {
+				p.dispatch(value, ev)
+				return nil
+			}
 		}
 		if ok, err := p.line(line, ev); err != nil || ok {
 			return err

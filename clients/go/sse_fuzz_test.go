@@ -94,7 +94,8 @@ func refParse(body []byte, max int) ([]Event, string) {
 func FuzzSSE(f *testing.F) {
 	for _, s := range []string{"data: hello\n\n", "event: a\r\ndata: 1\r\n\r\n", "data: a\rdata: b\r\r", "\xef\xbb\xbfdata: x\n\n",
 		": c\nid: 1\nretry: 30\ndata:\n\n", "data: a\n\ndata: b", "event: x\n", "data: \xff\n\n", "id: a\x00b\ndata: c\n\n",
-		"data: x\r", "\r\n\r\n\n", "retry: 99999999999999999999\ndata: x\n\n"} {
+		"data: x\r", "\r\n\r\n\n", "retry: 99999999999999999999\ndata: x\n\n",
+		"data: a\n\r\ndata: b\r\rdata: c\r\n\r", "event: t\ndata: 1\n\ndata: 2\n\n", "data: a\ndata: b\n\n", "data: a\r\n\r\n"} {
 		f.Add([]byte(s), uint16(3))
 	}
 	f.Fuzz(func(t *testing.T, body []byte, split uint16) {
