@@ -9,6 +9,8 @@ Example::
 """
 
 from ._base_client import EASResponse
+from ._core.adaptive import AdaptiveConcurrency
+from ._core.budget import RetryBudget
 from ._core.config import (
     DEFAULT_BACKOFF_BASE_S,
     DEFAULT_BACKOFF_MAX_S,
@@ -85,6 +87,8 @@ __all__ = [
     "ReadTimeoutError",
     "ResponseTooLargeError",
     "RetryPolicy",
+    "RetryBudget",
+    "AdaptiveConcurrency",
     "ServerError",
     "ServerTimeoutError",
     "ServiceUnavailableError",

@@ -12,6 +12,9 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
+from ._backpressure import BatchHook, PutBack, SharedBudget
+from ._core.adaptive import BUSY_STATUSES
+from ._core.budget import RetryBudget
 from ._core.config import (
     DEFAULT_CONNECT_TIMEOUT_S,
     DEFAULT_DISCOVERY_REFRESH_S,
@@ -28,7 +31,7 @@ from ._core.config import (
     check_timeout,
 )
 from ._core.endpoint import Params
-from ._core.errors import TransportError
+from ._core.errors import ConfigError, TransportError
 from ._core.flow import (
     PreparedRequest,
     RawResponse,
@@ -38,10 +41,12 @@ from ._core.flow import (
     attempt_headers,
     base_headers,
     evaluate,
+    final_error,
     next_timeout,
     prepare,
 )
 from ._core.redact import Secret, redact_token
+from ._core.retry import Decision
 from ._direct import DirectRouter, Route
 from ._transports.select import select_transport
 from ._version import __version__
@@ -127,6 +132,10 @@ class BaseClient:
         Direct mode: seconds an instance that refused a connection is skipped.
     max_response_bytes:
         The largest response body accepted (``None``: no cap; default 256 MiB).
+    retry_budget:
+        Retries this client may make across all its calls: a share of its calls plus a floor per
+        second (:class:`RetryBudget`, default 10% + 10/s), so an outage does not turn into a retry
+        storm. ``None`` turns it off (``max_retries`` alone bounds each call).
 
     Example::
 
@@ -156,6 +165,7 @@ class BaseClient:
         discovery_refresh: float = DEFAULT_DISCOVERY_REFRESH_S,
         eject_for: float = DEFAULT_EJECT_S,
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        retry_budget: RetryBudget | None = RetryBudget(),  # noqa: B008 - frozen, safe to share
     ) -> None:
         policy = _policy(retry, max_retries=max_retries, deadline=deadline)
         options = ClientOptions(
@@ -174,6 +184,7 @@ class BaseClient:
             discovery_refresh=discovery_refresh,
             eject_for=eject_for,
             max_response_bytes=max_response_bytes,
+            retry_budget=retry_budget,
         )
         self._setup(options, shared=None)
 
@@ -204,6 +215,7 @@ class BaseClient:
         self._rand: Callable[[], float] = random.random
         self._clock: Callable[[], float] = time.time
         self._monotonic: Callable[[], float] = time.monotonic
+        self._budget = _budget(options.retry_budget, self._monotonic())
         self._owns_transport = shared is None
         self._open(shared)
 
@@ -256,6 +268,8 @@ class BaseClient:
             getattr(copied, name) == getattr(current, name) for name in TRANSPORT_OPTIONS
         )
         clone._setup(copied, self._transport if same else None)
+        if copied.retry_budget == current.retry_budget:  # BUDGET-1: copies share the budget
+            clone._budget = self._budget
         clone._rand, clone._clock, clone._monotonic = self._rand, self._clock, self._monotonic
         clone._sleep = self._sleep  # type: ignore[attr-defined]
         return clone
@@ -264,6 +278,11 @@ class BaseClient:
     def config(self) -> ClientConfig:
         """The validated, immutable configuration (token hidden from its repr)."""
         return self._config
+
+    @property
+    def retry_budget_denied(self) -> int:
+        """How many retries the retry budget refused so far (BUDGET-2); 0 without a budget."""
+        return 0 if self._budget is None else self._budget.denied
 
     @property
     def endpoint(self) -> str:
@@ -301,17 +320,36 @@ class BaseClient:
             policy=policy,
         )
 
-    def _flow(self, req: PreparedRequest) -> Generator[WireRequest | Sleep, Any, tuple[RawResponse, int]]:
+    def _prepare_kw(
+        self,
+        data: object,
+        *,
+        path: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> PreparedRequest:
+        """:meth:`_prepare` with predict's keywords (a batch passes the caller's through)."""
+        return self._prepare(data, path, params, headers, timeout, max_retries)
+
+    def _flow(
+        self, req: PreparedRequest, hook: BatchHook | None = None
+    ) -> Generator[WireRequest | Sleep, Any, tuple[RawResponse, int]]:
         """The call loop, the same for both twins: it yields a :class:`WireRequest` to send (and is
         sent back the response or the TransportError) or a :class:`Sleep`; it returns the final
         response and the number of attempts, or raises the call's typed error. Every decision
-        comes from the sans-IO core; the twins only drive it (``_call``)."""
+        comes from the sans-IO core; the twins only drive it (``_call``). An adaptive batch's
+        ``hook`` sees every attempt and takes back an item refused with 450/429 (ADAPT-5)."""
         route = None if self._router is None else Route()
-        start = self._monotonic()
+        start = self._monotonic() if hook is None else hook.start
+        if self._budget is not None and (hook is None or hook.deposit):
+            self._budget.first_attempt(self._monotonic())
         attempts = 0
         while True:
             attempts += 1
             mono, now = self._monotonic(), self._clock()
+            epoch = 0 if hook is None else hook.epoch()
             origin = req.origin if route is None else self._route_to(route, mono)
             headers = attempt_headers(self._config, req, now)
             timeout = next_timeout(req, mono - start)
@@ -321,6 +359,10 @@ class BaseClient:
             result = yield send
             if route is not None:
                 self._report(route, result, mono)
+            if hook is not None:
+                hook.observe(result, self._monotonic() - mono, epoch)
+                if isinstance(result, RawResponse) and result.status in BUSY_STATUSES:
+                    raise PutBack(final_error(self._config, result, attempts))
             step = self._evaluate(req, attempts, result, self._monotonic() - start, now)
             if step.decision.action != "retry":
                 return self._finish(step), attempts
@@ -335,8 +377,14 @@ class BaseClient:
         now: float,
     ) -> Step:
         step = evaluate(self._config, req, attempts, result, elapsed=elapsed, rand=self._rand(), now=now)
+        status = result.status if isinstance(result, RawResponse) else result.cause_kind
+        budget = self._budget
+        if step.decision.action == "retry" and budget is not None:
+            if not budget.try_retry(self._monotonic()):  # BUDGET-2: asked only once a retry is due
+                error = budget.mark(final_error(self._config, result, attempts))
+                what = f"status {status}" if isinstance(result, RawResponse) else status
+                step = Step(Decision("raise", 0.0, f"{what}: retry budget exhausted"), error=error)
         if logger.isEnabledFor(logging.DEBUG):
-            status = result.status if isinstance(result, RawResponse) else result.cause_kind
             logger.debug(
                 "eas attempt %d POST %s -> %s; %s",
                 attempts,
@@ -396,6 +444,7 @@ class ClientOptions:
     discovery_refresh: float
     eject_for: float
     max_response_bytes: int | None
+    retry_budget: RetryBudget | None
 
 
 class OptionChanges(TypedDict, total=False):
@@ -419,6 +468,7 @@ class OptionChanges(TypedDict, total=False):
     discovery_refresh: float
     eject_for: float
     max_response_bytes: int | None
+    retry_budget: RetryBudget | None
 
 
 # The options that shape the engine itself; a copy differing in any of them opens its own.
@@ -436,6 +486,17 @@ def _policy(retry: object, *, max_retries: int | None, deadline: float | None) -
     if deadline is not None:
         changes["deadline"] = deadline
     return replace(policy, **changes) if changes else policy
+
+
+def _budget(budget: object, now: float) -> SharedBudget | None:
+    if budget is None:
+        return None
+    if not isinstance(budget, RetryBudget):
+        raise ConfigError(
+            f"retry_budget must be a RetryBudget(ratio=..., min_per_s=...) or None, "
+            f"not {type(budget).__name__}"
+        )
+    return SharedBudget(budget, now)
 
 
 def _hold(token: object) -> Any:

@@ -1,6 +1,7 @@
 """predict_many for both twins: ``concurrency`` workers (threads or tasks) pull inputs from one
 shared cursor, so at most ``concurrency`` calls are in flight, inputs are read lazily, and each
-result lands at its input's index: one outcome per input, none dropped or duplicated."""
+result lands at its input's index: one outcome per input, none dropped or duplicated.
+``concurrency="auto"`` hands the batch to ``_adaptive_batch`` (ADAPT-5)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any
 
+from ._adaptive_batch import AdaptiveBatch, run_adaptive_async, run_adaptive_sync
+from ._core.adaptive import AdaptiveConcurrency, resolve_concurrency
 from ._core.errors import ConfigError
 
 Progress = bool | Callable[[int, int | None], None]
@@ -52,6 +55,71 @@ class _Batch:
         if self.failure is not None:
             raise self.failure
         return self.results
+
+
+def predict_many_sync(
+    client: Any,
+    inputs: Iterable[object],
+    concurrency: object,
+    return_exceptions: bool,
+    progress: Progress,
+    kwargs: dict[str, Any],
+) -> list[Any]:
+    """EASClient.predict_many: a fixed number of threads, or an adaptive batch."""
+    limits = resolve_concurrency(concurrency)
+    if isinstance(limits, int):
+        return run_batch_sync(
+            lambda item: client.predict(item, **kwargs),
+            inputs,
+            concurrency=limits,
+            return_exceptions=return_exceptions,
+            progress=progress,
+        )
+    batch, workers = _adaptive(client, inputs, limits, return_exceptions, progress)
+    return run_adaptive_sync(lambda item, hook: client._batch_item(item, hook, kwargs), batch, workers)
+
+
+async def predict_many_async(
+    client: Any,
+    inputs: Iterable[object],
+    concurrency: object,
+    return_exceptions: bool,
+    progress: Progress,
+    kwargs: dict[str, Any],
+) -> list[Any]:
+    """AsyncEASClient.predict_many: a fixed number of tasks, or an adaptive batch."""
+    limits = resolve_concurrency(concurrency)
+    if isinstance(limits, int):
+        return await run_batch_async(
+            lambda item: client.predict(item, **kwargs),
+            inputs,
+            concurrency=limits,
+            return_exceptions=return_exceptions,
+            progress=progress,
+        )
+    batch, workers = _adaptive(client, inputs, limits, return_exceptions, progress)
+    return await run_adaptive_async(lambda item, hook: client._batch_item(item, hook, kwargs), batch, workers)
+
+
+def _adaptive(
+    client: Any,
+    inputs: Iterable[object],
+    limits: AdaptiveConcurrency,
+    return_exceptions: bool,
+    progress: Progress,
+) -> tuple[AdaptiveBatch, int]:
+    total = len(inputs) if hasattr(inputs, "__len__") else None  # type: ignore[arg-type]
+    batch = AdaptiveBatch(
+        inputs,
+        limits,
+        client.config.retry,
+        clock=client._clock,
+        monotonic=client._monotonic,
+        rand=client._rand,
+        tick=_make_progress(progress, total),
+        return_exceptions=return_exceptions,
+    )
+    return batch, limits.max if total is None else max(1, min(limits.max, total))
 
 
 def run_batch_sync(

@@ -7,8 +7,10 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
+from ._adaptive_batch import Dispatch
 from ._base_client import BaseClient, EASResponse
-from ._batch import run_batch_async
+from ._batch import predict_many_async
+from ._core.adaptive import AdaptiveConcurrency
 from ._core.config import DEFAULT_CONCURRENCY
 from ._core.endpoint import Params
 from ._core.errors import TransportError
@@ -69,26 +71,24 @@ class AsyncEASClient(BaseClient):
         self,
         inputs: Iterable[object],
         *,
-        concurrency: int = DEFAULT_CONCURRENCY,
+        concurrency: int | str | AdaptiveConcurrency = DEFAULT_CONCURRENCY,
         return_exceptions: bool = True,
         progress: bool | Callable[[int, int | None], None] = False,
         **kwargs: Any,
     ) -> list[Any]:
         """Predict every input with at most ``concurrency`` calls in flight; results in input
-        order, one value or exception per input."""
-        return await run_batch_async(
-            lambda item: self.predict(item, **kwargs),
-            inputs,
-            concurrency=concurrency,
-            return_exceptions=return_exceptions,
-            progress=progress,
-        )
+        order, one value or exception per input; ``"auto"`` adapts it (see EASClient's)."""
+        return await predict_many_async(self, inputs, concurrency, return_exceptions, progress, kwargs)
 
-    async def _call(self, req: PreparedRequest) -> tuple[RawResponse, int]:
+    async def _batch_item(self, item: object, hook: Dispatch, kwargs: dict[str, Any]) -> Any:
+        req = self._prepare_kw(item, **kwargs)
+        return self._result(req, (await self._call(req, hook))[0])
+
+    async def _call(self, req: PreparedRequest, hook: Dispatch | None = None) -> tuple[RawResponse, int]:
         """Drive :meth:`BaseClient._flow`: send what it yields, sleep when it says so."""
         if self._router is not None:
             await self._discover(self._router)
-        flow = self._flow(req)
+        flow = self._flow(req, hook)
         command = next(flow)
         try:
             while True:

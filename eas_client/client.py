@@ -8,8 +8,10 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ._adaptive_batch import Dispatch
 from ._base_client import BaseClient, EASResponse
-from ._batch import run_batch_sync
+from ._batch import predict_many_sync
+from ._core.adaptive import AdaptiveConcurrency
 from ._core.config import DEFAULT_CONCURRENCY
 from ._core.endpoint import Params
 from ._core.errors import TransportError
@@ -73,26 +75,26 @@ class EASClient(BaseClient):
         self,
         inputs: Iterable[object],
         *,
-        concurrency: int = DEFAULT_CONCURRENCY,
+        concurrency: int | str | AdaptiveConcurrency = DEFAULT_CONCURRENCY,
         return_exceptions: bool = True,
         progress: bool | Callable[[int, int | None], None] = False,
         **kwargs: Any,
     ) -> list[Any]:
         """Predict every input with at most ``concurrency`` calls in flight (threads); the results
-        are in input order, one value or exception per input."""
-        return run_batch_sync(
-            lambda item: self.predict(item, **kwargs),
-            inputs,
-            concurrency=concurrency,
-            return_exceptions=return_exceptions,
-            progress=progress,
-        )
+        are in input order, one value or exception per input. ``concurrency="auto"`` (or an
+        :class:`AdaptiveConcurrency`) finds the in-flight count the service can take and puts
+        back items it refuses with 450/429 instead of failing them."""
+        return predict_many_sync(self, inputs, concurrency, return_exceptions, progress, kwargs)
 
-    def _call(self, req: PreparedRequest) -> tuple[RawResponse, int]:
+    def _batch_item(self, item: object, hook: Dispatch, kwargs: dict[str, Any]) -> Any:
+        req = self._prepare_kw(item, **kwargs)
+        return self._result(req, self._call(req, hook)[0])
+
+    def _call(self, req: PreparedRequest, hook: Dispatch | None = None) -> tuple[RawResponse, int]:
         """Drive :meth:`BaseClient._flow`: send what it yields, sleep when it says so."""
         if self._router is not None:
             self._discover(self._router)
-        flow = self._flow(req)
+        flow = self._flow(req, hook)
         command = next(flow)
         try:
             while True:

@@ -224,6 +224,129 @@ def decision_input(error: Schema) -> Schema:
     )
 
 
+RETRY_BUDGET: Schema = obj(
+    {"ratio": NUM, "min_per_s": NUM},
+    description="BUDGET-1's parameters; an absent one takes its default",
+)
+ADAPTIVE: Schema = obj(
+    {
+        "min": INT,
+        "max": INT,
+        "initial": INT,
+        "backoff": NUM,
+        "latency_tolerance": {"type": ["number", "null"], "description": "null: no latency signal"},
+    },
+    description="AdaptiveConcurrency's fields (ADAPT-1); an absent one takes its default",
+)
+BACKPRESSURE_DEFAULTS: Schema = obj(
+    {
+        "budget_ratio": NUM,
+        "budget_min_per_s": NUM,
+        "budget_window_s": SECONDS,
+        "adaptive_min": INT,
+        "adaptive_max": INT,
+        "adaptive_initial": INT,
+        "adaptive_backoff": NUM,
+        "latency_tolerance": {"type": ["number", "null"]},
+        "min_queue_delay_s": SECONDS,
+        "baseline_drift": NUM,
+    },
+    (
+        "budget_ratio",
+        "budget_min_per_s",
+        "budget_window_s",
+        "adaptive_min",
+        "adaptive_max",
+        "adaptive_initial",
+        "adaptive_backoff",
+        "latency_tolerance",
+        "min_queue_delay_s",
+        "baseline_drift",
+    ),
+)
+LIMITER_EVENT: Schema = one_of(
+    obj({"acquire": NUM}, ("acquire",), description="acquire(now)"),
+    obj({"release": {"const": True}}, ("release",)),
+    obj(
+        {
+            "observe": obj(
+                {
+                    "status": STATUS,
+                    "error": {"enum": ["connect", "reset", "timeout", "too_large"]},
+                    "latency": SECONDS,
+                    "epoch": NONNEG,
+                    "now": NUM,
+                    "rand": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+                    "retry_after": SECONDS,
+                },
+                ("latency", "epoch", "now"),
+                oneOf=[{"required": ["status"]}, {"required": ["error"]}],
+            )
+        },
+        ("observe",),
+    ),
+)
+LIMITER_STEP: Schema = obj(
+    {"granted": BOOL, "wait": SECONDS, "in_flight": NONNEG, "limit": NUM, "epoch": NONNEG},
+    minProperties=1,
+    description="the state after the event: acquire gives granted (and wait when paused)",
+)
+
+
+def backpressure_vector_schemas(error_only: Schema) -> dict[str, Schema]:
+    """BUDGET-1 and ADAPT-1…4: event sequences in, state after each event out."""
+    error_with_text = obj({"error": ERROR, "message_contains": STR}, ("error",))
+    return {
+        "retry_budget": vector_file(
+            obj(
+                {
+                    "budget": RETRY_BUDGET,
+                    "start": NUM,
+                    "events": arr(
+                        one_of(obj({"first": NUM}, ("first",)), obj({"retry": NUM}, ("retry",))),
+                        minItems=1,
+                    ),
+                },
+                ("budget",),
+            ),
+            one_of(
+                obj(
+                    {
+                        "steps": arr(obj({"balance": NUM, "allowed": BOOL}, ("balance",))),
+                        "denied": NONNEG,
+                    },
+                    ("steps", "denied"),
+                ),
+                error_with_text,
+            ),
+        ),
+        "adaptive_limit": vector_file(
+            one_of(
+                obj(
+                    {
+                        "config": ADAPTIVE,
+                        "pause": obj(
+                            {"backoff_base": SECONDS, "backoff_max": SECONDS, "retry_after_cap": SECONDS}
+                        ),
+                        "events": arr(LIMITER_EVENT, minItems=1),
+                    },
+                    ("config", "events"),
+                ),
+                obj(
+                    {"concurrency": {"description": "predict_many's concurrency argument, valid or not"}},
+                    ("concurrency",),
+                ),
+            ),
+            one_of(
+                obj({"steps": arr(LIMITER_STEP)}, ("steps",)),
+                obj({"fixed": {"type": "integer", "minimum": 1}}, ("fixed",)),
+                obj({"adaptive": ADAPTIVE}, ("adaptive",)),
+                error_with_text,
+            ),
+        ),
+    }
+
+
 def vector_schemas() -> dict[str, Schema]:
     error_only = obj({"error": ERROR}, ("error",))
     return {
@@ -282,8 +405,10 @@ def vector_schemas() -> dict[str, Schema]:
                     {"max_response_bytes": {"type": "integer", "minimum": 1, "description": "bytes"}},
                     ("max_response_bytes",),
                 ),
+                BACKPRESSURE_DEFAULTS,
             ),
         ),
+        **backpressure_vector_schemas(error_only),
         "discovery_parse": vector_file(
             obj({"body": ref("bytes"), "service": STR}, ("body", "service")),
             one_of(
@@ -537,13 +662,14 @@ def scenario_schema() -> Schema:
             "rand": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
             "clock": {"type": "number", "description": "fixed wall clock, Unix seconds"},
             "max_response_bytes": MAX_RESPONSE_BYTES,
+            "retry_budget": {"oneOf": [{"type": "null"}, RETRY_BUDGET]},
         }
     )
     call = obj(
         {
             "data": ref("data"),
             "batch": arr(ref("data"), minItems=1),
-            "concurrency": INT,
+            "concurrency": {"oneOf": [{"type": "integer"}, {"const": "auto"}, ADAPTIVE]},
             "return_exceptions": BOOL,
             "path": STR,
             "params": PARAMS,
@@ -583,11 +709,14 @@ def scenario_schema() -> Schema:
         },
         ("error",),
     )
-    cancelled = obj({"cancelled": {"const": True}}, ("cancelled",))
-    results = obj(
-        {"results": arr(one_of(obj({"body": ref("bytes")}, ("body",)), obj({"error": ERROR}, ("error",))))},
-        ("results",),
+    item_body = obj({"body": ref("bytes")}, ("body",))
+    item_error = obj({"error": ERROR, "last_error": ERROR}, ("error",))
+    item_cancelled = obj({"cancelled": {"const": True}}, ("cancelled",))
+    cancelled = obj(
+        {"cancelled": {"const": True}, "results": arr(one_of(item_body, item_error, item_cancelled))},
+        ("cancelled",),
     )
+    results = obj({"results": arr(one_of(item_body, item_error))}, ("results",))
     instance = obj(
         {"weight": NONNEG, "replies": arr(ref("reply")), "down": {"const": True}},
         ("weight",),
@@ -630,6 +759,7 @@ def scenario_schema() -> Schema:
                     "instance_requests": arr(NONNEG),
                     "discovery_requests": NONNEG,
                     "final_instance": NONNEG,
+                    "budget_denied": NONNEG,
                 },
                 ("outcome",),
             ),

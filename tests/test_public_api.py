@@ -8,15 +8,15 @@ import inspect
 import eas_client
 
 PUBLIC_NAMES = [
-    "AsyncEASClient", "AuthenticationError", "BadGatewayError", "BadRequestError", "ClientConfig",
-    "ConfigError", "ConnectError", "DEFAULT_BACKOFF_BASE_S", "DEFAULT_BACKOFF_MAX_S", "DEFAULT_CONCURRENCY",
-    "DEFAULT_CONNECT_TIMEOUT_S", "DEFAULT_MAX_RETRIES", "DEFAULT_RETRY_AFTER_CAP_S", "DEFAULT_RETRY_ERRORS",
-    "DEFAULT_RETRY_STATUSES", "DEFAULT_TIMEOUT_S", "DeadlineExceededError", "DiscoveryError", "EASClient",
-    "EASError", "EASResponse", "GatewayTimeoutError", "InternalServerError", "NotFoundError", "PayloadError",
-    "PermissionDeniedError", "QueueFullError", "RateLimitError", "ReadError", "ReadTimeoutError",
-    "ResponseTooLargeError", "RetryPolicy", "ServerError", "ServerTimeoutError", "ServiceUnavailableError",
-    "StatusError", "TFRequest", "TFResponse", "TorchRequest", "TorchResponse", "TransportError",
-    "__version__",
+    "AdaptiveConcurrency", "AsyncEASClient", "AuthenticationError", "BadGatewayError", "BadRequestError",
+    "ClientConfig", "ConfigError", "ConnectError", "DEFAULT_BACKOFF_BASE_S", "DEFAULT_BACKOFF_MAX_S",
+    "DEFAULT_CONCURRENCY", "DEFAULT_CONNECT_TIMEOUT_S", "DEFAULT_MAX_RETRIES", "DEFAULT_RETRY_AFTER_CAP_S",
+    "DEFAULT_RETRY_ERRORS", "DEFAULT_RETRY_STATUSES", "DEFAULT_TIMEOUT_S", "DeadlineExceededError",
+    "DiscoveryError", "EASClient", "EASError", "EASResponse", "GatewayTimeoutError", "InternalServerError",
+    "NotFoundError", "PayloadError", "PermissionDeniedError", "QueueFullError", "RateLimitError", "ReadError",
+    "ReadTimeoutError", "ResponseTooLargeError", "RetryBudget", "RetryPolicy", "ServerError",
+    "ServerTimeoutError", "ServiceUnavailableError", "StatusError", "TFRequest", "TFResponse", "TorchRequest",
+    "TorchResponse", "TransportError", "__version__",
 ]  # fmt: skip
 
 CONSTRUCTOR = [
@@ -24,9 +24,13 @@ CONSTRUCTOR = [
     ("connect_timeout", 5.0), ("max_retries", None), ("deadline", None), ("retry", None), ("headers", None),
     ("pool_size", 16), ("http_client", None), ("engine", None), ("endpoint_type", "gateway"),
     ("discovery_refresh", 3.0), ("eject_for", 5.0), ("max_response_bytes", 256 * 1024 * 1024),
+    ("retry_budget", eas_client.RetryBudget()),
 ]  # fmt: skip
 
-METHODS = ["close", "config", "endpoint", "predict", "predict_many", "request", "with_options"]
+METHODS = [
+    "close", "config", "endpoint", "predict", "predict_many", "request", "retry_budget_denied",
+    "with_options",
+]  # fmt: skip
 
 
 def test_the_package_exports_exactly_these_names() -> None:

@@ -43,6 +43,8 @@ class EASError(Exception):
 
     endpoint: str | None = None
     attempts: int = 0
+    # BUDGET-2: true when the client's retry budget, not max_retries, made this failure final.
+    budget_exhausted: bool = False
 
     def __init__(self, message: str, *, endpoint: str | None = None, attempts: int = 0) -> None:
         super().__init__(message)

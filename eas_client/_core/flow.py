@@ -177,6 +177,12 @@ def evaluate(
     return Step(decision, error=error)
 
 
+def final_error(config: ClientConfig, result: RawResponse | TransportError, attempts: int) -> EASError:
+    """The error an attempt's outcome raises when nothing follows it: a retry the budget refused
+    (BUDGET-2) or a batch item the service kept refusing (ADAPT-5)."""
+    return _error_for(config, result, attempts)
+
+
 def next_timeout(req: PreparedRequest, elapsed: float) -> float:
     return attempt_timeout(req.policy, req.timeout, elapsed)
 

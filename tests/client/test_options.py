@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from eas_client import AsyncEASClient, ConfigError, EASClient, RetryPolicy
+from eas_client import AsyncEASClient, ConfigError, EASClient, RetryBudget, RetryPolicy
 from eas_client._base_client import _OPTION_NAMES, TRANSPORT_OPTIONS, BaseClient, ClientOptions, OptionChanges
 from eas_client._transports.httpclient_engine import HTTPClientTransport
 from eas_client._transports.httpx_engine import HttpxTransport
@@ -44,6 +44,7 @@ CHANGES: dict[str, tuple[Any, Any]] = {
     "discovery_refresh": (7.0, lambda c: c.config.discovery_refresh),
     "eject_for": (8.0, lambda c: c.config.eject_for),
     "max_response_bytes": (99, lambda c: c.config.max_response_bytes),
+    "retry_budget": (RetryBudget(ratio=0.5), lambda c: c._options.retry_budget),
 }
 EXPECTED = {
     "endpoint": "http://127.0.0.1:2/api/predict/other",

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import eas_client
-from eas_client import RetryPolicy
+from eas_client import AdaptiveConcurrency, RetryBudget, RetryPolicy
 from eas_client._core import auth
 
 from ..conftest import ClientFactory
@@ -68,6 +68,9 @@ def _client(
     if "clock" in spec:
         fixed = float(spec.pop("clock"))
         extra["clock"] = lambda: fixed
+    if "retry_budget" in spec:  # BUDGET-1: null turns it off, an object sets its parameters
+        given = spec.pop("retry_budget")
+        extra["retry_budget"] = None if given is None else RetryBudget(**given)
     token = spec.pop("token", None)
     service = spec.pop("service_name", None)
     return make_client(
@@ -77,7 +80,9 @@ def _client(
 
 def _call(client: Any, call: dict[str, Any]) -> Any:
     if "batch" in call:
-        kwargs = {k: v for k, v in call.items() if k != "batch"}
+        kwargs = {k: v for k, v in call.items() if k not in ("batch", "cancel_after_ms")}
+        if isinstance(kwargs.get("concurrency"), dict):  # ADAPT-1's fields
+            kwargs["concurrency"] = AdaptiveConcurrency(**kwargs["concurrency"])
         return client.predict_many([decode_data(d) for d in call["batch"]], **kwargs)
     kwargs = {k: v for k, v in call.items() if k not in ("data", "repeat", "pause_ms", "cancel_after_ms")}
     if "params" in kwargs:
@@ -119,7 +124,10 @@ def test_scenario(
     with ScriptedServer([_reply(r) for r in inp["replies"]]) as server:
         client = _client(make_client, run, server, monkeypatch)
         _check_outcome(client, run)
-    _check_requests(server.seen, exp["requests"], run, unordered=exp.get("unordered_requests", False))
+        if "budget_denied" in exp:
+            assert client.retry_budget_denied == exp["budget_denied"]
+    if "requests" in exp:
+        _check_requests(server.seen, exp["requests"], run, unordered=exp.get("unordered_requests", False))
     if "max_in_flight" in exp:
         assert server.max_in_flight == exp["max_in_flight"]
     _check_log(run)
@@ -207,7 +215,7 @@ def client_pause(client: Any, seconds: float) -> None:
 def _check_one_outcome(client: Any, run: Run) -> None:
     call, outcome = run.case["input"]["call"], run.case["expect"]["outcome"]
     if "cancel_after_ms" in call:
-        _check_cancelled(client, call)
+        _check_cancelled(client, run, outcome.get("results"))
         return
     if "error" in outcome:
         with pytest.raises(getattr(eas_client, outcome["error"])) as info:
@@ -227,28 +235,52 @@ def _check_one_outcome(client: Any, run: Run) -> None:
     elif "results" in outcome:
         results = _call(client, call)
         assert len(results) == len(outcome["results"])
-        for got, want in zip(results, outcome["results"], strict=True):
-            if "error" in want:
-                assert type(got).__name__ == want["error"]
-                _check_hidden(run, _error_texts(got))
-            else:
-                assert bytes_match(got, want["body"])
+        _check_results(run, results, outcome["results"])
     else:
         resp = _call(client, call)
         assert bytes_match(resp.body, outcome["body"])
         assert resp.attempts == outcome["attempts"]
 
 
-def _check_cancelled(client: Any, call: dict[str, Any]) -> None:
+def _check_results(run: Run, results: list[Any], wanted: list[dict[str, Any]]) -> None:
+    assert len(results) == len(wanted)
+    for got, want in zip(results, wanted, strict=True):
+        if want.get("cancelled"):
+            assert isinstance(got, asyncio.CancelledError), got
+        elif "error" in want:
+            assert type(got).__name__ == want["error"], got
+            if "last_error" in want:
+                assert type(got.last_error).__name__ == want["last_error"]
+            _check_hidden(run, _error_texts(got))
+        else:
+            assert not isinstance(got, BaseException), got
+            assert bytes_match(got, want["body"])
+
+
+def _check_cancelled(client: Any, run: Run, results: list[dict[str, Any]] | None) -> None:
     """RETRY-8: cancel the call's asyncio task after ``cancel_after_ms``; the sync API has no caller
-    cancellation, so (§11) it does not run these cases."""
+    cancellation, so (§11) it does not run these cases. A cancelled batch (ADAPT-6) reports each
+    item's outcome on the CancelledError it raises."""
+    call = run.case["input"]["call"]
     loop = getattr(client, "_loop", None)
     if loop is None:
         pytest.skip("a blocking call without caller cancellation (protocol.md §11)")
-    task = loop.create_task(_call(client.client, call))
+    caught: list[BaseException] = []
+
+    async def call_and_catch() -> None:
+        try:
+            await _call(client.client, call)
+        except asyncio.CancelledError as exc:
+            caught.append(exc)
+            raise
+
+    task = loop.create_task(call_and_catch())
     loop.call_later(call["cancel_after_ms"] / 1000, task.cancel)
     with pytest.raises(asyncio.CancelledError):
         loop.run_until_complete(task)
+    if results is not None:
+        assert len(caught) == 1
+        _check_results(run, getattr(caught[0], "results", []), results)
 
 
 def _error_texts(err: BaseException) -> list[str]:

@@ -205,6 +205,11 @@ def test_defaults(case: dict[str, Any]) -> None:
     if "max_response_bytes" in exp:  # LIMIT-1's default, a case of its own
         assert config.DEFAULT_MAX_RESPONSE_BYTES == exp["max_response_bytes"]
         return
+    if "budget_ratio" in exp:  # §14's defaults, a case of their own
+        from .test_backpressure_vectors import check_backpressure_defaults
+
+        check_backpressure_defaults(exp)
+        return
     policy = config.RetryPolicy()
     assert config.DEFAULT_TIMEOUT_S == exp["timeout_s"]
     assert config.DEFAULT_CONNECT_TIMEOUT_S == exp["connect_timeout_s"]
