@@ -53,6 +53,8 @@ class SpecTest {
     HANDLERS.put("vectors/attempt_bounds", Vectors::attemptBounds);
     HANDLERS.put("vectors/header_checks", Vectors::headerChecks);
     HANDLERS.put("vectors/redaction_order", Vectors::redactionOrder);
+    HANDLERS.put("vectors/retry_budget", BackpressureVectors::retryBudget);
+    HANDLERS.put("vectors/adaptive_limit", BackpressureVectors::adaptiveLimit);
     HANDLERS.put("scenarios/*", Scenarios::run);
   }
 
