@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +81,7 @@ class AdaptiveBatch:
         self.failure: BaseException | None = None
         self.stopped = False
         self._deadline = policy.deadline
+        self._total = len(inputs) if isinstance(inputs, Sized) else None
         self._items: Iterator[tuple[int, object]] = enumerate(inputs)
         self._exhausted = False
         self._queue: deque[Job] = deque()
@@ -187,12 +188,13 @@ class AdaptiveBatch:
         return self.results
 
     def cancelled_results(self) -> list[Any]:
-        """ADAPT-6: every item not finished is reported as cancelled, none is left out."""
+        """ADAPT-6: every item not finished is reported as cancelled, none is left out. Inputs of
+        unknown length (a generator) are not read further: their unread items are not reported."""
         self.stopped = True
-        while not self._exhausted:
-            if self._peek() is not None:
-                self._queue.popleft()
-        return [asyncio.CancelledError() if r is _PENDING else r for r in self.results]
+        unread = self._total - len(self.results) if self._total is not None else 0
+        return [asyncio.CancelledError() if r is _PENDING else r for r in self.results] + [
+            asyncio.CancelledError() for _ in range(unread)
+        ]
 
 
 def run_adaptive_sync(

@@ -41,15 +41,18 @@ class SharedBudget:
             if warn:
                 self._warned_at = now
         if warn:
-            logger.warning("eas retry budget exhausted: %s", self.note())
+            logger.warning("eas retry budget exhausted: %s", self._detail())
         return False
 
-    def note(self) -> str:
+    def _detail(self) -> str:
         b = self.budget
         return (
-            f"retry budget exhausted (retries are limited to {b.ratio * 100:g}% of calls + "
-            f"{b.min_per_s:g}/s; the service is failing most calls)"
+            f"retries are limited to {b.ratio * 100:g}% of calls + {b.min_per_s:g}/s; "
+            "the service is failing most calls"
         )
+
+    def note(self) -> str:
+        return f"retry budget exhausted ({self._detail()})"
 
     def mark(self, error: EASError) -> EASError:
         """BUDGET-2: the error the refused retry leaves, saying why nothing followed."""

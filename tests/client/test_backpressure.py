@@ -57,3 +57,22 @@ def test_auto_batch_reads_a_generator_lazily_and_keeps_order(make_client: Client
         rows = (f"row-{i}".encode() for i in range(40))
         assert client.predict_many(rows, concurrency="auto") == [f"row-{i}".encode() for i in range(40)]
         assert len(srv.seen) == 40
+
+
+def test_the_budget_warns_at_most_once_per_window(caplog: pytest.LogCaptureFixture) -> None:
+    from eas_client._backpressure import SharedBudget
+
+    budget = SharedBudget(RetryBudget(ratio=0, min_per_s=0.01), now=0.0)  # one token, barely refilled
+    with caplog.at_level("WARNING", logger="eas_client"):
+        assert budget.try_retry(0.0)
+        assert [budget.try_retry(t) for t in (0.0, 1.0, 9.9, 10.0, 12.0)] == [False] * 5
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert (
+        warnings
+        == [
+            "eas retry budget exhausted: retries are limited to 0% of calls + 0.01/s; "
+            "the service is failing most calls"
+        ]
+        * 2
+    )  # at 0.0 and at 10.0
+    assert budget.denied == 5

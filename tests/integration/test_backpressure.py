@@ -18,6 +18,7 @@ from eas_client import (
     AsyncEASClient,
     EASClient,
     QueueFullError,
+    RateLimitError,
     RetryBudget,
     ServiceUnavailableError,
 )
@@ -134,3 +135,26 @@ def test_retry_budget_bounds_attempts_against_a_failing_service() -> None:
     assert denied > 0
     assert sum(o.budget_exhausted for o in outcomes) == denied
     assert all("retry budget exhausted" in str(o) for o in outcomes if o.budget_exhausted)
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_auto_concurrency_rides_a_429_quota_without_failing_items(
+    is_async: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EAS_RATE_LIMIT", "150")  # far below the 400/s the workers could do
+    rows = ROWS[:120]
+    with LocalRuntime(CAPACITY_APP, token=TOKEN, worker_threads=2, queue_size=4) as rt:
+        with EASClient(rt.endpoint, TOKEN, max_retries=0) as client:
+            fixed = client.predict_many(rows, concurrency=6)
+        assert any(isinstance(r, RateLimitError) for r in fixed)  # the quota is real
+        if is_async:
+
+            async def go() -> list[Any]:
+                async with AsyncEASClient(rt.endpoint, TOKEN, max_retries=0) as aclient:
+                    return await aclient.predict_many(rows, concurrency="auto")
+
+            results = asyncio.run(go())
+        else:
+            with EASClient(rt.endpoint, TOKEN, max_retries=0) as client:
+                results = client.predict_many(rows, concurrency="auto")
+    assert results == rows
