@@ -53,6 +53,7 @@ public class Backpressure {
     int inputs = args.length > 0 ? Integer.parseInt(args[0]) : 5000;
     int calls503 = args.length > 1 ? Integer.parseInt(args[1]) : 2000;
     List<Run> runs = new ArrayList<>();
+    double[] together;
     String python = System.getenv("EAS_PYTHON") != null ? System.getenv("EAS_PYTHON")
         : ROOT.resolve(".venv/bin/python").toFile().exists() ? ROOT.resolve(".venv/bin/python").toString() : "python3";
     try (Service s = new Service(python, null)) {
@@ -63,6 +64,7 @@ public class Backpressure {
       runs.add(batch(s.base, "fixed 64, no budget (before)", inputs, 64, null, b -> b.retryBudget(null)));
       runs.add(batch(s.base, "fixed 64 with the retry budget", inputs, 64, null, null));
       runs.add(batch(s.base, "adaptive again (second round)", inputs, 0, AdaptiveConcurrency.auto(), null));
+      together = together(s.base, 4, inputs / 4);
     }
     long[] withBudget;
     long[] none;
@@ -72,7 +74,7 @@ public class Backpressure {
     try (Service s = new Service(python, "{\"rate_503\": 1.0}")) {
       none = all503(s.base, calls503, false);
     }
-    String report = report(runs, inputs, calls503, withBudget, none);
+    String report = report(runs, inputs, calls503, withBudget, none, together);
     System.out.println(report);
     Path md = ROOT.resolve("benchmarks/results/java.md");
     String old = Files.exists(md) ? Files.readString(md) : "";
@@ -153,7 +155,38 @@ public class Backpressure {
     return new long[] {(Integer) stats(base).get("requests"), ms, denied};
   }
 
-  static String report(List<Run> runs, int inputs, int calls, long[] budget, long[] none) {
+  /** {@code n} clients, each an adaptive batch of {@code each} inputs, started at once: goodputs, then failures. */
+  static double[] together(String base, int n, int each) throws Exception {
+    List<EasClient> clients = new ArrayList<>();
+    List<java.util.concurrent.CompletableFuture<double[]>> runs = new ArrayList<>();
+    try {
+      for (int c = 0; c < n; c++) {
+        clients.add(EasClient.builder().endpoint(base + "/api/predict/capacity").token(TOKEN).build());
+      }
+      for (int c = 0; c < n; c++) {
+        List<byte[]> rows = new ArrayList<>();
+        for (int k = 0; k < each; k++) {
+          rows.add(("c" + c + "-" + k).getBytes(StandardCharsets.UTF_8));
+        }
+        long t0 = System.nanoTime();
+        runs.add(clients.get(c).predictManyAsync(rows, AdaptiveConcurrency.auto()).thenApply(rs -> {
+          long failed = rs.stream().filter(r -> !r.isSuccess()).count();
+          return new double[] {(each - failed) / ((System.nanoTime() - t0) / 1e9), failed};
+        }));
+      }
+      double[] out = new double[n + 1];
+      for (int c = 0; c < n; c++) {
+        double[] r = runs.get(c).get();
+        out[c] = r[0];
+        out[n] += r[1];
+      }
+      return out;
+    } finally {
+      clients.forEach(EasClient::close);
+    }
+  }
+
+  static String report(List<Run> runs, int inputs, int calls, long[] budget, long[] none, double[] together) {
     double capacity = runs.get(0).goodput();
     StringBuilder s = new StringBuilder();
     s.append("## Back-pressure (protocol §14): fixed vs adaptive concurrency, retry budget\n\n");
@@ -167,6 +200,20 @@ public class Backpressure {
       s.append(String.format("| %s | %.2f | %d | %,.0f | %.2f | %,d | %.1f%% | %.1f%% |%n", r.name(), r.seconds(),
           r.failed(), r.goodput(), r.goodput() / capacity, r.requests(), 100 * r.refused(), 100 * r.extra()));
     }
+    int n = together.length - 1;
+    double lo = Double.MAX_VALUE;
+    double hi = 0;
+    double sum = 0;
+    StringBuilder each = new StringBuilder();
+    for (int c = 0; c < n; c++) {
+      lo = Math.min(lo, together[c]);
+      hi = Math.max(hi, together[c]);
+      sum += together[c];
+      each.append(c > 0 ? ", " : "").append(String.format("%,.0f", together[c]));
+    }
+    s.append(String.format("%n**Four adaptive clients at once** (%,d inputs each, `predictManyAsync(…, auto())`): goodput %s"
+        + " items/s (total %,.0f, %.2f× capacity); fastest/slowest %.2f; failed items %d.%n", inputs / 4, each, sum,
+        sum / capacity, hi / lo, (long) together[n]));
     double secs = budget[1] / 1000.0;
     double bound = 1.1 * calls + 100 + 10 * secs;
     s.append(String.format("%n**A service answering 503 to everything**, %,d calls, maxRetries 3, concurrency 64, backoff base"
