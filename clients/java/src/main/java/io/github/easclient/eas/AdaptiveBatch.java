@@ -229,9 +229,14 @@ final class AdaptiveBatch implements Call.Hook {
     }
   }
 
-  /** Calls {@link #pump} after {@code w} seconds of pause, unless an earlier wake-up is already set. */
+  /**
+   * Calls {@link #pump} after {@code w} seconds of pause, unless a wake-up still ahead of {@code now} comes
+   * first. A wake-up whose time has passed does not count even if its task is not yet marked done: its
+   * pump may be the one running now (it is handed to the executor before the task ends), and relying on
+   * it would leave a paused batch with nothing to wake it.
+   */
   private void wakeIn(double now, double w) {
-    if (wake != null && !wake.isDone() && wakeAt <= now + w) {
+    if (wake != null && !wake.isDone() && wakeAt > now && wakeAt <= now + w) {
       return;
     }
     if (wake != null) {
