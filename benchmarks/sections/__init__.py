@@ -13,4 +13,5 @@ SECTIONS: tuple[str, ...] = (
     "local_runtime",  # the local EAS runtime vs a bare starlette echo app, wrk c=32
     "direct_mode",  # direct (VPC) mode vs an nginx gateway over 3 runtime instances; recovery
     "stream_proxy",  # time to first SSE event through eas serve --upstream vs the upstream directly
+    "backpressure",  # fixed vs adaptive concurrency and the retry budget on a capacity service
 )
