@@ -61,6 +61,7 @@ bench: $(STAMP) ## side-by-side benchmarks, every language -> benchmarks/results
 	$(MAKE) --no-print-directory bench-go
 	$(MAKE) --no-print-directory bench-java
 	$(MAKE) --no-print-directory bench-java-sse
+	$(MAKE) --no-print-directory bench-java-backpressure
 
 bench-quick: $(STAMP) ## a < 2 minute smoke run of the benchmarks (no thresholds)
 	$(PY) -m benchmarks --quick

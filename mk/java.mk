@@ -3,7 +3,7 @@ MVN ?= mvn
 JAVA_DIR := clients/java
 JAVA_JAR := $(JAVA_DIR)/target/eas-client-0.1.0-SNAPSHOT.jar
 
-.PHONY: test-java demo-java java-jar bench-java bench-java-sse
+.PHONY: test-java demo-java java-jar bench-java bench-java-sse bench-java-backpressure
 
 # -q keeps Maven quiet; the Surefire summary (tests run per class, failures) stays visible.
 # eas.require.runtime makes the eas-serve tests fail instead of skipping when .venv is missing.
@@ -31,3 +31,9 @@ bench-java-sse: java-jar ## Java SSE parse throughput: EasStream vs a raw java.n
 	@mkdir -p benchmarks/results
 	java -cp "$(JAVA_JAR)" benchmarks/java/SseBench.java 7 | tee benchmarks/results/java-sse.md
 	java -Xmx64m -cp "$(JAVA_JAR)" benchmarks/java/SseBench.java flat | tee -a benchmarks/results/java-sse.md
+
+# Back-pressure (protocol §14) against examples/capacity under eas serve, the Python section's service:
+# fixed vs adaptive concurrency, and the retry budget against an all-503 service (about 2 minutes).
+# Writes the "Back-pressure" section of benchmarks/results/java.md. Arguments: inputs, all-503 calls.
+bench-java-backpressure: $(STAMP) java-jar ## Java back-pressure rows -> benchmarks/results/java.md
+	java -cp "$(JAVA_JAR)" benchmarks/java/Backpressure.java 5000 2000

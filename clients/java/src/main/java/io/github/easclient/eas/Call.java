@@ -30,7 +30,14 @@ final class Call {
   private final String path;
   private final String query;
   private final CompletableFuture<EasResponse> result = new CompletableFuture<>();
-  private final long start = System.nanoTime();
+  /** When the call's elapsed time (RETRY-6) starts: now, or an adaptive batch item's first dispatch. */
+  private long start = System.nanoTime();
+  /** Whether the first attempt deposits in the retry budget (not for an item put back, BUDGET-3). */
+  private boolean deposit = true;
+  /** An adaptive batch's limiter, told of every attempt (ADAPT-5); null outside such a batch. */
+  private Hook hook;
+  /** Set when the call ended on a 450/429 under a hook: the batch puts the item back (ADAPT-5). */
+  volatile boolean putBack;
   private volatile CompletableFuture<?> inflight;
   private int attempts;
   private String lastInstance;
@@ -44,6 +51,23 @@ final class Call {
     this.callHeaders = Headers.check(req.headers, c.token() != null, "call");
     this.path = c.endpoint.path(req.path);
     this.query = c.endpoint.queryString(req.params);
+  }
+
+  /** What an adaptive batch learns from each attempt of its items' calls (ADAPT-5). */
+  interface Hook {
+    /** The limiter's epoch, read when an attempt is sent. */
+    int epoch();
+
+    /** One attempt's outcome, before the call goes on; {@code retryAfter} in seconds or null. */
+    void observe(int status, String errorKind, double latency, int epochSent, Double retryAfter);
+  }
+
+  /** Makes this call one dispatch of an adaptive batch item first dispatched at {@code firstDispatch}. */
+  Call underBatch(Hook hook, long firstDispatch, boolean deposit) {
+    this.hook = hook;
+    this.start = firstDispatch;
+    this.deposit = deposit;
+    return this;
   }
 
   CompletableFuture<EasResponse> start() {
@@ -165,6 +189,8 @@ final class Call {
     Transport transport;
     Transport.Exchange x;
     EasException failure;
+    long sentAt;
+    int epoch;
   }
 
   /** What to do after an attempt: return, raise, resend (CONN-1) or retry after {@code delay} seconds. */
@@ -183,6 +209,9 @@ final class Call {
     Attempt a = new Attempt();
     if (!resend) {
       attempts++;
+      if (attempts == 1 && deposit && c.budget != null) {
+        c.budget.firstAttempt(EasClient.monotonic()); // BUDGET-3: each call deposits once
+      }
     }
     a.n = attempts;
     a.origin = origin;
@@ -223,6 +252,10 @@ final class Call {
     a.x = new Transport.Exchange(origin, a.target, a.target.substring(origin.length()), headers, authorization,
         req.payload.body, System.nanoTime() + t.toNanos(), c.maxResponseBytes < 1 ? Long.MAX_VALUE : c.maxResponseBytes,
         resend);
+    if (hook != null) {
+      a.epoch = hook.epoch();
+    }
+    a.sentAt = System.nanoTime();
     return a;
   }
 
@@ -309,11 +342,34 @@ final class Call {
       lastInstance = a.instanceKey;
     }
     String retryAfter = resp == null ? null : resp.headers.firstValue("Retry-After").orElse(null);
+    if (hook != null) {
+      hook.observe(status, kind, (System.nanoTime() - a.sentAt) / 1e9, a.epoch,
+          retryAfter == null ? null : Retry.retryAfterSeconds(retryAfter, c.clock.millis() / 1000.0));
+      if (err == null && (status == 450 || status == 429)) {
+        // ADAPT-5: busy is not a failure of the item; the batch sends it again when the limiter allows.
+        if (EasClient.LOG.isLoggable(Level.DEBUG)) {
+          EasClient.LOG.log(Level.DEBUG, "attempt " + a.n + " POST " + Redact.text(a.target, c.token()) + " -> HTTP "
+              + status + ": put back in the batch");
+        }
+        putBack = true;
+        step.error = statusError(resp, body, a.n);
+        return step;
+      }
+    }
     Retry.Decision d = Retry.decide(policy, a.n, status, kind, retryAfter, elapsed(), c.jitter.getAsDouble(),
         c.clock.millis() / 1000.0);
+    boolean refused = d.action == Retry.Action.RETRY && c.budget != null
+        && !c.budget.tryRetry(EasClient.monotonic());
     if (EasClient.LOG.isLoggable(Level.DEBUG)) {
       EasClient.LOG.log(Level.DEBUG, "attempt " + a.n + " POST " + Redact.text(a.target, c.token()) + " -> "
-          + (err == null ? "HTTP " + status : kind + " error") + ": " + d.reason);
+          + (err == null ? "HTTP " + status : kind + " error") + ": " + (refused ? "retry budget exhausted" : d.reason));
+    }
+    if (refused) {
+      // BUDGET-2: the error the attempt would raise with its retries spent, marked and counted.
+      EasException e = err != null ? transportError(kind, err, a.n) : statusError(resp, body, a.n);
+      c.warnBudgetExhausted(url());
+      step.error = e.budgetExhausted(c.retryBudget.exhaustedText());
+      return step;
     }
     switch (d.action) {
       case RETURN:

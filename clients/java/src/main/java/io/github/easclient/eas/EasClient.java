@@ -68,6 +68,11 @@ public final class EasClient implements AutoCloseable {
   final long maxResponseBytes;
   final DoubleSupplier jitter;
   final Clock clock;
+  /** BUDGET-1: the budget (null: off) and its bucket, shared by every call of this client. */
+  final RetryBudget retryBudget;
+  final BudgetBucket budget;
+  /** Monotonic nanos of the last "retry budget exhausted" warning (BUDGET-2: at most one per 10 s). */
+  private final java.util.concurrent.atomic.AtomicLong budgetWarned = new java.util.concurrent.atomic.AtomicLong();
   final HttpClient http;
   final Executor executor;
   final ScheduledExecutorService scheduler;
@@ -109,6 +114,9 @@ public final class EasClient implements AutoCloseable {
     this.maxResponseBytes = b.maxResponseBytes == null ? 0 : b.maxResponseBytes;
     this.jitter = b.jitter;
     this.clock = b.clock;
+    this.retryBudget = b.retryBudget;
+    this.budget = b.retryBudget == null ? null
+        : b.sharedBucket != null ? b.sharedBucket : new BudgetBucket(b.retryBudget, monotonic());
     int id = IDS.incrementAndGet();
     if (b.executor != null) {
       this.ownedExecutor = null;
@@ -192,9 +200,41 @@ public final class EasClient implements AutoCloseable {
     return builder().endpoint(endpoint).token(token).build();
   }
 
-  /** A builder holding this client's settings, to make a variant. */
+  /**
+   * A builder holding this client's settings, to make a variant. The variant shares this client's retry
+   * budget (BUDGET-1) unless {@link Builder#retryBudget} is set on it.
+   */
   public Builder toBuilder() {
-    return source.copy();
+    Builder b = source.copy();
+    b.sharedBucket = budget;
+    return b;
+  }
+
+  /** How many retries the retry budget has refused so far (BUDGET-2); 0 with no budget. */
+  public long retryBudgetDenied() {
+    return budget == null ? 0 : budget.denied();
+  }
+
+  private static final long ORIGIN = System.nanoTime();
+
+  /** Seconds on the monotonic clock the budget and the adaptive limiter run on (from 1 up, never negative). */
+  static double monotonic() {
+    return seconds(System.nanoTime());
+  }
+
+  /** A {@link System#nanoTime()} reading on that clock. */
+  static double seconds(long nanoTime) {
+    return (nanoTime - ORIGIN) / 1e9 + 1.0;
+  }
+
+  /** BUDGET-2's WARNING line, at most once per 10 s per client. */
+  void warnBudgetExhausted(String url) {
+    long now = System.nanoTime();
+    long last = budgetWarned.get();
+    if ((last == 0 || now - last >= 10_000_000_000L) && budgetWarned.compareAndSet(last, now == 0 ? 1 : now)) {
+      LOG.log(System.Logger.Level.WARNING, "eas retry budget exhausted: retries to " + Redact.text(url, token())
+          + " are refused (" + retryBudgetDenied() + " so far); " + retryBudget.exhaustedText());
+    }
   }
 
   /** Sends bytes (application/octet-stream) and returns the response body. */
@@ -319,6 +359,60 @@ public final class EasClient implements AutoCloseable {
   /** {@link #predictMany(List, int)} with the client's default concurrency (16 unless configured). */
   public List<EasResult> predictMany(List<byte[]> inputs) {
     return predictMany(inputs, concurrency);
+  }
+
+  /**
+   * Adaptive concurrency (ADAPT-1…6): the in-flight limit grows while the service answers and is cut on
+   * 450/429/503/504/408 or timeouts; items refused with 450/429 are put back and sent again without
+   * spending their retries, failing only if their deadline passes. Input order, one result per input.
+   * Interrupting the calling thread stops the batch and returns the list with the items not finished
+   * marked {@link EasResult#isCancelled()}.
+   *
+   * <pre>{@code
+   * List<EasResult> all = client.predictMany(inputs, AdaptiveConcurrency.auto());
+   * }</pre>
+   */
+  public List<EasResult> predictMany(List<byte[]> inputs, AdaptiveConcurrency concurrency) {
+    return AdaptiveBatch.blocking(this, toRequests(inputs), concurrency, true);
+  }
+
+  /**
+   * The async form of {@link #predictMany(List, AdaptiveConcurrency)}; {@code cancel(true)} on the future
+   * stops the batch, and the {@link BatchCancelledException} it then completes with holds every item's
+   * outcome.
+   */
+  public CompletableFuture<List<EasResult>> predictManyAsync(List<byte[]> inputs, AdaptiveConcurrency concurrency) {
+    return AdaptiveBatch.start(this, toRequests(inputs), concurrency, true, false).future();
+  }
+
+  /** Like {@link #predictMany(List, AdaptiveConcurrency)} for full requests. */
+  public List<EasResult> requestMany(List<EasRequest> requests, AdaptiveConcurrency concurrency) {
+    return AdaptiveBatch.blocking(this, requests, concurrency, true);
+  }
+
+  /** The async form of {@link #requestMany(List, AdaptiveConcurrency)}. */
+  public CompletableFuture<List<EasResult>> requestManyAsync(List<EasRequest> requests,
+      AdaptiveConcurrency concurrency) {
+    return AdaptiveBatch.start(this, requests, concurrency, true, false).future();
+  }
+
+  /** Like {@link #requestAll(List, int)} under adaptive concurrency: the first failure stops the batch. */
+  public List<EasResponse> requestAll(List<EasRequest> requests, AdaptiveConcurrency concurrency) {
+    return responses(AdaptiveBatch.blocking(this, requests, concurrency, false));
+  }
+
+  /** The async form of {@link #requestAll(List, AdaptiveConcurrency)}. */
+  public CompletableFuture<List<EasResponse>> requestAllAsync(List<EasRequest> requests,
+      AdaptiveConcurrency concurrency) {
+    return AdaptiveBatch.start(this, requests, concurrency, false, false).future().thenApply(EasClient::responses);
+  }
+
+  private static List<EasResponse> responses(List<EasResult> rs) {
+    List<EasResponse> out = new ArrayList<>(rs.size());
+    for (EasResult r : rs) {
+      out.add(r.response());
+    }
+    return out;
   }
 
   /** The async form of {@link #predictMany(List, int)}. */
@@ -463,6 +557,9 @@ public final class EasClient implements AutoCloseable {
     private DoubleSupplier jitter = () -> ThreadLocalRandom.current().nextDouble();
     private Clock clock = Clock.systemUTC();
     private Function<String, String> env = System::getenv;
+    private RetryBudget retryBudget = RetryBudget.DEFAULT;
+    /** The bucket of the client this builder came from (toBuilder), kept while the budget is unchanged. */
+    private BudgetBucket sharedBucket;
 
     private Builder() {}
 
@@ -495,6 +592,7 @@ public final class EasClient implements AutoCloseable {
       c.jitter = jitter;
       c.clock = clock;
       c.env = env;
+      c.retryBudget = retryBudget;
       return c;
     }
 
@@ -626,6 +724,16 @@ public final class EasClient implements AutoCloseable {
      */
     public Builder userAgent(String suffix) {
       this.userAgent = suffix;
+      return this;
+    }
+
+    /**
+     * The client's retry budget (BUDGET-1, default {@link RetryBudget#DEFAULT}: 10% of calls + 10/s);
+     * null turns it off, so retries follow {@link #maxRetries} alone.
+     */
+    public Builder retryBudget(RetryBudget budget) {
+      this.retryBudget = budget;
+      this.sharedBucket = null;
       return this;
     }
 

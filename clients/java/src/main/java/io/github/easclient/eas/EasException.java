@@ -38,6 +38,8 @@ public class EasException extends RuntimeException {
 
   private final String url;
   private final int attempts;
+  /** Set when the retry budget refused this call's retry (BUDGET-2); appended to the message. */
+  private volatile String budgetNote;
 
   EasException(String message, String url, int attempts, Throwable cause) {
     super(message, cause);
@@ -53,6 +55,25 @@ public class EasException extends RuntimeException {
   /** How many HTTP attempts the call made before this error (0 when none was sent). */
   public int attempts() {
     return attempts;
+  }
+
+  /**
+   * True when the call ended because the client's retry budget refused a retry (BUDGET-2): the service
+   * is failing most calls, so this retryable failure was made final at once. False on every other error.
+   */
+  public boolean isBudgetExhausted() {
+    return budgetNote != null;
+  }
+
+  EasException budgetExhausted(String note) {
+    this.budgetNote = note;
+    return this;
+  }
+
+  @Override
+  public String getMessage() {
+    String note = budgetNote;
+    return note == null ? super.getMessage() : super.getMessage() + "; " + note;
   }
 
   /** The error kind's name in the shared spec (for example {@code "QueueFullError"}); same in every language. */

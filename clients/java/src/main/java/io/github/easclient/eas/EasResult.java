@@ -13,10 +13,31 @@ package io.github.easclient.eas;
 public final class EasResult {
   private final EasResponse response;
   private final EasException error;
+  private final java.util.concurrent.CancellationException cancelled;
 
   private EasResult(EasResponse response, EasException error) {
     this.response = response;
     this.error = error;
+    this.cancelled = null;
+  }
+
+  private EasResult(java.util.concurrent.CancellationException cancelled) {
+    this.response = null;
+    this.error = null;
+    this.cancelled = cancelled;
+  }
+
+  /** An item of a cancelled batch that had not finished (ADAPT-6): never sent, or stopped in flight. */
+  static EasResult cancelled(java.util.concurrent.CancellationException e) {
+    return new EasResult(e);
+  }
+
+  /**
+   * True for an item of a cancelled batch that had not finished (ADAPT-6); {@link #error()} is then null
+   * and {@link #body()} throws the {@link java.util.concurrent.CancellationException}.
+   */
+  public boolean isCancelled() {
+    return cancelled != null;
   }
 
   static EasResult ok(EasResponse r) {
@@ -28,13 +49,16 @@ public final class EasResult {
   }
 
   public boolean isSuccess() {
-    return error == null;
+    return error == null && cancelled == null;
   }
 
   /** The body of a successful call; throws the call's error otherwise. */
   public byte[] body() {
     if (error != null) {
       throw error;
+    }
+    if (cancelled != null) {
+      throw cancelled;
     }
     return response.body();
   }
@@ -43,6 +67,9 @@ public final class EasResult {
   public EasResponse response() {
     if (error != null) {
       throw error;
+    }
+    if (cancelled != null) {
+      throw cancelled;
     }
     return response;
   }
@@ -54,6 +81,7 @@ public final class EasResult {
 
   @Override
   public String toString() {
-    return error == null ? "EasResult{" + response + "}" : "EasResult{" + error + "}";
+    return cancelled != null ? "EasResult{cancelled}" : error == null ? "EasResult{" + response + "}"
+        : "EasResult{" + error + "}";
   }
 }

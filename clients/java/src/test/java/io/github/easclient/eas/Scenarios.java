@@ -27,7 +27,7 @@ final class Scenarios {
   private static final Set<String> CLIENT_KEYS = Set.of("token", "service_name", "auth", "backoff_base", "backoff_max",
       "retry_after_cap", "max_retries", "timeout", "connect_timeout", "retry_statuses", "retry_errors", "deadline",
       "endpoint_type", "discovery_refresh", "eject_for", "endpoint_path", "headers", "env", "rand", "clock",
-      "max_response_bytes");
+      "max_response_bytes", "retry_budget");
   private static final Set<String> CALL_KEYS = Set.of("data", "path", "params", "headers", "timeout", "max_retries",
       "batch", "concurrency", "return_exceptions", "repeat", "pause_ms", "cancel_after_ms", "stream", "stop_after");
   private static final Set<String> REPLY_KEYS = Set.of("status", "headers", "body", "delay_ms", "reset", "items",
@@ -80,7 +80,9 @@ final class Scenarios {
   static void run(SpecCase c) {
     JsonNode call = c.in("call");
     call.fieldNames().forEachRemaining(k -> assertTrue(CALL_KEYS.contains(k), "unknown call key " + k));
-    List<String> apis = call.has("cancel_after_ms") ? List.of("async")
+    // An adaptive batch is also cancelled on the blocking API, by interrupting its thread (ADAPT-6).
+    List<String> apis = call.has("cancel_after_ms") && !(call.has("batch") && adaptive(call) != null)
+        ? List.of("async")
         : call.has("stream") ? List.of("sync", "async", "publisher") : List.of("sync", "async");
     for (String api : apis) {
       try {
@@ -179,6 +181,9 @@ final class Scenarios {
         }
       }
       checkLog(c, log.lines(), origin, token);
+      if (c.hasEx("budget_denied")) {
+        assertEquals(c.ex("budget_denied").asLong(), client.retryBudgetDenied(), "retries the budget refused");
+      }
       List<ScriptedServer.Seen> seen = new ArrayList<>();
       if (direct) {
         for (ScriptedServer s : instances) {
@@ -386,6 +391,9 @@ final class Scenarios {
     if (cl.has("headers")) {
       b.headers(Vectors.stringMap(cl.get("headers")));
     }
+    if (cl.has("retry_budget")) {
+      b.retryBudget(cl.get("retry_budget").isNull() ? null : BackpressureVectors.budget(cl.get("retry_budget")));
+    }
     if (cl.has("max_response_bytes")) {
       b.maxResponseBytes(cl.get("max_response_bytes").isNull() ? null : cl.get("max_response_bytes").asLong());
     }
@@ -422,6 +430,24 @@ final class Scenarios {
   /** Marks a call the runner cancelled and that ended in the language's cancellation error. */
   static final Object CANCELLED = new Object();
 
+  /** A cancelled adaptive batch: every item's outcome (ADAPT-6). */
+  static final class CancelledBatch {
+    final List<EasResult> results;
+
+    CancelledBatch(List<EasResult> results) {
+      this.results = results;
+    }
+  }
+
+  /** The call's concurrency as an AdaptiveConcurrency ("auto" or an object), or null for a fixed one. */
+  static AdaptiveConcurrency adaptive(JsonNode call) {
+    JsonNode v = call.path("concurrency");
+    if (v.isTextual() && v.asText().equals("auto")) {
+      return AdaptiveConcurrency.auto();
+    }
+    return v.isObject() ? BackpressureVectors.config(v) : null;
+  }
+
   /**
    * Runs the call on one API; the value is an EasResponse, a List of EasResult, the thrown EasException
    * or {@link #CANCELLED}.
@@ -438,6 +464,7 @@ final class Scenarios {
       CompletableFuture<?> f;
       List<EasRequest> reqs = new ArrayList<>();
       int conc = call.path("concurrency").asInt(16);
+      AdaptiveConcurrency adaptive = adaptive(call);
       boolean returnErrors = call.path("return_exceptions").asBoolean(true);
       if (call.has("batch")) {
         call.get("batch").forEach(d -> reqs.add(request(call, d)));
@@ -445,6 +472,25 @@ final class Scenarios {
       if (api.equals("sync")) {
         if (!call.has("batch")) {
           o.value = client.request(request(call, call.get("data")));
+        } else if (adaptive != null && call.has("cancel_after_ms")) {
+          Thread me = Thread.currentThread();
+          java.util.concurrent.ScheduledExecutorService timer = java.util.concurrent.Executors
+              .newSingleThreadScheduledExecutor();
+          List<EasResult> rs;
+          try {
+            timer.schedule(me::interrupt, call.get("cancel_after_ms").asLong(), TimeUnit.MILLISECONDS);
+            rs = client.requestMany(reqs, adaptive);
+          } finally {
+            timer.shutdownNow();
+          }
+          boolean interrupted = Thread.interrupted();
+          assertTrue(interrupted, "the batch ended before the interrupt");
+          o.value = new CancelledBatch(rs);
+        } else if (adaptive != null && returnErrors) {
+          o.value = client.requestMany(reqs, adaptive);
+        } else if (adaptive != null) {
+          client.requestAll(reqs, adaptive);
+          fail("requestAll returned although a call failed");
         } else if (returnErrors) {
           o.value = client.requestMany(reqs, conc);
         } else {
@@ -453,6 +499,8 @@ final class Scenarios {
         }
       } else {
         f = !call.has("batch") ? client.requestAsync(request(call, call.get("data")))
+            : adaptive != null ? (returnErrors ? client.requestManyAsync(reqs, adaptive)
+                : client.requestAllAsync(reqs, adaptive))
             : returnErrors ? client.requestManyAsync(reqs, conc) : client.requestAllAsync(reqs, conc);
         if (call.has("cancel_after_ms")) {
           try {
@@ -466,6 +514,8 @@ final class Scenarios {
         try {
           o.value = f.join();
           assertTrue(!call.has("batch") || returnErrors, "requestAllAsync completed although a call failed");
+        } catch (BatchCancelledException e) {
+          o.value = new CancelledBatch(e.results());
         } catch (CancellationException e) {
           o.value = CANCELLED;
         } catch (CompletionException e) {
@@ -487,10 +537,15 @@ final class Scenarios {
         "received", "bytes_received")
         .contains(k), "unknown outcome key " + k));
     if (want.path("cancelled").asBoolean(false)) {
-      assertTrue(got == CANCELLED, "expected the call to be cancelled, got " + got);
-      return;
+      if (want.has("results")) {
+        assertTrue(got instanceof CancelledBatch, "expected a cancelled batch with every outcome, got " + got);
+        got = ((CancelledBatch) got).results;
+      } else {
+        assertTrue(got == CANCELLED, "expected the call to be cancelled, got " + got);
+        return;
+      }
     }
-    assertTrue(got != CANCELLED, "the call was cancelled");
+    assertTrue(got != CANCELLED && !(got instanceof CancelledBatch), "the call was cancelled");
     if (got instanceof StreamScenarios.Result) {
       StreamScenarios.check(want, got);
       return;
@@ -502,9 +557,16 @@ final class Scenarios {
       for (int k = 0; k < rs.size(); k++) {
         JsonNode w = want.get("results").get(k);
         EasResult r = rs.get(k);
-        if (w.has("error")) {
+        if (w.path("cancelled").asBoolean(false)) {
+          assertTrue(r.isCancelled(), "result " + k + " should be cancelled, got " + r);
+          assertTrue(r.error() == null && !r.isSuccess(), "a cancelled item is neither a success nor an EAS error");
+        } else if (w.has("error")) {
           assertNotNull(r.error(), "result " + k + " should fail");
           assertEquals(w.get("error").asText(), r.error().kind(), "result " + k);
+          if (w.has("last_error")) {
+            assertTrue(r.error().getCause() instanceof EasException, "result " + k + ": last error missing");
+            assertEquals(w.get("last_error").asText(), ((EasException) r.error().getCause()).kind(), "result " + k);
+          }
         } else {
           assertTrue(r.isSuccess(), "result " + k + " failed: " + r.error());
           SpecTest.assertBytes(SpecTest.bytes(w.get("body")), r.body(), "result " + k);
@@ -555,7 +617,7 @@ final class Scenarios {
       // Pair by body: sort both sides by the body's bytes.
       List<JsonNode> w = new ArrayList<>();
       want.forEach(w::add);
-      w.sort(Comparator.comparing(n -> SpecTest.hex(SpecTest.bytes(n.get("body")))));
+      w.sort(Comparator.comparing(n -> n.has("body") ? SpecTest.hex(SpecTest.bytes(n.get("body"))) : ""));
       seen = new ArrayList<>(seen);
       seen.sort(Comparator.comparing(s -> SpecTest.hex(s.body)));
       want = SpecTest.JSON.valueToTree(w);

@@ -55,6 +55,8 @@ class SpecTest {
     HANDLERS.put("vectors/redaction_order", Vectors::redactionOrder);
     HANDLERS.put("vectors/sse", StreamVectors::sse);
     HANDLERS.put("vectors/chat", ChatVectors::run);
+    HANDLERS.put("vectors/retry_budget", BackpressureVectors::retryBudget);
+    HANDLERS.put("vectors/adaptive_limit", BackpressureVectors::adaptiveLimit);
     HANDLERS.put("scenarios/*", Scenarios::run);
   }
 

@@ -201,6 +201,10 @@ final class Vectors {
 
   /** Each expected default that the case lists (one case may list them all, another only one). */
   static void defaults(SpecCase c) {
+    if (c.hasEx("budget_ratio")) {
+      BackpressureVectors.defaults(c);
+      return;
+    }
     Map<String, Double> seconds = new LinkedHashMap<>();
     seconds.put("timeout_s", RetryPolicy.seconds(Defaults.TIMEOUT));
     seconds.put("connect_timeout_s", RetryPolicy.seconds(Defaults.CONNECT_TIMEOUT));
