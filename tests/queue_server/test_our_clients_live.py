@@ -95,3 +95,27 @@ async def test_async_submit_many_collects_every_result(service: Service) -> None
     assert sorted(d.position for d in done) == list(range(200))
     assert len({d.request_id for d in done}) == 200
     assert all(d.result is not None and d.result.data == rows[d.position].upper() for d in done)
+
+
+@pytest.mark.asyncio
+async def test_async_watch_resumes_after_the_runtime_is_killed(tmp_path: Path) -> None:
+    runtime = ServeProcess(tmp_path / "q.db", workers=1).start()
+    try:
+        async with AsyncQueueClient(runtime.endpoint + "/sink", token=TOKEN, max_reconnects=50) as sink:
+            first = [(await sink.put(f"a{i}".encode()))[0] for i in range(4)]
+            got: list[int] = []
+            later: list[int] = []
+            async with sink.watch(window=4) as frames:
+                async for frame in frames:
+                    got.append(frame.index)
+                    if len(got) == 2:
+                        await sink.commit(got)  # 3 and 4 were sent and stay uncommitted
+                    if len(got) == 4 and not later:
+                        runtime.kill()  # blocking for a moment is fine: nothing else runs here
+                        runtime = ServeProcess(runtime.db, port=runtime.port, workers=1).start()
+                        later = [(await sink.put(f"b{i}".encode()))[0] for i in range(2)]
+                    if len(got) == 6:
+                        break
+        assert got == first + later
+    finally:
+        runtime.stop()
