@@ -50,8 +50,9 @@ soak: $(STAMP) ## fault soak with 10,000 calls per client (make test runs 2,000)
 soak-queue: $(STAMP) ## queue soak: 10,000 inputs through `eas serve --async`, killed twice (make test runs 2,000)
 	QUEUE_SOAK_ITEMS=10000 $(PY) -m pytest -q -s tests/soak/test_queue_soak.py
 
-demo: $(STAMP) ## local runtime + quickstart processor + calls from the clients
+demo: $(STAMP) ## local runtime + quickstart processor + calls from the clients (predict, then 1,000 inputs through eas serve --async)
 	$(PY) examples/demo.py
+	$(PY) examples/async_inference.py
 	$(MAKE) --no-print-directory demo-llm
 	$(MAKE) --no-print-directory demo-go
 	$(MAKE) --no-print-directory demo-java

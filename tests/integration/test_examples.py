@@ -41,3 +41,17 @@ def test_make_demo_llm_streams_the_whole_reply() -> None:
     assert TEXT in lines
     usage = "'prompt_tokens': 4, 'completion_tokens': 28, 'total_tokens': 32}"
     assert any(line.startswith("first token after ") and line.endswith(usage) for line in lines)
+
+
+def test_async_inference_example_collects_every_result() -> None:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "async_inference.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert any(line.startswith("submit_many: 1000 inputs -> 1000 results in ") for line in lines)
+    assert "every input got exactly one result: True; wrong answers: 0" in lines
+    assert "1000/1000" in out.stderr  # the progress bar ran to the end
