@@ -18,7 +18,7 @@ Install with ``pip install 'eas-client[spark]'`` where the driver runs and in th
 # No ``from __future__ import annotations``: pandas_udf reads the type hints at run time.
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pandas as pd
@@ -90,6 +90,22 @@ def _score_frame(opts: ScoringOptions, frame: pd.DataFrame) -> tuple[pd.DataFram
 def _arrow_ready(value: Any) -> Any:
     tolist = getattr(value, "tolist", None)
     return tolist() if tolist is not None else value
+
+
+def partition_scorer(opts: ScoringOptions) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
+    """The ``mapInPandas`` function: each frame gains the two columns; one summary per partition."""
+
+    def score_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        rows = failures = retries = 0
+        start = time.monotonic()
+        for frame in frames:
+            scored, n, f, r = _score_frame(opts, frame)
+            rows, failures, retries = rows + n, failures + f, retries + r
+            yield scored
+        summary("spark task", opts.endpoint, rows, failures, retries, time.monotonic() - start)
+
+    score_partition.__name__ = "eas_score_partition"  # what the Spark UI shows: no option, no token
+    return score_partition
 
 
 def eas_predict_udf(
@@ -186,17 +202,7 @@ def score_dataframe(
         ]
     )
 
-    def score_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        rows = failures = retries = 0
-        start = time.monotonic()
-        for frame in frames:
-            scored, n, f, r = _score_frame(opts, frame)
-            rows, failures, retries = rows + n, failures + f, retries + r
-            yield scored
-        summary("spark task", opts.endpoint, rows, failures, retries, time.monotonic() - start)
-
-    score_partition.__name__ = "eas_score_partition"
-    return df.mapInPandas(score_partition, schema)
+    return df.mapInPandas(partition_scorer(opts), schema)
 
 
 __all__ = ["Token", "eas_predict_udf", "score_dataframe", "spark_type"]

@@ -128,22 +128,21 @@ def test_bad_input_fails_on_the_driver(rt: LocalRuntime, spark: Any) -> None:
 
 
 def test_partition_function_logs_a_summary_without_the_token(
-    rt: LocalRuntime, spark: Any, caplog: pytest.LogCaptureFixture
+    rt: LocalRuntime, caplog: pytest.LogCaptureFixture
 ) -> None:
     import pandas as pd
 
-    session, _ = spark
-    out = score_dataframe(_frame(session, ["1"]), rt.endpoint, TOKEN, output="text")
-    # the partition function as the worker runs it, called here to capture its log line
-    fn = out._jdf  # the plan holds no token (checked above); the function itself is tested below
-    assert fn is not None
     from eas_client.integrations import spark as module
 
     opts = module._options(rt.endpoint, TOKEN, "data", "prediction", "error", "text", 4, False, {})
     assert TOKEN not in repr(opts) and TOKEN not in repr(module.shared_scorer(opts))
+    assert module.shared_scorer(opts) is module.shared_scorer(opts)  # one client per worker process
+    frames = [pd.DataFrame({"data": ["1", "bad"]}), pd.DataFrame({"data": ["2"]})]
     with caplog.at_level(logging.INFO, logger="eas_client.integrations"):
-        scored, n, failed, retries = module._score_frame(opts, pd.DataFrame({"data": ["1", "bad"]}))
-        module.summary("spark task", opts.endpoint, n, failed, retries, 0.5)
-    assert scored["prediction"].tolist() == ["[1.0, 2.0]", None]
-    assert caplog.records[-1].getMessage().startswith("eas spark task: rows=2 failures=1 retries=0 ")
+        scored = list(module.partition_scorer(opts)(iter(frames)))
+    assert scored[0]["prediction"][0] == "[1.0, 2.0]" and pd.isna(scored[0]["prediction"][1])
+    assert scored[0]["error"][1].startswith("BadRequestError(400)")
+    assert scored[1]["prediction"][0] == "[2.0, 4.0]"
+    lines = [r.getMessage() for r in caplog.records if r.name == "eas_client.integrations"]
+    assert len(lines) == 1 and lines[0].startswith("eas spark task: rows=3 failures=1 retries=0 ")
     assert TOKEN not in caplog.text
