@@ -79,7 +79,9 @@ class EASPredictor:
         if self._scorer is None:  # lazily, inside the actor: the loop and sockets live there
             self._scorer = Scorer(self._options)
         table, result = score_table(self._scorer, batch)
-        summary("ray batch", self._options.endpoint, result.rows, result.failures, result.retries, result.seconds)
+        summary(
+            "ray batch", self._options.endpoint, result.rows, result.failures, result.retries, result.seconds
+        )
         return table
 
     def __del__(self) -> None:

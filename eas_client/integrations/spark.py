@@ -147,7 +147,7 @@ def eas_predict_udf(
         summary("spark task", opts.endpoint, rows, failures, retries, time.monotonic() - start)
 
     predict.__name__ = "eas_predict"  # what the Spark UI shows: no option, no token
-    return pandas_udf(predict, returnType=schema)  # type: ignore[call-overload]
+    return pandas_udf(predict, returnType=schema)
 
 
 def score_dataframe(

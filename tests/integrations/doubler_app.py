@@ -6,7 +6,7 @@ import allspark
 
 
 class Doubler(allspark.BaseProcessor):
-    def process(self, data):
+    def process(self, data: bytes) -> tuple[bytes, int]:
         if data.startswith(b"bad"):
             return b"rejected: not a number", 400
         x = float(data)

@@ -133,10 +133,11 @@ def test_partition_function_logs_a_summary_without_the_token(
     import pandas as pd
 
     from eas_client.integrations import spark as module
+    from eas_client.integrations._scoring import shared_scorer
 
     opts = module._options(rt.endpoint, TOKEN, "data", "prediction", "error", "text", 4, False, {})
-    assert TOKEN not in repr(opts) and TOKEN not in repr(module.shared_scorer(opts))
-    assert module.shared_scorer(opts) is module.shared_scorer(opts)  # one client per worker process
+    assert TOKEN not in repr(opts) and TOKEN not in repr(shared_scorer(opts))
+    assert shared_scorer(opts) is shared_scorer(opts)  # one client per worker process
     frames = [pd.DataFrame({"data": ["1", "bad"]}), pd.DataFrame({"data": ["2"]})]
     with caplog.at_level(logging.INFO, logger="eas_client.integrations"):
         scored = list(module.partition_scorer(opts)(iter(frames)))
