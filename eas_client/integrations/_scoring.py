@@ -294,5 +294,5 @@ def check_endpoint(options: ScoringOptions, timeout: float = 5.0) -> None:
         except EASError as exc:
             raise ConfigError(
                 f"the endpoint {options.endpoint} is unreachable from the driver ({type(exc).__name__}); "
-                "check the URL, the VPC/security group, or pass check_endpoint=False"
+                "check the URL, the VPC/security group, or pass check_reachable=False"
             ) from None
