@@ -15,4 +15,5 @@ SECTIONS: tuple[str, ...] = (
     "direct_mode",  # direct (VPC) mode vs an nginx gateway over 3 runtime instances; recovery
     "stream_proxy",  # time to first SSE event through eas serve --upstream vs the upstream directly
     "backpressure",  # fixed vs adaptive concurrency and the retry budget on a capacity service
+    "distributed",  # Ray Data and Spark scoring vs single-process predict_many (skipped when quick)
 )
