@@ -103,11 +103,13 @@ def score_dataset(
     batch_size: int | None = 1024,
     batch_format: str = "pandas",
     check_reachable: bool = True,
+    num_cpus: float | None = None,
     **options: Any,
 ) -> Any:
     """``ds.map_batches(EASPredictor, ...)`` after checking on the driver what every actor would
     trip on: the options, the input column's presence and type, and (``check_reachable``) that the
-    endpoint answers at all. ``actors`` actors each keep ``concurrency`` calls in flight.
+    endpoint answers at all. ``actors`` actors each keep ``concurrency`` calls in flight;
+    ``num_cpus`` (e.g. 0.25) packs more actors per node, as they mostly wait on the network.
 
     Example::
 
@@ -130,6 +132,7 @@ def score_dataset(
         compute=_pool(actors),
         batch_size=batch_size,
         batch_format=batch_format,
+        **({} if num_cpus is None else {"num_cpus": num_cpus}),
     )
 
 

@@ -66,7 +66,14 @@ def test_scores_like_predict_many_through_faults(rt: LocalRuntime, cluster: Path
     try:
         before = rt.total_stats()
         out = score_dataset(
-            _dataset(data), rt.endpoint, TOKEN, output="json", concurrency=8, actors=2, batch_size=200
+            _dataset(data),
+            rt.endpoint,
+            TOKEN,
+            output="json",
+            concurrency=8,
+            actors=2,
+            batch_size=200,
+            num_cpus=0.5,
         )
         scored = sorted(out.take_all(), key=lambda r: r["i"])
         after = rt.total_stats()
