@@ -74,6 +74,8 @@ def test_scores_like_predict_many_through_faults(rt: LocalRuntime, cluster: Path
             actors=2,
             batch_size=200,
             num_cpus=0.5,
+            max_retries=8,  # a loaded machine adds timeouts to the injected faults
+            timeout=30.0,
         )
         scored = sorted(out.take_all(), key=lambda r: r["i"])
         after = rt.total_stats()
@@ -149,3 +151,9 @@ def test_predictor_in_process_logs_a_summary_without_the_token(
     assert all(TOKEN not in line for line in caplog.text.splitlines())
     with pytest.raises(BadRequestError):
         EASPredictor(rt.endpoint, TOKEN, fail_fast=True)(pd.DataFrame({"data": [b"bad"]}))
+
+
+def test_no_ray_file_holds_the_token_after_every_job(cluster: Path) -> None:
+    # Last in the module: the jobs above passed the token both wrapped (score_dataset) and as a
+    # plain str in fn_constructor_kwargs; no log, spill or session file of the cluster may hold it.
+    assert token_in_files(cluster) == []

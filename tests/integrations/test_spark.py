@@ -81,6 +81,8 @@ def test_map_in_pandas_scores_like_predict_many_through_faults(rt: LocalRuntime,
             output="json",
             output_type="array<double>",
             concurrency=8,
+            max_retries=8,  # a loaded machine adds timeouts to the injected faults
+            timeout=30.0,
         )
         assert TOKEN not in out._jdf.queryExecution().toString()
         scored = sorted(out.collect(), key=lambda r: r["i"])
@@ -147,3 +149,7 @@ def test_partition_function_logs_a_summary_without_the_token(
     lines = [r.getMessage() for r in caplog.records if r.name == "eas_client.integrations"]
     assert len(lines) == 1 and lines[0].startswith("eas spark task: rows=3 failures=1 retries=0 ")
     assert TOKEN not in caplog.text
+
+
+def test_no_spark_file_holds_the_token_after_every_job(spark: Any) -> None:
+    assert token_in_files(spark[1]) == []
