@@ -17,6 +17,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv with the package and the dev tools
 
+# Ray and Spark (~1.1 GB) only for the tests that run them, not for `make check`.
+ENGINES := $(VENV)/.engines
+$(ENGINES): $(STAMP)
+	$(PY) -m pip install -q -e '.[dev,ray,spark]'
+	touch $(ENGINES)
+
 PY_SOURCES := eas_client tests benchmarks scripts examples allspark.py
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict
@@ -25,7 +31,7 @@ lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy --strict benchmarks
 
-test-py: $(STAMP) ## the Python test suite, with a coverage floor on the sans-IO core
+test-py: $(STAMP) $(ENGINES) ## the Python test suite, with a coverage floor on the sans-IO core
 	$(PY) -m pytest -q --cov=eas_client._core --cov-report=term:skip-covered --cov-fail-under=95
 
 # The pure and in-process tests: no servers, no subprocesses, no sleeps.

@@ -16,4 +16,5 @@ SECTIONS: tuple[str, ...] = (
     "stream_proxy",  # time to first SSE event through eas serve --upstream vs the upstream directly
     "backpressure",  # fixed vs adaptive concurrency and the retry budget on a capacity service
     "queue",  # async inference: put and put → result watched, ours vs the official QueueClient
+    "distributed",  # Ray Data and Spark scoring vs single-process predict_many (skipped when quick)
 )
