@@ -11,13 +11,13 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from ._core.errors import StreamError, TransportError
+from ._core.retry import header_value
 from ._core.sse import EventParser, LineDecoder, ServerSentEvent, is_event_stream
 from ._core.stream import (
     Budget,
     KeptEvents,
     StreamContext,
     content_type_error,
-    header_of,
     read_budget,
     stream_error,
 )
@@ -84,7 +84,7 @@ class _StreamState:
 
     def _wrong_type(self) -> str | None:
         """STREAM-8: the Content-Type when it is not an event stream, else None."""
-        content_type = header_of(self.headers, "content-type")
+        content_type = header_value(self.headers, "content-type")
         return None if is_event_stream(content_type) else (content_type or "")
 
     def _capped(self, body: bytes) -> bool:

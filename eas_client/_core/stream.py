@@ -10,7 +10,7 @@ nothing is retried (STREAM-3), so these functions only bound the reads and word 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from .errors import (
@@ -157,18 +157,6 @@ def content_type_error(content_type: str | None, body: bytes, ctx: StreamContext
         endpoint=ctx.endpoint,
         attempts=ctx.attempts,
     )
-
-
-def header_of(headers: Mapping[str, str], name: str) -> str | None:
-    """A response header by name in any letter case (engines differ in what they hand back)."""
-    value = headers.get(name)
-    if value is not None:
-        return value
-    lowered = name.lower()
-    for key, val in headers.items():
-        if key.lower() == lowered:
-            return val
-    return None
 
 
 def _reveal(ctx: StreamContext) -> str | None:

@@ -82,4 +82,6 @@ def test_attempt_timeout_is_shortened_to_what_the_deadline_leaves() -> None:
 def test_header_value_ignores_letter_case() -> None:
     assert retry.header_value({"Retry-After": "1"}, "retry-after") == "1"
     assert retry.header_value({"retry-after": "2"}, "Retry-After") == "2"
+    assert retry.header_value({"Content-TYPE": "text/event-stream"}, "content-type") == "text/event-stream"
+    assert retry.header_value({}, "content-type") is None
     assert retry.header_value({}, "Retry-After") is None

@@ -17,11 +17,6 @@ def test_kept_events_count_utf8_bytes_and_give_one_back() -> None:
     assert [e.data for e in keeper.kept()] == ["ab", "xyz"]
 
 
-def test_response_headers_are_found_in_any_letter_case() -> None:
-    assert stream.header_of({"Content-TYPE": "text/event-stream"}, "content-type") == "text/event-stream"
-    assert stream.header_of({}, "content-type") is None
-
-
 def test_the_read_budget_is_timeout_until_the_deadline_is_nearer() -> None:
     assert stream.read_budget(5.0, None, 100.0) == stream.Budget(5.0, False)
     assert stream.read_budget(5.0, 10.0, 2.0) == stream.Budget(5.0, False)
