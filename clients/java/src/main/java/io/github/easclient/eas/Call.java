@@ -12,8 +12,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -93,13 +91,9 @@ final class Call {
     String key = null;
     while (true) {
       if (!resend) {
-        origin = c.endpoint.origin();
-        key = null;
-      }
-      if (c.directState != null && !resend) {
-        Discovery.Instance inst = EasClient.join(c.directState.pick(exclude, true));
-        origin = "http://" + hostPort(inst);
-        key = inst.key();
+        Attempts.Target t = Attempts.pick(c, exclude);
+        origin = t.origin();
+        key = t.instanceKey();
       }
       Attempt a = prepare(c.transport, origin, key, resend);
       if (a.failure != null) {
@@ -129,16 +123,7 @@ final class Call {
       if (step.response != null) {
         return step.response;
       }
-      sleep(step.delay, a.n);
-    }
-  }
-
-  private void sleep(double seconds, int n) {
-    try {
-      Thread.sleep((long) (seconds * 1000), (int) ((seconds * 1e9) % 1_000_000));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new EasReadException("interrupted while waiting to retry " + url(), url(), n, e);
+      Attempts.sleep(step.delay, url(), a.n);
     }
   }
 
@@ -151,32 +136,7 @@ final class Call {
   }
 
   private void attempt() {
-    if (result.isDone()) {
-      return;
-    }
-    if (c.directState == null) {
-      send(c.endpoint.origin(), null, false);
-      return;
-    }
-    CompletableFuture<Discovery.Instance> pick;
-    try {
-      pick = c.directState.pick(lastInstance, awaitRefresh);
-    } catch (RuntimeException e) {
-      result.completeExceptionally(e);
-      return;
-    }
-    inflight = pick;
-    pick.whenComplete((inst, err) -> {
-      if (err != null) {
-        result.completeExceptionally(EasClient.unwrap(err));
-      } else {
-        send("http://" + hostPort(inst), inst.key(), false);
-      }
-    });
-  }
-
-  private static String hostPort(Discovery.Instance i) {
-    return (i.ip.indexOf(':') >= 0 && !i.ip.startsWith("[") ? "[" + i.ip + "]" : i.ip) + ":" + i.port;
+    Attempts.pickThenSend(c, result, lastInstance, awaitRefresh, f -> inflight = f, this::send);
   }
 
   /** One attempt ready to send, or the reason it cannot be. */
@@ -217,19 +177,13 @@ final class Call {
     a.origin = origin;
     a.instanceKey = instanceKey;
     a.transport = transport;
-    Duration t = timeout;
-    if (policy.hasDeadline()) {
-      double left = policy.deadline - elapsed();
-      if (left <= 0) {
-        a.failure = new DeadlineExceededException("deadline of " + policy.deadline + " s passed before attempt " + a.n,
-            url(), a.n - 1, null);
-        return a;
-      }
-      if (left < t.toNanos() / 1e9) {
-        t = Duration.ofNanos((long) (left * 1e9));
-        a.capped = true;
-      }
+    Attempts.Limit limit = Attempts.limit(policy, timeout, elapsed(), a.n, url());
+    if (limit.failure != null) {
+      a.failure = limit.failure;
+      return a;
     }
+    a.capped = limit.capped;
+    Duration t = limit.timeout;
     // The plain call (the service URL itself) reuses one target string (and the engine what it made of it).
     boolean plain = origin == c.endpoint.origin() && path == c.endpoint.path && query == c.endpoint.queryString(null);
     a.target = plain ? c.plainTarget : origin + path + query;
@@ -332,15 +286,7 @@ final class Call {
         kind = "too_large";
       }
     }
-    if (c.directState != null && a.instanceKey != null) {
-      // DISC-5: only a connection failure cools an instance off; any HTTP answer ends its streak.
-      if ("connect".equals(kind) || "reset".equals(kind)) {
-        c.directState.eject(a.instanceKey);
-      } else if (resp != null) {
-        c.directState.succeed(a.instanceKey);
-      }
-      lastInstance = a.instanceKey;
-    }
+    lastInstance = Attempts.noteInstance(c, a.instanceKey, kind, resp != null, lastInstance);
     String retryAfter = resp == null ? null : resp.headers.firstValue("Retry-After").orElse(null);
     if (hook != null) {
       hook.observe(status, kind, (System.nanoTime() - a.sentAt) / 1e9, a.epoch,
@@ -380,26 +326,13 @@ final class Call {
         return step;
       default:
         EasException e = err != null ? transportError(kind, err, a.n) : statusError(resp, body, a.n);
-        if (d.deadlineHit || (a.capped && "timeout".equals(kind))) {
-          e = new DeadlineExceededException("deadline of " + policy.deadline + " s reached after " + a.n
-              + " attempt(s); last error: " + e.getMessage(), url(), a.n, e);
-        }
-        step.error = e;
+        step.error = Attempts.withDeadline(e, d, a.capped, kind, policy, url(), a.n);
         return step;
     }
   }
 
   private void schedule(double delaySeconds) {
-    long nanos = (long) (delaySeconds * 1e9);
-    try {
-      if (nanos <= 0) {
-        c.executor.execute(this::attempt);
-      } else {
-        c.scheduler.schedule(() -> c.executor.execute(this::attempt), nanos, TimeUnit.NANOSECONDS);
-      }
-    } catch (RejectedExecutionException e) {
-      result.completeExceptionally(new IllegalStateException("EasClient was closed during the call", e));
-    }
+    Attempts.schedule(c, delaySeconds, this::attempt, result);
   }
 
   /** The body after gzip decoding, under the size cap (LIMIT-1 counts decoded bytes). */
