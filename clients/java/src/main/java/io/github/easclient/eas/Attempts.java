@@ -5,6 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The parts of an attempt loop that {@link Call} ({@code predict}) and {@link StreamCall} (streams)
@@ -21,6 +22,53 @@ final class Attempts {
   /** How an async attempt loop sends to a picked target. */
   interface Sender {
     void send(String origin, String instanceKey, boolean resend);
+  }
+
+  /** What to do after attempt {@code n}: return {@code value}, raise, resend (CONN-1) or retry after {@code delay} s. */
+  static final class Step<R> {
+    final int n;
+    R value;
+    EasException error;
+    boolean resend;
+    double delay;
+
+    Step(int n) {
+      this.n = n;
+    }
+  }
+
+  /** One blocking attempt: sent in the caller's thread to {@code target}, its outcome decided. */
+  interface Blocking<R> {
+    Step<R> attempt(Target target, boolean resend);
+  }
+
+  /**
+   * The blocking form's loop: picks a target (a CONN-1 resend keeps the last one), runs one attempt,
+   * and returns, raises, resends or sleeps the backoff as the attempt's step says. {@code lastInstance}
+   * is the direct-mode instance the next pick avoids.
+   */
+  static <R> R run(EasClient c, String url, Supplier<String> lastInstance, Blocking<R> one) {
+    String exclude = null;
+    boolean resend = false;
+    Target target = null;
+    while (true) {
+      if (!resend) {
+        target = pick(c, exclude);
+      }
+      Step<R> step = one.attempt(target, resend);
+      exclude = lastInstance.get();
+      resend = step.resend;
+      if (step.resend) {
+        continue;
+      }
+      if (step.error != null) {
+        throw step.error;
+      }
+      if (step.value != null) {
+        return step.value;
+      }
+      sleep(step.delay, url, step.n);
+    }
   }
 
   /** The blocking form's target: an instance picked now (waiting for a refresh), or the service origin. */

@@ -85,46 +85,27 @@ final class Call {
    * waited out with a plain sleep. The decisions are the same as the async form's.
    */
   EasResponse run() {
-    String exclude = null;
-    boolean resend = false;
-    String origin = null;
-    String key = null;
-    while (true) {
-      if (!resend) {
-        Attempts.Target t = Attempts.pick(c, exclude);
-        origin = t.origin();
-        key = t.instanceKey();
-      }
-      Attempt a = prepare(c.transport, origin, key, resend);
-      if (a.failure != null) {
-        throw a.failure;
-      }
-      Transport.Reply resp = null;
-      Throwable err = null;
-      try {
-        resp = a.transport.send(a.x);
-      } catch (IOException e) {
-        err = e;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new EasReadException("interrupted while waiting for " + url(), url(), a.n, e);
-      } catch (IllegalArgumentException e) {
-        throw new EasConfigException("cannot send the request: " + Redact.text(e.getMessage(), c.token()));
-      }
-      Step step = step(a, resp, err);
-      exclude = lastInstance;
-      resend = step.resend;
-      if (step.resend) {
-        continue;
-      }
-      if (step.error != null) {
-        throw step.error;
-      }
-      if (step.response != null) {
-        return step.response;
-      }
-      Attempts.sleep(step.delay, url(), a.n);
+    return Attempts.run(c, url(), () -> lastInstance, this::attemptBlocking);
+  }
+
+  private Attempts.Step<EasResponse> attemptBlocking(Attempts.Target target, boolean resend) {
+    Attempt a = prepare(c.transport, target.origin(), target.instanceKey(), resend);
+    if (a.failure != null) {
+      throw a.failure;
     }
+    Transport.Reply resp = null;
+    Throwable err = null;
+    try {
+      resp = a.transport.send(a.x);
+    } catch (IOException e) {
+      err = e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new EasReadException("interrupted while waiting for " + url(), url(), a.n, e);
+    } catch (IllegalArgumentException e) {
+      throw new EasConfigException("cannot send the request: " + Redact.text(e.getMessage(), c.token()));
+    }
+    return step(a, resp, err);
   }
 
   private String url() {
@@ -151,14 +132,6 @@ final class Call {
     EasException failure;
     long sentAt;
     int epoch;
-  }
-
-  /** What to do after an attempt: return, raise, resend (CONN-1) or retry after {@code delay} seconds. */
-  private static final class Step {
-    EasResponse response;
-    EasException error;
-    boolean resend;
-    double delay;
   }
 
   /**
@@ -239,13 +212,13 @@ final class Call {
         return;
       }
       try {
-        Step step = step(a, resp, err);
+        Attempts.Step<EasResponse> step = step(a, resp, err);
         if (step.resend) {
           send(a.origin, a.instanceKey, true);
         } else if (step.error != null) {
           result.completeExceptionally(step.error);
-        } else if (step.response != null) {
-          result.complete(step.response);
+        } else if (step.value != null) {
+          result.complete(step.value);
         } else {
           schedule(step.delay);
         }
@@ -265,8 +238,8 @@ final class Call {
   }
 
   /** Classifies an attempt's outcome and decides the next step (the same for both forms). */
-  private Step step(Attempt a, Transport.Reply resp, Throwable err) {
-    Step step = new Step();
+  private Attempts.Step<EasResponse> step(Attempt a, Transport.Reply resp, Throwable err) {
+    Attempts.Step<EasResponse> step = new Attempts.Step<>(a.n);
     String kind = err == null ? null : errorKind(err);
     if (err != null && a.transport.stale(a.x, err)) {
       if (EasClient.LOG.isLoggable(Level.DEBUG)) {
@@ -319,7 +292,7 @@ final class Call {
     }
     switch (d.action) {
       case RETURN:
-        step.response = new EasResponse(status, resp.headers, body, a.n);
+        step.value = new EasResponse(status, resp.headers, body, a.n);
         return step;
       case RETRY:
         step.delay = d.delay;

@@ -83,66 +83,39 @@ final class StreamCall {
     EasException failure;
   }
 
-  /** The outcome of an attempt: a stream, an error, CONN-1's resend, or a retry after {@code delay} s. */
-  private static final class Step {
-    EasStream stream;
-    EasException error;
-    boolean resend;
-    double delay;
-  }
-
   /** The blocking form: attempts in the caller's thread, backoffs slept. */
   EasStream run() {
-    String exclude = null;
-    boolean resend = false;
-    String origin = null;
-    String key = null;
-    while (true) {
-      if (!resend) {
-        Attempts.Target t = Attempts.pick(c, exclude);
-        origin = t.origin();
-        key = t.instanceKey();
-      }
-      Attempt a = prepare(origin, key, resend);
-      if (a.failure != null) {
-        throw a.failure;
-      }
-      HttpResponse<Object> resp = null;
-      Throwable err = null;
-      boolean userInterrupt = false;
-      a.handler.whole.armBlocking(Thread.currentThread());
-      try {
-        resp = c.http.send(a.request, a.handler);
-      } catch (IOException e) {
-        err = e;
-      } catch (InterruptedException e) {
-        err = e;
-        userInterrupt = !a.handler.whole.expired();
-      } catch (IllegalArgumentException e) {
-        throw new EasConfigException("cannot send the request: " + Redact.text(e.getMessage(), c.token()));
-      } finally {
-        if (a.handler.whole.disarm() && !userInterrupt) {
-          Thread.interrupted();
-        }
-      }
-      if (userInterrupt) {
-        Thread.currentThread().interrupt();
-        throw new EasReadException("interrupted while waiting for " + url(), url(), a.n, err);
-      }
-      Step step = step(a, resp, err);
-      exclude = lastInstance;
-      resend = step.resend;
-      if (step.resend) {
-        continue;
-      }
-      if (step.error != null) {
-        throw step.error;
-      }
-      if (step.stream != null) {
-        return step.stream;
-      }
-      Attempts.sleep(step.delay, url(), a.n);
+    return Attempts.run(c, url(), () -> lastInstance, this::attemptBlocking);
+  }
+
+  private Attempts.Step<EasStream> attemptBlocking(Attempts.Target target, boolean resend) {
+    Attempt a = prepare(target.origin(), target.instanceKey(), resend);
+    if (a.failure != null) {
+      throw a.failure;
     }
+    HttpResponse<Object> resp = null;
+    Throwable err = null;
+    boolean userInterrupt = false;
+    a.handler.whole.armBlocking(Thread.currentThread());
+    try {
+      resp = c.http.send(a.request, a.handler);
+    } catch (IOException e) {
+      err = e;
+    } catch (InterruptedException e) {
+      err = e;
+      userInterrupt = !a.handler.whole.expired();
+    } catch (IllegalArgumentException e) {
+      throw new EasConfigException("cannot send the request: " + Redact.text(e.getMessage(), c.token()));
+    } finally {
+      if (a.handler.whole.disarm() && !userInterrupt) {
+        Thread.interrupted();
+      }
+    }
+    if (userInterrupt) {
+      Thread.currentThread().interrupt();
+      throw new EasReadException("interrupted while waiting for " + url(), url(), a.n, err);
+    }
+    return step(a, resp, err);
   }
 
   /** The async form: retries are scheduled; {@code cancel(true)} stops the call (and closes a stream it opened). */
@@ -187,18 +160,18 @@ final class StreamCall {
     f.whenComplete((resp, err) -> {
       a.handler.whole.disarm();
       try {
-        Step step = step(a, resp, err);
+        Attempts.Step<EasStream> step = step(a, resp, err);
         if (result.isDone()) {
-          if (step.stream != null) {
-            step.stream.close();
+          if (step.value != null) {
+            step.value.close();
           }
         } else if (step.resend) {
           send(a.origin, a.instanceKey, true);
         } else if (step.error != null) {
           result.completeExceptionally(step.error);
-        } else if (step.stream != null) {
-          if (!result.complete(step.stream)) {
-            step.stream.close();
+        } else if (step.value != null) {
+          if (!result.complete(step.value)) {
+            step.value.close();
           }
         } else {
           schedule(step.delay);
@@ -258,8 +231,8 @@ final class StreamCall {
   }
 
   /** Classifies an attempt's outcome as {@code Call} does; a 2xx answer becomes the stream. */
-  private Step step(Attempt a, HttpResponse<Object> resp, Throwable err) {
-    Step step = new Step();
+  private Attempts.Step<EasStream> step(Attempt a, HttpResponse<Object> resp, Throwable err) {
+    Attempts.Step<EasStream> step = new Attempts.Step<>(a.n);
     if (err != null && a.handler.whole.expired()) {
       err = new java.util.concurrent.TimeoutException("no response headers within the timeout");
     }
@@ -282,7 +255,7 @@ final class StreamCall {
     log(a, (err == null ? "HTTP " + status : kind + " error") + ": " + d.reason);
     switch (d.action) {
       case RETURN:
-        step.stream = open(a, resp);
+        step.value = open(a, resp);
         return step;
       case RETRY:
         step.delay = d.delay;
