@@ -81,6 +81,22 @@ final class Attempts {
   }
 
   /**
+   * Starts the async form: runs the first attempt and makes cancelling {@code result} cancel the step
+   * then in flight ({@code inflight}: the instance pick or the send).
+   */
+  static <R> CompletableFuture<R> start(CompletableFuture<R> result, Supplier<CompletableFuture<?>> inflight,
+      Runnable attempt) {
+    result.whenComplete((v, e) -> {
+      CompletableFuture<?> f = inflight.get();
+      if (result.isCancelled() && f != null) {
+        f.cancel(true);
+      }
+    });
+    attempt.run();
+    return result;
+  }
+
+  /**
    * The async form's next attempt: sends to the service origin, or picks an instance other than
    * {@code exclude} and sends there. The pick is handed to {@code inflight} before it can complete, so
    * cancelling {@code result} cancels whichever step is running.

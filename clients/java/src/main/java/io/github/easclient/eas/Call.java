@@ -69,14 +69,7 @@ final class Call {
   }
 
   CompletableFuture<EasResponse> start() {
-    result.whenComplete((v, e) -> {
-      CompletableFuture<?> f = inflight;
-      if (result.isCancelled() && f != null) {
-        f.cancel(true);
-      }
-    });
-    attempt();
-    return result;
+    return Attempts.start(result, () -> inflight, this::attempt);
   }
 
   /**

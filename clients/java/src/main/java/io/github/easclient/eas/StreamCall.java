@@ -120,14 +120,7 @@ final class StreamCall {
 
   /** The async form: retries are scheduled; {@code cancel(true)} stops the call (and closes a stream it opened). */
   CompletableFuture<EasStream> start() {
-    result.whenComplete((s, e) -> {
-      CompletableFuture<?> f = inflight;
-      if (result.isCancelled() && f != null) {
-        f.cancel(true);
-      }
-    });
-    attempt();
-    return result;
+    return Attempts.start(result, () -> inflight, this::attempt);
   }
 
   private void attempt() {
