@@ -24,7 +24,7 @@ final class Attempts {
     void send(String origin, String instanceKey, boolean resend);
   }
 
-  /** What to do after attempt {@code n}: return {@code value}, raise, resend (CONN-1) or retry after {@code delay} s. */
+  /** After attempt {@code n}: return {@code value}, raise, resend (CONN-1) or retry after {@code delay} s. */
   static final class Step<R> {
     final int n;
     R value;
@@ -68,6 +68,29 @@ final class Attempts {
         return step.value;
       }
       sleep(step.delay, url, step.n);
+    }
+  }
+
+  /**
+   * The async form's end of one attempt: resend (CONN-1), fail, complete or schedule the retry as the
+   * step says. A value that can no longer be delivered (the call was cancelled) goes to {@code discard}.
+   */
+  static <R> void settle(Step<R> step, CompletableFuture<R> result, Runnable resend, Runnable retry,
+      Consumer<R> discard) {
+    if (result.isDone()) {
+      if (step.value != null) {
+        discard.accept(step.value);
+      }
+    } else if (step.resend) {
+      resend.run();
+    } else if (step.error != null) {
+      result.completeExceptionally(step.error);
+    } else if (step.value != null) {
+      if (!result.complete(step.value)) {
+        discard.accept(step.value);
+      }
+    } else {
+      retry.run();
     }
   }
 

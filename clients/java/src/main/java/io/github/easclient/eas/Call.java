@@ -206,15 +206,9 @@ final class Call {
       }
       try {
         Attempts.Step<EasResponse> step = step(a, resp, err);
-        if (step.resend) {
-          send(a.origin, a.instanceKey, true);
-        } else if (step.error != null) {
-          result.completeExceptionally(step.error);
-        } else if (step.value != null) {
-          result.complete(step.value);
-        } else {
-          schedule(step.delay);
-        }
+        // A response left undelivered holds nothing open, so there is nothing to discard.
+        Attempts.settle(step, result, () -> send(a.origin, a.instanceKey, true), () -> schedule(step.delay),
+            r -> { });
       } catch (RuntimeException e) {
         result.completeExceptionally(e);
       }

@@ -154,21 +154,8 @@ final class StreamCall {
       a.handler.whole.disarm();
       try {
         Attempts.Step<EasStream> step = step(a, resp, err);
-        if (result.isDone()) {
-          if (step.value != null) {
-            step.value.close();
-          }
-        } else if (step.resend) {
-          send(a.origin, a.instanceKey, true);
-        } else if (step.error != null) {
-          result.completeExceptionally(step.error);
-        } else if (step.value != null) {
-          if (!result.complete(step.value)) {
-            step.value.close();
-          }
-        } else {
-          schedule(step.delay);
-        }
+        Attempts.settle(step, result, () -> send(a.origin, a.instanceKey, true), () -> schedule(step.delay),
+            EasStream::close);
       } catch (RuntimeException e) {
         result.completeExceptionally(e);
       }
