@@ -12,8 +12,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -71,14 +69,7 @@ final class Call {
   }
 
   CompletableFuture<EasResponse> start() {
-    result.whenComplete((v, e) -> {
-      CompletableFuture<?> f = inflight;
-      if (result.isCancelled() && f != null) {
-        f.cancel(true);
-      }
-    });
-    attempt();
-    return result;
+    return Attempts.start(result, () -> inflight, this::attempt);
   }
 
   /**
@@ -87,59 +78,27 @@ final class Call {
    * waited out with a plain sleep. The decisions are the same as the async form's.
    */
   EasResponse run() {
-    String exclude = null;
-    boolean resend = false;
-    String origin = null;
-    String key = null;
-    while (true) {
-      if (!resend) {
-        origin = c.endpoint.origin();
-        key = null;
-      }
-      if (c.directState != null && !resend) {
-        Discovery.Instance inst = EasClient.join(c.directState.pick(exclude, true));
-        origin = "http://" + hostPort(inst);
-        key = inst.key();
-      }
-      Attempt a = prepare(c.transport, origin, key, resend);
-      if (a.failure != null) {
-        throw a.failure;
-      }
-      Transport.Reply resp = null;
-      Throwable err = null;
-      try {
-        resp = a.transport.send(a.x);
-      } catch (IOException e) {
-        err = e;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new EasReadException("interrupted while waiting for " + url(), url(), a.n, e);
-      } catch (IllegalArgumentException e) {
-        throw new EasConfigException("cannot send the request: " + Redact.text(e.getMessage(), c.token()));
-      }
-      Step step = step(a, resp, err);
-      exclude = lastInstance;
-      resend = step.resend;
-      if (step.resend) {
-        continue;
-      }
-      if (step.error != null) {
-        throw step.error;
-      }
-      if (step.response != null) {
-        return step.response;
-      }
-      sleep(step.delay, a.n);
-    }
+    return Attempts.run(c, url(), () -> lastInstance, this::attemptBlocking);
   }
 
-  private void sleep(double seconds, int n) {
+  private Attempts.Step<EasResponse> attemptBlocking(Attempts.Target target, boolean resend) {
+    Attempt a = prepare(c.transport, target.origin(), target.instanceKey(), resend);
+    if (a.failure != null) {
+      throw a.failure;
+    }
+    Transport.Reply resp = null;
+    Throwable err = null;
     try {
-      Thread.sleep((long) (seconds * 1000), (int) ((seconds * 1e9) % 1_000_000));
+      resp = a.transport.send(a.x);
+    } catch (IOException e) {
+      err = e;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new EasReadException("interrupted while waiting to retry " + url(), url(), n, e);
+      throw new EasReadException("interrupted while waiting for " + url(), url(), a.n, e);
+    } catch (IllegalArgumentException e) {
+      throw new EasConfigException("cannot send the request: " + Redact.text(e.getMessage(), c.token()));
     }
+    return step(a, resp, err);
   }
 
   private String url() {
@@ -151,32 +110,7 @@ final class Call {
   }
 
   private void attempt() {
-    if (result.isDone()) {
-      return;
-    }
-    if (c.directState == null) {
-      send(c.endpoint.origin(), null, false);
-      return;
-    }
-    CompletableFuture<Discovery.Instance> pick;
-    try {
-      pick = c.directState.pick(lastInstance, awaitRefresh);
-    } catch (RuntimeException e) {
-      result.completeExceptionally(e);
-      return;
-    }
-    inflight = pick;
-    pick.whenComplete((inst, err) -> {
-      if (err != null) {
-        result.completeExceptionally(EasClient.unwrap(err));
-      } else {
-        send("http://" + hostPort(inst), inst.key(), false);
-      }
-    });
-  }
-
-  private static String hostPort(Discovery.Instance i) {
-    return (i.ip.indexOf(':') >= 0 && !i.ip.startsWith("[") ? "[" + i.ip + "]" : i.ip) + ":" + i.port;
+    Attempts.pickThenSend(c, result, lastInstance, awaitRefresh, f -> inflight = f, this::send);
   }
 
   /** One attempt ready to send, or the reason it cannot be. */
@@ -191,14 +125,6 @@ final class Call {
     EasException failure;
     long sentAt;
     int epoch;
-  }
-
-  /** What to do after an attempt: return, raise, resend (CONN-1) or retry after {@code delay} seconds. */
-  private static final class Step {
-    EasResponse response;
-    EasException error;
-    boolean resend;
-    double delay;
   }
 
   /**
@@ -217,19 +143,13 @@ final class Call {
     a.origin = origin;
     a.instanceKey = instanceKey;
     a.transport = transport;
-    Duration t = timeout;
-    if (policy.hasDeadline()) {
-      double left = policy.deadline - elapsed();
-      if (left <= 0) {
-        a.failure = new DeadlineExceededException("deadline of " + policy.deadline + " s passed before attempt " + a.n,
-            url(), a.n - 1, null);
-        return a;
-      }
-      if (left < t.toNanos() / 1e9) {
-        t = Duration.ofNanos((long) (left * 1e9));
-        a.capped = true;
-      }
+    Attempts.Limit limit = Attempts.limit(policy, timeout, elapsed(), a.n, url());
+    if (limit.failure != null) {
+      a.failure = limit.failure;
+      return a;
     }
+    a.capped = limit.capped;
+    Duration t = limit.timeout;
     // The plain call (the service URL itself) reuses one target string (and the engine what it made of it).
     boolean plain = origin == c.endpoint.origin() && path == c.endpoint.path && query == c.endpoint.queryString(null);
     a.target = plain ? c.plainTarget : origin + path + query;
@@ -285,16 +205,10 @@ final class Call {
         return;
       }
       try {
-        Step step = step(a, resp, err);
-        if (step.resend) {
-          send(a.origin, a.instanceKey, true);
-        } else if (step.error != null) {
-          result.completeExceptionally(step.error);
-        } else if (step.response != null) {
-          result.complete(step.response);
-        } else {
-          schedule(step.delay);
-        }
+        Attempts.Step<EasResponse> step = step(a, resp, err);
+        // A response left undelivered holds nothing open, so there is nothing to discard.
+        Attempts.settle(step, result, () -> send(a.origin, a.instanceKey, true), () -> schedule(step.delay),
+            r -> { });
       } catch (RuntimeException e) {
         result.completeExceptionally(e);
       }
@@ -311,8 +225,8 @@ final class Call {
   }
 
   /** Classifies an attempt's outcome and decides the next step (the same for both forms). */
-  private Step step(Attempt a, Transport.Reply resp, Throwable err) {
-    Step step = new Step();
+  private Attempts.Step<EasResponse> step(Attempt a, Transport.Reply resp, Throwable err) {
+    Attempts.Step<EasResponse> step = new Attempts.Step<>(a.n);
     String kind = err == null ? null : errorKind(err);
     if (err != null && a.transport.stale(a.x, err)) {
       if (EasClient.LOG.isLoggable(Level.DEBUG)) {
@@ -332,15 +246,7 @@ final class Call {
         kind = "too_large";
       }
     }
-    if (c.directState != null && a.instanceKey != null) {
-      // DISC-5: only a connection failure cools an instance off; any HTTP answer ends its streak.
-      if ("connect".equals(kind) || "reset".equals(kind)) {
-        c.directState.eject(a.instanceKey);
-      } else if (resp != null) {
-        c.directState.succeed(a.instanceKey);
-      }
-      lastInstance = a.instanceKey;
-    }
+    lastInstance = Attempts.noteInstance(c, a.instanceKey, kind, resp != null, lastInstance);
     String retryAfter = resp == null ? null : resp.headers.firstValue("Retry-After").orElse(null);
     if (hook != null) {
       hook.observe(status, kind, (System.nanoTime() - a.sentAt) / 1e9, a.epoch,
@@ -373,33 +279,20 @@ final class Call {
     }
     switch (d.action) {
       case RETURN:
-        step.response = new EasResponse(status, resp.headers, body, a.n);
+        step.value = new EasResponse(status, resp.headers, body, a.n);
         return step;
       case RETRY:
         step.delay = d.delay;
         return step;
       default:
         EasException e = err != null ? transportError(kind, err, a.n) : statusError(resp, body, a.n);
-        if (d.deadlineHit || (a.capped && "timeout".equals(kind))) {
-          e = new DeadlineExceededException("deadline of " + policy.deadline + " s reached after " + a.n
-              + " attempt(s); last error: " + e.getMessage(), url(), a.n, e);
-        }
-        step.error = e;
+        step.error = Attempts.withDeadline(e, d, a.capped, kind, policy, url(), a.n);
         return step;
     }
   }
 
   private void schedule(double delaySeconds) {
-    long nanos = (long) (delaySeconds * 1e9);
-    try {
-      if (nanos <= 0) {
-        c.executor.execute(this::attempt);
-      } else {
-        c.scheduler.schedule(() -> c.executor.execute(this::attempt), nanos, TimeUnit.NANOSECONDS);
-      }
-    } catch (RejectedExecutionException e) {
-      result.completeExceptionally(new IllegalStateException("EasClient was closed during the call", e));
-    }
+    Attempts.schedule(c, delaySeconds, this::attempt, result);
   }
 
   /** The body after gzip decoding, under the size cap (LIMIT-1 counts decoded bytes). */

@@ -9,8 +9,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One stream call up to its response headers (STREAM-1..3): attempts, decisions and errors as
@@ -45,31 +43,6 @@ final class StreamCall {
     this.callerAccept = hasAccept(c.headers) || hasAccept(callHeaders);
     this.path = c.endpoint.path(req.path);
     this.query = c.endpoint.queryString(req.params);
-  }
-
-  /**
-   * With {@code jdk.httpclient.enableAllMethodRetry} set (JVM-wide) the JDK itself resends a POST whose
-   * pooled connection failed before any response byte: exactly CONN-1, so no resend of ours is added.
-   */
-  static final boolean JDK_RESENDS = jdkResends();
-
-  private static boolean jdkResends() {
-    try {
-      String s = System.getProperty("jdk.httpclient.enableAllMethodRetry");
-      return s != null && (s.isEmpty() || Boolean.parseBoolean(s));
-    } catch (SecurityException e) {
-      return false;
-    }
-  }
-
-  /** The JDK reports a malformed status line or headers (bytes were read) as a ProtocolException. */
-  static boolean afterResponseBytes(Throwable err) {
-    for (Throwable x = err; x != null; x = x.getCause()) {
-      if (x instanceof java.net.ProtocolException) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private static boolean hasAccept(List<Map.Entry<String, String>> headers) {
@@ -110,112 +83,48 @@ final class StreamCall {
     EasException failure;
   }
 
-  /** The outcome of an attempt: a stream, an error, CONN-1's resend, or a retry after {@code delay} s. */
-  private static final class Step {
-    EasStream stream;
-    EasException error;
-    boolean resend;
-    double delay;
-  }
-
   /** The blocking form: attempts in the caller's thread, backoffs slept. */
   EasStream run() {
-    String exclude = null;
-    boolean resend = false;
-    String origin = null;
-    String key = null;
-    while (true) {
-      if (!resend) {
-        origin = c.endpoint.origin();
-        key = null;
-        if (c.directState != null) {
-          Discovery.Instance inst = EasClient.join(c.directState.pick(exclude, true));
-          origin = "http://" + hostPort(inst);
-          key = inst.key();
-        }
-      }
-      Attempt a = prepare(origin, key, resend);
-      if (a.failure != null) {
-        throw a.failure;
-      }
-      HttpResponse<Object> resp = null;
-      Throwable err = null;
-      boolean userInterrupt = false;
-      a.handler.whole.armBlocking(Thread.currentThread());
-      try {
-        resp = c.http.send(a.request, a.handler);
-      } catch (IOException e) {
-        err = e;
-      } catch (InterruptedException e) {
-        err = e;
-        userInterrupt = !a.handler.whole.expired();
-      } catch (IllegalArgumentException e) {
-        throw new EasConfigException("cannot send the request: " + Redact.text(e.getMessage(), c.token()));
-      } finally {
-        if (a.handler.whole.disarm() && !userInterrupt) {
-          Thread.interrupted();
-        }
-      }
-      if (userInterrupt) {
-        Thread.currentThread().interrupt();
-        throw new EasReadException("interrupted while waiting for " + url(), url(), a.n, err);
-      }
-      Step step = step(a, resp, err);
-      exclude = lastInstance;
-      resend = step.resend;
-      if (step.resend) {
-        continue;
-      }
-      if (step.error != null) {
-        throw step.error;
-      }
-      if (step.stream != null) {
-        return step.stream;
-      }
-      try {
-        Thread.sleep((long) (step.delay * 1000), (int) ((step.delay * 1e9) % 1_000_000));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new EasReadException("interrupted while waiting to retry " + url(), url(), a.n, e);
+    return Attempts.run(c, url(), () -> lastInstance, this::attemptBlocking);
+  }
+
+  private Attempts.Step<EasStream> attemptBlocking(Attempts.Target target, boolean resend) {
+    Attempt a = prepare(target.origin(), target.instanceKey(), resend);
+    if (a.failure != null) {
+      throw a.failure;
+    }
+    HttpResponse<Object> resp = null;
+    Throwable err = null;
+    boolean userInterrupt = false;
+    a.handler.whole.armBlocking(Thread.currentThread());
+    try {
+      resp = c.http.send(a.request, a.handler);
+    } catch (IOException e) {
+      err = e;
+    } catch (InterruptedException e) {
+      err = e;
+      userInterrupt = !a.handler.whole.expired();
+    } catch (IllegalArgumentException e) {
+      throw new EasConfigException("cannot send the request: " + Redact.text(e.getMessage(), c.token()));
+    } finally {
+      if (a.handler.whole.disarm() && !userInterrupt) {
+        Thread.interrupted();
       }
     }
+    if (userInterrupt) {
+      Thread.currentThread().interrupt();
+      throw new EasReadException("interrupted while waiting for " + url(), url(), a.n, err);
+    }
+    return step(a, resp, err);
   }
 
   /** The async form: retries are scheduled; {@code cancel(true)} stops the call (and closes a stream it opened). */
   CompletableFuture<EasStream> start() {
-    result.whenComplete((s, e) -> {
-      CompletableFuture<?> f = inflight;
-      if (result.isCancelled() && f != null) {
-        f.cancel(true);
-      }
-    });
-    attempt();
-    return result;
+    return Attempts.start(result, () -> inflight, this::attempt);
   }
 
   private void attempt() {
-    if (result.isDone()) {
-      return;
-    }
-    if (c.directState == null) {
-      send(c.endpoint.origin(), null, false);
-      return;
-    }
-    CompletableFuture<Discovery.Instance> pick;
-    try {
-      pick = c.directState.pick(lastInstance, awaitRefresh);
-    } catch (RuntimeException e) {
-      result.completeExceptionally(e);
-      return;
-    }
-    inflight = pick;
-    pick.whenComplete((inst, err) -> {
-      if (err != null) {
-        result.completeExceptionally(EasClient.unwrap(err));
-      } else {
-        send("http://" + hostPort(inst), inst.key(), false);
-      }
-    });
+    Attempts.pickThenSend(c, result, lastInstance, awaitRefresh, f -> inflight = f, this::send);
   }
 
   private void send(String origin, String instanceKey, boolean resend) {
@@ -244,22 +153,9 @@ final class StreamCall {
     f.whenComplete((resp, err) -> {
       a.handler.whole.disarm();
       try {
-        Step step = step(a, resp, err);
-        if (result.isDone()) {
-          if (step.stream != null) {
-            step.stream.close();
-          }
-        } else if (step.resend) {
-          send(a.origin, a.instanceKey, true);
-        } else if (step.error != null) {
-          result.completeExceptionally(step.error);
-        } else if (step.stream != null) {
-          if (!result.complete(step.stream)) {
-            step.stream.close();
-          }
-        } else {
-          schedule(step.delay);
-        }
+        Attempts.Step<EasStream> step = step(a, resp, err);
+        Attempts.settle(step, result, () -> send(a.origin, a.instanceKey, true), () -> schedule(step.delay),
+            EasStream::close);
       } catch (RuntimeException e) {
         result.completeExceptionally(e);
       }
@@ -267,16 +163,7 @@ final class StreamCall {
   }
 
   private void schedule(double delaySeconds) {
-    long nanos = (long) (delaySeconds * 1e9);
-    try {
-      if (nanos <= 0) {
-        c.executor.execute(this::attempt);
-      } else {
-        c.scheduler.schedule(() -> c.executor.execute(this::attempt), nanos, TimeUnit.NANOSECONDS);
-      }
-    } catch (RejectedExecutionException e) {
-      result.completeExceptionally(new IllegalStateException("EasClient was closed during the call", e));
-    }
+    Attempts.schedule(c, delaySeconds, this::attempt, result);
   }
 
   private String url() {
@@ -285,10 +172,6 @@ final class StreamCall {
 
   private double elapsed() {
     return (System.nanoTime() - start) / 1e9;
-  }
-
-  private static String hostPort(Discovery.Instance i) {
-    return (i.ip.indexOf(':') >= 0 && !i.ip.startsWith("[") ? "[" + i.ip + "]" : i.ip) + ":" + i.port;
   }
 
   /** STREAM-1: the predict request of the same inputs, plus Accept: text/event-stream unless the caller set Accept. */
@@ -301,19 +184,13 @@ final class StreamCall {
     a.origin = origin;
     a.instanceKey = instanceKey;
     a.reused = !resend && c.streamIdle.take(origin);
-    Duration t = timeout;
-    if (policy.hasDeadline()) {
-      double left = policy.deadline - elapsed();
-      if (left <= 0) {
-        a.failure = new DeadlineExceededException("deadline of " + policy.deadline + " s passed before attempt " + a.n,
-            url(), a.n - 1, null);
-        return a;
-      }
-      if (left < t.toNanos() / 1e9) {
-        t = Duration.ofNanos((long) (left * 1e9));
-        a.capped = true;
-      }
+    Attempts.Limit limit = Attempts.limit(policy, timeout, elapsed(), a.n, url());
+    if (limit.failure != null) {
+      a.failure = limit.failure;
+      return a;
     }
+    a.capped = limit.capped;
+    Duration t = limit.timeout;
     try {
       HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(origin + path + query))
           .POST(HttpRequest.BodyPublishers.ofByteArray(req.payload.body));
@@ -334,13 +211,14 @@ final class StreamCall {
   }
 
   /** Classifies an attempt's outcome as {@code Call} does; a 2xx answer becomes the stream. */
-  private Step step(Attempt a, HttpResponse<Object> resp, Throwable err) {
-    Step step = new Step();
+  private Attempts.Step<EasStream> step(Attempt a, HttpResponse<Object> resp, Throwable err) {
+    Attempts.Step<EasStream> step = new Attempts.Step<>(a.n);
     if (err != null && a.handler.whole.expired()) {
       err = new java.util.concurrent.TimeoutException("no response headers within the timeout");
     }
     String kind = err == null ? null : Call.errorKind(err);
-    if (err != null && a.reused && "reset".equals(kind) && !JDK_RESENDS && !afterResponseBytes(err)) {
+    if (err != null && a.reused && "reset".equals(kind) && !JdkTransport.JDK_RESENDS
+        && !JdkTransport.afterResponseBytes(err)) {
       log(a, "reset on a reused idle connection: sent again on a new connection");
       step.resend = true;
       return step;
@@ -350,22 +228,14 @@ final class StreamCall {
     if (err == null && !ok && !resp.headers().firstValue("Connection").orElse("").equalsIgnoreCase("close")) {
       c.streamIdle.give(a.origin);
     }
-    if (c.directState != null && a.instanceKey != null) {
-      // DISC-5: only a connection failure cools an instance off; any HTTP answer ends its streak.
-      if ("connect".equals(kind) || "reset".equals(kind)) {
-        c.directState.eject(a.instanceKey);
-      } else if (resp != null) {
-        c.directState.succeed(a.instanceKey);
-      }
-      lastInstance = a.instanceKey;
-    }
+    lastInstance = Attempts.noteInstance(c, a.instanceKey, kind, resp != null, lastInstance);
     String retryAfter = resp == null ? null : resp.headers().firstValue("Retry-After").orElse(null);
     Retry.Decision d = Retry.decide(policy, a.n, status, kind, retryAfter, elapsed(), c.jitter.getAsDouble(),
         c.clock.millis() / 1000.0);
     log(a, (err == null ? "HTTP " + status : kind + " error") + ": " + d.reason);
     switch (d.action) {
       case RETURN:
-        step.stream = open(a, resp);
+        step.value = open(a, resp);
         return step;
       case RETRY:
         step.delay = d.delay;
@@ -374,11 +244,7 @@ final class StreamCall {
         EasException e = err != null ? transportError(kind, err, a.n)
             : Errors.forStatus(status, errorBody(resp), Errors.requestId(resp.headers()), c.endpoint.service,
                 url(), a.n, c.token(), resp.headers());
-        if (d.deadlineHit || (a.capped && "timeout".equals(kind))) {
-          e = new DeadlineExceededException("deadline of " + policy.deadline + " s reached after " + a.n
-              + " attempt(s); last error: " + e.getMessage(), url(), a.n, e);
-        }
-        step.error = e;
+        step.error = Attempts.withDeadline(e, d, a.capped, kind, policy, url(), a.n);
         return step;
     }
   }
