@@ -110,7 +110,8 @@ def test_make_help_lists_every_target() -> None:
 
 def test_readme_says_what_make_test_costs_and_names_the_quick_loops() -> None:
     readme = (ROOT / "README.md").read_text()
-    assert "`make test` runs Python, Go and Java" in readme and "about 8–9 minutes" in readme
+    assert "`make test` runs Python, Go and Java" in readme
+    assert re.search(r"takes\s+about \d+(–\d+)? minutes", readme), "README must say how long make test takes"
     for target in ("make check", "make test-py", "make test-go", "make test-java", "make help"):
         assert target in readme
         assert target.split()[1] in _targets()
