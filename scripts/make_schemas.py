@@ -268,6 +268,7 @@ ADAPTIVE: Schema = obj(
         "initial": INT,
         "backoff": NUM,
         "latency_tolerance": {"type": ["number", "null"], "description": "null: no latency signal"},
+        "max_pause": {"type": "number", "description": "seconds: the cap of ADAPT-4's pauses"},
     },
     description="AdaptiveConcurrency's fields (ADAPT-1); an absent one takes its default",
 )
@@ -281,6 +282,7 @@ BACKPRESSURE_DEFAULTS: Schema = obj(
         "adaptive_initial": INT,
         "adaptive_backoff": NUM,
         "latency_tolerance": {"type": ["number", "null"]},
+        "adaptive_max_pause_s": SECONDS,
         "min_queue_delay_s": SECONDS,
         "baseline_drift": NUM,
     },
@@ -293,6 +295,7 @@ BACKPRESSURE_DEFAULTS: Schema = obj(
         "adaptive_initial",
         "adaptive_backoff",
         "latency_tolerance",
+        "adaptive_max_pause_s",
         "min_queue_delay_s",
         "baseline_drift",
     ),
