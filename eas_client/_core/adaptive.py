@@ -44,6 +44,11 @@ MIN_QUEUE_DELAY_S = 0.005
 # forever. 1% let the baseline follow the queue up (measured: 4-5% of requests refused with 450
 # against the local runtime, 0.1-0.2% at 0.1%; benchmarks/results/backpressure.md).
 BASELINE_DRIFT = 0.001
+# A batch at ``min`` that meets a full queue pauses at most this long (and never past the retry
+# policy's backoff_max). Batches sharing a service each hold a slot or two, so one often sits at
+# min while its neighbours refill the queue; pauses growing to backoff_max (5 s) starved it: four
+# clients ended 1.45 apart, 1.03 with this cap (spec/protocol.md ADAPT-4).
+DEFAULT_ADAPTIVE_MAX_PAUSE_S = 0.25
 LIMIT_EPSILON = 1e-9
 
 BUSY_STATUSES = frozenset({429, 450})
@@ -56,7 +61,8 @@ class AdaptiveConcurrency:
     """Tune ``predict_many(..., concurrency="auto")``: the in-flight limit moves between ``min``
     and ``max``, starting at ``initial``, cut by ``backoff`` when the service pushes back.
     ``latency_tolerance`` (default ``None``: off) also cuts when a call takes that many times the
-    fastest recent one; use it (e.g. 2.0) for a service whose latency is stable.
+    fastest recent one; use it (e.g. 2.0) for a service whose latency is stable. ``max_pause``
+    (seconds) caps the pause a batch takes when even one call at a time is refused.
 
     Example::
 
@@ -68,6 +74,7 @@ class AdaptiveConcurrency:
     initial: int | None = None
     backoff: float = DEFAULT_ADAPTIVE_BACKOFF
     latency_tolerance: float | None = DEFAULT_LATENCY_TOLERANCE
+    max_pause: float = DEFAULT_ADAPTIVE_MAX_PAUSE_S
 
     def __post_init__(self) -> None:
         for name in ("min", "max"):
@@ -96,6 +103,11 @@ class AdaptiveConcurrency:
             raise ConfigError(
                 f"AdaptiveConcurrency latency_tolerance must be a number > 1 (e.g. 2.0) or None "
                 f"to ignore latency, got {tol!r}"
+            )
+        if not _finite(self.max_pause) or self.max_pause <= 0.0:
+            raise ConfigError(
+                f"AdaptiveConcurrency max_pause must be a number > 0 (seconds, e.g. 0.25), "
+                f"got {self.max_pause!r}"
             )
 
     @property
@@ -128,7 +140,7 @@ class Limiter:
         self.pause_until = 0.0
         self.streak = 0
         self._pause_base = pause_base
-        self._pause_max = pause_max
+        self._pause_max = min(pause_max, cfg.max_pause)
         self._retry_after_cap = retry_after_cap
 
     @property

@@ -27,6 +27,7 @@ def check_backpressure_defaults(exp: dict[str, Any]) -> None:
     )
     assert limits.backoff == exp["adaptive_backoff"]
     assert limits.latency_tolerance == exp["latency_tolerance"]
+    assert limits.max_pause == exp["adaptive_max_pause_s"]
     assert adaptive.MIN_QUEUE_DELAY_S == exp["min_queue_delay_s"]
     assert adaptive.BASELINE_DRIFT == exp["baseline_drift"]
 
@@ -107,10 +108,11 @@ def _check_resolve(value: object, exp: dict[str, Any]) -> None:
         return
     assert isinstance(got, adaptive.AdaptiveConcurrency)
     want = exp["adaptive"]
-    assert (got.min, got.max, got.start, got.backoff, got.latency_tolerance) == (
+    assert (got.min, got.max, got.start, got.backoff, got.latency_tolerance, got.max_pause) == (
         want["min"],
         want["max"],
         want["initial"],
         want["backoff"],
         want["latency_tolerance"],
+        want["max_pause"],
     )
