@@ -4,7 +4,8 @@
 core's :class:`Limiter` grants a slot, an item the service refused with 450/429 goes back to the
 front of the queue (its retries untouched) until its deadline would pass, and each result lands
 at its input's index. ``run_adaptive_sync`` (threads waiting on a condition) and
-``run_adaptive_async`` (tasks waiting on an event) only wait and call; the scheduler decides.
+``run_adaptive_async`` (one dispatcher task waiting on an event) only wait and call; the
+scheduler decides.
 """
 
 from __future__ import annotations
@@ -201,15 +202,20 @@ def run_adaptive_sync(
     call: Callable[[object, Dispatch], Any], batch: AdaptiveBatch, workers: int
 ) -> list[Any]:
     cond = threading.Condition(batch.lock)
-    batch.changed = cond.notify_all
+    # One waiter per change, not all of them: a batch of 64 threads woken on every answer spent
+    # more CPU waking than calling. A thread that got a job passes the wake-up on, in case the
+    # change freed more than one slot; one that is refused keeps it (nothing more to take).
+    batch.changed = cond.notify
 
     def worker() -> None:
         while True:
             with cond:
                 while not isinstance(job := batch.take(), Job):
                     if job is None:
+                        cond.notify_all()  # done or stopped: let every waiter see it
                         return
                     cond.wait(None if job == float("inf") else job)
+                cond.notify()
             _run_sync(call, batch, job)
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(workers - 1)]
@@ -237,37 +243,36 @@ def _run_sync(call: Callable[[object, Dispatch], Any], batch: AdaptiveBatch, job
 async def run_adaptive_async(
     call: Callable[[object, Dispatch], Awaitable[Any]], batch: AdaptiveBatch, workers: int
 ) -> list[Any]:
-    wake = [asyncio.Event()]
-
-    def changed() -> None:  # a new event per change, so a waiter never misses one
-        wake[0].set()
-        wake[0] = asyncio.Event()
-
-    batch.changed = changed
-
-    async def worker() -> None:
+    """One dispatcher task takes jobs and starts a task per dispatch: a change wakes one waiter,
+    where a pool of ``max`` workers woken on every answer doubled the CPU per item. The limiter
+    bounds the dispatches in flight (``workers`` is its ``max``)."""
+    wake = asyncio.Event()
+    batch.changed = wake.set  # every change runs on this loop: observe, finish and put_back
+    running: set[asyncio.Future[None]] = set()
+    try:
         while True:
             with batch.lock:
+                wake.clear()  # before take: a change after it sets the event again
                 job = batch.take()
-                event = wake[0]
             if job is None:
-                return
-            if not isinstance(job, Job):
-                timeout = None if job == float("inf") else job
+                break
+            if isinstance(job, Job):
+                task = asyncio.ensure_future(_run_async(call, batch, job))
+                running.add(task)
+                task.add_done_callback(running.discard)
+            elif job == float("inf"):
+                await wake.wait()
+            else:
                 try:
-                    await asyncio.wait_for(event.wait(), timeout)
+                    await asyncio.wait_for(wake.wait(), job)
                 except asyncio.TimeoutError:  # not the builtin before Python 3.11
                     pass
-                continue
-            await _run_async(call, batch, job)
-
-    tasks = [asyncio.ensure_future(worker()) for _ in range(workers)]
-    try:
-        await asyncio.gather(*tasks)
+        if running:  # after a failure (fail fast): the calls already sent still land
+            await asyncio.gather(*running)
     except asyncio.CancelledError as exc:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        for dispatch in running:
+            dispatch.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
         with batch.lock:
             stopped = asyncio.CancelledError(*exc.args)
             stopped.results = batch.cancelled_results()  # type: ignore[attr-defined]
