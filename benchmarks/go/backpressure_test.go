@@ -75,6 +75,37 @@ func TestBackpressure(t *testing.T) {
 			reqs, 100*float64(refused)/float64(max(1, reqs)), 100*float64(max(0, reqs-inputs))/float64(max(1, reqs)))
 	}
 	// Four adaptive clients at once, a quarter of the inputs each: do they share the service?
+	// The 5 s row is ADAPT-4 before max_pause (pauses at min grew up to backoff_max), side by
+	// side with the default so the machine's load hits both alike.
+	fourClients(t, capURL, token, rows, capacity, "max_pause 0.25 s (the default)", eas.AdaptiveConcurrency{})
+	fourClients(t, capURL, token, rows, capacity, "max_pause 5 s (= backoff_max: uncapped, as before)", eas.AdaptiveConcurrency{MaxPause: 5 * time.Second})
+	fourClients(t, capURL, token, rows, capacity, "max_pause 0.25 s (the default), again", eas.AdaptiveConcurrency{})
+
+	const calls = 2000
+	for _, budget := range []bool{true, false} {
+		opts := []eas.Option{eas.WithMaxRetries(3), eas.WithBackoff(10*time.Millisecond, 5*time.Second)}
+		if !budget {
+			opts = append(opts, eas.WithRetryBudget(nil))
+		}
+		c, err := eas.NewClient(failURL+"/api/predict/capacity", token, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := stats(t, failURL, token)
+		start := time.Now()
+		c.PredictMany(context.Background(), make([][]byte, calls), 64)
+		secs := time.Since(start).Seconds()
+		attempts := stats(t, failURL, token).Requests - before.Requests
+		fmt.Printf("all-503, %d calls, max_retries 3, concurrency 64, budget %t: %d attempts in %.2f s, %d retries refused; bound (1 + 0.1) × calls + 100 + 10/s × T = %.0f; without a budget (1 + 3) × calls = %d\n",
+			calls, budget, attempts, secs, c.RetryBudgetDenied(), 1.1*calls+100+10*secs, 4*calls)
+		c.Close()
+	}
+}
+
+// fourClients runs four adaptive clients together, each with its own Client and a quarter of
+// rows, and prints each one's goodput and the fastest/slowest ratio.
+func fourClients(t *testing.T, capURL, token string, rows [][]byte, capacity float64, label string, a eas.AdaptiveConcurrency) {
+	inputs := len(rows)
 	var wg sync.WaitGroup
 	rates, fails := make([]float64, 4), make([]int, 4)
 	before := stats(t, capURL, token)
@@ -83,7 +114,7 @@ func TestBackpressure(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := eas.NewClient(capURL+"/api/predict/capacity", token)
+			c, err := eas.NewClient(capURL+"/api/predict/capacity", token, eas.WithAdaptiveConcurrency(a))
 			if err != nil {
 				t.Error(err)
 				return
@@ -108,29 +139,9 @@ func TestBackpressure(t *testing.T) {
 	}
 	reqs := after.Requests - before.Requests
 	refused := after.Statuses["450"] + after.Statuses["429"] - before.Statuses["450"] - before.Statuses["429"]
-	fmt.Printf("four adaptive clients at once (%d inputs each): goodput %.0f, %.0f, %.0f, %.0f items/s (total %.0f, %.2f× capacity); fastest/slowest %.2f; failed items %d; %d requests, %.1f%% refused\n",
-		inputs/4, rates[0], rates[1], rates[2], rates[3], float64(inputs)/secs, float64(inputs)/secs/capacity, hi/lo,
+	fmt.Printf("four adaptive clients at once, %s (%d inputs each): goodput %.0f, %.0f, %.0f, %.0f items/s (total %.0f, %.2f× capacity); fastest/slowest %.2f; failed items %d; %d requests, %.1f%% refused\n",
+		label, inputs/4, rates[0], rates[1], rates[2], rates[3], float64(inputs)/secs, float64(inputs)/secs/capacity, hi/lo,
 		fails[0]+fails[1]+fails[2]+fails[3], reqs, 100*float64(refused)/float64(max(1, reqs)))
-
-	const calls = 2000
-	for _, budget := range []bool{true, false} {
-		opts := []eas.Option{eas.WithMaxRetries(3), eas.WithBackoff(10*time.Millisecond, 5*time.Second)}
-		if !budget {
-			opts = append(opts, eas.WithRetryBudget(nil))
-		}
-		c, err := eas.NewClient(failURL+"/api/predict/capacity", token, opts...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		before := stats(t, failURL, token)
-		start := time.Now()
-		c.PredictMany(context.Background(), make([][]byte, calls), 64)
-		secs := time.Since(start).Seconds()
-		attempts := stats(t, failURL, token).Requests - before.Requests
-		fmt.Printf("all-503, %d calls, max_retries 3, concurrency 64, budget %t: %d attempts in %.2f s, %d retries refused; bound (1 + 0.1) × calls + 100 + 10/s × T = %.0f; without a budget (1 + 3) × calls = %d\n",
-			calls, budget, attempts, secs, c.RetryBudgetDenied(), 1.1*calls+100+10*secs, 4*calls)
-		c.Close()
-	}
 }
 
 type serverStats struct {

@@ -1,6 +1,9 @@
 package eas
 
-import "math"
+import (
+	"math"
+	"time"
+)
 
 // AutoConcurrency as PredictMany's concurrency runs the batch under an adaptive limiter
 // (ADAPT-1): the in-flight count grows while calls succeed and is halved when the service
@@ -15,7 +18,9 @@ const AutoConcurrency = -1 << 31
 
 // AdaptiveConcurrency tunes the limiter AutoConcurrency batches run under (ADAPT-1). A zero
 // field means its default: Min 1, Max 64, Initial min(Max, max(Min, 4)), Backoff 0.5,
-// LatencyTolerance off (only the service's refusals and timeouts cut the limit).
+// LatencyTolerance off (only the service's refusals and timeouts cut the limit), MaxPause 250 ms.
+//
+//	eas.WithAdaptiveConcurrency(eas.AdaptiveConcurrency{Max: 32, MaxPause: 500 * time.Millisecond})
 type AdaptiveConcurrency struct {
 	Min, Max int     // bounds of the in-flight limit, ≥ 1
 	Initial  int     // the starting limit, in [Min, Max]
@@ -23,16 +28,22 @@ type AdaptiveConcurrency struct {
 	// LatencyTolerance > 1 also cuts on a success slower than LatencyTolerance × the fastest
 	// recent latency (and by 5 ms or more); only for services whose latency is stable.
 	LatencyTolerance float64
+	// MaxPause caps the jittered pause a batch takes when the service refuses it even at Min
+	// (ADAPT-4), below the client's WithBackoff maximum. It is short so that a batch sharing the
+	// service with others, whose fair share is a slot or two, keeps probing instead of waiting
+	// seconds while its neighbours take the freed slots; a Retry-After is still honoured in full.
+	MaxPause time.Duration
 }
 
 // Adaptive limiter defaults (ADAPT-7).
 const (
-	DefaultAdaptiveMin     = 1
-	DefaultAdaptiveMax     = 64 // EAS's default instance queue: more in flight from one batch only queues
-	DefaultAdaptiveInitial = 4
-	DefaultAdaptiveBackoff = 0.5
-	minQueueDelayS         = 0.005 // latency growth below this is noise, not a queue
-	baselineDrift          = 0.001 // the baseline creeps up 0.1% a sample
+	DefaultAdaptiveMin      = 1
+	DefaultAdaptiveMax      = 64 // EAS's default instance queue: more in flight from one batch only queues
+	DefaultAdaptiveInitial  = 4
+	DefaultAdaptiveBackoff  = 0.5
+	DefaultAdaptiveMaxPause = 250 * time.Millisecond
+	minQueueDelayS          = 0.005 // latency growth below this is noise, not a queue
+	baselineDrift           = 0.001 // the baseline creeps up 0.1% a sample
 )
 
 // resolved fills the defaults and checks the values; the error names the fix.
@@ -45,6 +56,9 @@ func (a AdaptiveConcurrency) resolved() (AdaptiveConcurrency, error) {
 	}
 	if a.Backoff == 0 {
 		a.Backoff = DefaultAdaptiveBackoff
+	}
+	if a.MaxPause == 0 {
+		a.MaxPause = DefaultAdaptiveMaxPause
 	}
 	if a.Min < 1 {
 		return a, configError("AdaptiveConcurrency: min must be an integer >= 1, got %d (0 means the default, 1)", a.Min)
@@ -67,6 +81,9 @@ func (a AdaptiveConcurrency) resolved() (AdaptiveConcurrency, error) {
 	if a.LatencyTolerance != 0 && (math.IsNaN(a.LatencyTolerance) || a.LatencyTolerance <= 1) {
 		return a, configError("AdaptiveConcurrency: latency_tolerance must be a number > 1, got %v (0 turns the latency signal off)", a.LatencyTolerance)
 	}
+	if a.MaxPause < 0 {
+		return a, configError("AdaptiveConcurrency: max_pause must be a number > 0, got %v (0 means the default, %v)", a.MaxPause, DefaultAdaptiveMaxPause)
+	}
 	return a, nil
 }
 
@@ -88,6 +105,7 @@ func WithAdaptiveConcurrency(a AdaptiveConcurrency) Option {
 type limiter struct {
 	cfg                            AdaptiveConcurrency
 	backoffBase, backoffMax, raCap float64 // the client's RETRY-4/RETRY-5 settings, seconds
+	maxPause                       float64 // cfg.MaxPause in seconds
 
 	limit       float64
 	inFlight    int
@@ -102,7 +120,7 @@ type limiter struct {
 // newLimiter starts a limiter from resolved settings.
 func newLimiter(a AdaptiveConcurrency, p policy) *limiter {
 	return &limiter{cfg: a, backoffBase: p.backoffBase.Seconds(), backoffMax: p.backoffMax.Seconds(),
-		raCap: p.retryAfterCap.Seconds(), limit: float64(a.Initial), slowStart: true}
+		raCap: p.retryAfterCap.Seconds(), maxPause: a.MaxPause.Seconds(), limit: float64(a.Initial), slowStart: true}
 }
 
 func (l *limiter) allowed() int {
@@ -172,7 +190,7 @@ func (l *limiter) observe(s sample, now, rand float64) {
 	case congested && current:
 		if refused && l.allowed() <= l.cfg.Min {
 			l.streak++
-			ceiling := l.backoffMax
+			ceiling := math.Min(l.maxPause, l.backoffMax)
 			if exp := float64(l.streak - 1); exp < 1024 {
 				ceiling = math.Min(ceiling, l.backoffBase*math.Pow(2, exp))
 			}

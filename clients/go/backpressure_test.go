@@ -30,12 +30,16 @@ func TestAdaptiveConcurrencyNegative(t *testing.T) {
 		{AdaptiveConcurrency{Backoff: math.NaN()}, "backoff must be a number in (0, 1)"},
 		{AdaptiveConcurrency{LatencyTolerance: 0.5}, "latency_tolerance must be a number > 1"},
 		{AdaptiveConcurrency{LatencyTolerance: math.NaN()}, "latency_tolerance must be a number > 1"},
+		{AdaptiveConcurrency{MaxPause: -time.Nanosecond}, "max_pause must be a number > 0, got -1ns (0 means the default, 250ms)"},
 	}
 	for _, tc := range cases {
 		_, err := NewClient("http://127.0.0.1:9", "", WithServiceName("demo"), WithAdaptiveConcurrency(tc.a))
 		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: %v, want a ConfigError containing %q", tc.a, err, tc.want)
 		}
+	}
+	if a, err := (AdaptiveConcurrency{}).resolved(); err != nil || a.MaxPause != 250*time.Millisecond {
+		t.Errorf("a zero MaxPause resolved to %v, %v; want the default 250ms", a.MaxPause, err)
 	}
 	for _, b := range []RetryBudget{{Ratio: math.NaN(), MinPerSecond: 1}, {Ratio: 0.1, MinPerSecond: math.Inf(1)}, {Ratio: 0.1, MinPerSecond: math.NaN()}} {
 		if _, err := NewClient("http://127.0.0.1:9", "", WithServiceName("demo"), WithRetryBudget(&b)); !errors.Is(err, ErrConfig) {
@@ -257,10 +261,12 @@ func TestAutoConcurrencyDeadlineWhileWaiting(t *testing.T) {
 	}))
 	defer srv.Close()
 	// a and b go at once and are refused: one cut (to 1), both put back. a goes again alone and
-	// is refused at min: a pause of 0.999 × 0.4 s, past both deadlines (0.3 s). a fails at once;
-	// b, waiting, fails at its deadline without a third request.
+	// is refused at min: a pause of 0.999 × 0.4 s (MaxPause raised past the default 0.25 s),
+	// past both deadlines (0.3 s). a fails at once; b, waiting, fails at its deadline without a
+	// third request.
 	c := newTestClient(t, srv.URL, WithDeadline(300*time.Millisecond), WithBackoff(400*time.Millisecond, 5*time.Second),
-		WithRandom(func() float64 { return 0.999 }), WithAdaptiveConcurrency(AdaptiveConcurrency{Max: 2, Initial: 2}))
+		WithRandom(func() float64 { return 0.999 }),
+		WithAdaptiveConcurrency(AdaptiveConcurrency{Max: 2, Initial: 2, MaxPause: time.Second}))
 	start := time.Now()
 	res := c.PredictMany(context.Background(), [][]byte{[]byte("a"), []byte("b")}, AutoConcurrency)
 	elapsed := time.Since(start)
@@ -275,5 +281,48 @@ func TestAutoConcurrencyDeadlineWhileWaiting(t *testing.T) {
 	}
 	if elapsed < 250*time.Millisecond || elapsed > 2*time.Second {
 		t.Fatalf("the batch took %v, want about 0.3 s (b's deadline)", elapsed)
+	}
+}
+
+// TestAutoConcurrencyPauseCappedAtMaxPause: refused at min, the batch pauses at most MaxPause
+// (ADAPT-4), not the client's backoff: with WithBackoff(2 s, …) and jitter 0.999 the pause
+// would be about 2 s uncapped, and is 0.25 s with the default MaxPause.
+func TestAutoConcurrencyPauseCappedAtMaxPause(t *testing.T) {
+	var hits atomic.Int32
+	both := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := hits.Add(1)
+		io.Copy(io.Discard, r.Body)
+		if n == 2 {
+			close(both)
+		}
+		if n <= 2 { // answered together, so the second 450 is from the old epoch: one cut, to 1
+			select {
+			case <-both:
+			case <-time.After(5 * time.Second):
+			}
+		}
+		if n <= 3 { // the third is refused at min: the pause
+			w.WriteHeader(450)
+			return
+		}
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	c := newTestClient(t, srv.URL, WithDeadline(10*time.Second), WithBackoff(2*time.Second, 5*time.Second),
+		WithRandom(func() float64 { return 0.999 }), WithAdaptiveConcurrency(AdaptiveConcurrency{Max: 2, Initial: 2}))
+	start := time.Now()
+	res := c.PredictMany(context.Background(), [][]byte{[]byte("a"), []byte("b")}, AutoConcurrency)
+	elapsed := time.Since(start)
+	for i, r := range res {
+		if r.Err != nil || string(r.Body) != "ok" {
+			t.Fatalf("result %d: %q, %v", i, r.Body, r.Err)
+		}
+	}
+	if hits.Load() != 5 {
+		t.Fatalf("%d requests, want 5 (two refused together, one refused at min, two answered)", hits.Load())
+	}
+	if elapsed < 200*time.Millisecond || elapsed > 1500*time.Millisecond {
+		t.Fatalf("the batch took %v, want about 0.25 s (one pause of 0.999 × MaxPause)", elapsed)
 	}
 }

@@ -34,14 +34,15 @@ func specBudget(v any) (*RetryBudget, error) {
 	return b, nil
 }
 
-// specAdaptive maps a spec AdaptiveConcurrency object; null latency_tolerance is Go's 0.
+// specAdaptive maps a spec AdaptiveConcurrency object; null latency_tolerance is Go's 0 and
+// max_pause (seconds) is MaxPause's Duration.
 func specAdaptive(o obj) (AdaptiveConcurrency, error) {
-	if err := o.only("concurrency", "min", "max", "initial", "backoff", "latency_tolerance"); err != nil {
+	if err := o.only("concurrency", "min", "max", "initial", "backoff", "latency_tolerance", "max_pause"); err != nil {
 		return AdaptiveConcurrency{}, err
 	}
 	a := AdaptiveConcurrency{Min: o.int("min"), Max: o.int("max"), Initial: o.int("initial"), Backoff: o.num("backoff"),
-		LatencyTolerance: o.num("latency_tolerance")}
-	for _, k := range []string{"min", "max", "initial", "backoff", "latency_tolerance"} {
+		LatencyTolerance: o.num("latency_tolerance"), MaxPause: o.dur("max_pause")}
+	for _, k := range []string{"min", "max", "initial", "backoff", "latency_tolerance", "max_pause"} {
 		if !o.has(k) || o[k] == nil {
 			switch k {
 			case "min":
@@ -54,6 +55,8 @@ func specAdaptive(o obj) (AdaptiveConcurrency, error) {
 				a.Backoff = 0
 			case "latency_tolerance":
 				a.LatencyTolerance = 0
+			case "max_pause":
+				a.MaxPause = 0
 			}
 		}
 	}
@@ -285,6 +288,9 @@ func adaptiveConcurrencyArg(v any, want obj) error {
 	}
 	if w["latency_tolerance"] != nil || a.LatencyTolerance != 0 {
 		return fmt.Errorf("latency_tolerance %v, want %v", a.LatencyTolerance, w["latency_tolerance"])
+	}
+	if !w.has("max_pause") || a.MaxPause != w.dur("max_pause") {
+		return fmt.Errorf("max_pause %v, want %v s", a.MaxPause, w["max_pause"])
 	}
 	return nil
 }

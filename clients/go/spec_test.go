@@ -240,7 +240,7 @@ func vecDefaults(in, want obj, _ specCase) error {
 		"budget_ratio":          cfg.budget.Ratio, "budget_min_per_s": cfg.budget.MinPerSecond, "budget_window_s": budgetWindowS,
 		"adaptive_min": float64(cfg.adaptive.Min), "adaptive_max": float64(cfg.adaptive.Max),
 		"adaptive_initial": float64(cfg.adaptive.Initial), "adaptive_backoff": cfg.adaptive.Backoff,
-		"latency_tolerance": nil, "min_queue_delay_s": minQueueDelayS, "baseline_drift": baselineDrift,
+		"latency_tolerance": nil, "adaptive_max_pause_s": cfg.adaptive.MaxPause.Seconds(), "min_queue_delay_s": minQueueDelayS, "baseline_drift": baselineDrift,
 	}
 	if cfg.adaptive.LatencyTolerance != 0 {
 		got["latency_tolerance"] = cfg.adaptive.LatencyTolerance
