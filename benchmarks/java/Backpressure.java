@@ -28,8 +28,10 @@ import java.util.regex.Pattern;
  * 5 ms, queue 4 (450 past 6 in flight). Every count comes from the server's /_admin/stats.
  *
  *   java -cp clients/java/target/eas-client-0.1.0-SNAPSHOT.jar benchmarks/java/Backpressure.java [inputs] [calls503]
+ *   java -cp … benchmarks/java/Backpressure.java together [inputs] [maxPauseMs]
  *
- * Writes the "## Back-pressure" section of benchmarks/results/java.md (replacing an older one).
+ * The first form writes the "## Back-pressure" section of benchmarks/results/java.md (replacing an older one);
+ * the second runs only the four-client rounds and prints them.
  */
 public class Backpressure {
   /**
@@ -101,20 +103,21 @@ public class Backpressure {
 
   /**
    * Only the four-client row, {@code inputs / 4} each, {@link #ROUNDS} times, printed (the results file is left
-   * alone). {@code backoffMaxMs} above 0 caps the clients' backoff, and with it the limiter's pauses (ADAPT-4).
+   * alone). {@code maxPauseMs} above 0 replaces the default {@code maxPause} (250 ms, ADAPT-4); 5000 (the
+   * client's {@code backoffMax}) gives the pauses from before the cap, for comparison.
    */
-  static void together(int inputs, long backoffMaxMs) throws Exception {
+  static void together(int inputs, long maxPauseMs) throws Exception {
     String python = System.getenv("EAS_PYTHON") != null ? System.getenv("EAS_PYTHON")
         : ROOT.resolve(".venv/bin/python").toFile().exists() ? ROOT.resolve(".venv/bin/python").toString() : "python3";
     List<double[]> rounds = new ArrayList<>();
     try (Service s = new Service(python, null)) {
       batch(s.base, "warm-up", 50, 4, null, null);
       for (int round = 0; round < ROUNDS; round++) {
-        rounds.add(together(s.base, 4, inputs / 4, backoffMaxMs));
+        rounds.add(together(s.base, 4, inputs / 4, maxPauseMs));
       }
     }
     System.out.println(fourClients(rounds, inputs, Double.NaN)
-        + (backoffMaxMs > 0 ? "(backoffMax " + backoffMaxMs + " ms)\n" : ""));
+        + (maxPauseMs > 0 ? "(maxPause " + maxPauseMs + " ms)\n" : "(maxPause: the default)\n"));
   }
 
   interface Options {
@@ -187,16 +190,14 @@ public class Backpressure {
   }
 
   /** {@code n} clients, each an adaptive batch of {@code each} inputs, started at once: goodputs, then failures. */
-  static double[] together(String base, int n, int each, long backoffMaxMs) throws Exception {
+  static double[] together(String base, int n, int each, long maxPauseMs) throws Exception {
     List<EasClient> clients = new ArrayList<>();
     List<java.util.concurrent.CompletableFuture<double[]>> runs = new ArrayList<>();
+    AdaptiveConcurrency cfg = maxPauseMs > 0
+        ? AdaptiveConcurrency.builder().maxPause(Duration.ofMillis(maxPauseMs)).build() : AdaptiveConcurrency.auto();
     try {
       for (int c = 0; c < n; c++) {
-        EasClient.Builder b = EasClient.builder().endpoint(base + "/api/predict/capacity").token(TOKEN);
-        if (backoffMaxMs > 0) {
-          b.backoffMax(java.time.Duration.ofMillis(backoffMaxMs));
-        }
-        clients.add(b.build());
+        clients.add(EasClient.builder().endpoint(base + "/api/predict/capacity").token(TOKEN).build());
       }
       for (int c = 0; c < n; c++) {
         List<byte[]> rows = new ArrayList<>();
@@ -204,7 +205,7 @@ public class Backpressure {
           rows.add(("c" + c + "-" + k).getBytes(StandardCharsets.UTF_8));
         }
         long t0 = System.nanoTime();
-        runs.add(clients.get(c).predictManyAsync(rows, AdaptiveConcurrency.auto()).thenApply(rs -> {
+        runs.add(clients.get(c).predictManyAsync(rows, cfg).thenApply(rs -> {
           long failed = rs.stream().filter(r -> !r.isSuccess()).count();
           long t1 = System.nanoTime();
           return new double[] {(each - failed) / ((t1 - t0) / 1e9), failed};
