@@ -1,5 +1,7 @@
 package io.github.easclient.eas;
 
+import java.time.Duration;
+
 /**
  * Adaptive concurrency for a batch (protocol §14, ADAPT-1): the number of calls in flight grows while
  * the service answers and is cut in half on 450/429/503/504/408 or timeouts (AIMD), and items refused
@@ -8,7 +10,7 @@ package io.github.easclient.eas;
  *
  * <pre>{@code
  * List<EasResult> all = client.predictMany(inputs, AdaptiveConcurrency.auto());
- * AdaptiveConcurrency tuned = AdaptiveConcurrency.builder().min(2).max(32).build();
+ * AdaptiveConcurrency tuned = AdaptiveConcurrency.builder().min(2).max(32).maxPause(Duration.ofMillis(500)).build();
  * }</pre>
  */
 public final class AdaptiveConcurrency {
@@ -22,6 +24,15 @@ public final class AdaptiveConcurrency {
   public final double backoff;
   /** A success slower than this many times the fastest recent latency is congestion; null (default): off. */
   public final Double latencyTolerance;
+  /**
+   * The longest pause after a refusal at {@code min} (ADAPT-4, default 250 ms); the client's
+   * {@code backoffMax} caps it too. Short, so a batch sharing a service with others is not starved while
+   * they take the slots it left.
+   */
+  public final Duration maxPause;
+
+  /** ADAPT-7's {@code max_pause}: 0.25 s. */
+  static final Duration DEFAULT_MAX_PAUSE = Duration.ofMillis(250);
 
   private static final AdaptiveConcurrency AUTO = builder().build();
 
@@ -31,9 +42,10 @@ public final class AdaptiveConcurrency {
     this.initial = b.initial == null ? Math.min(max, Math.max(min, 4)) : b.initial;
     this.backoff = b.backoff;
     this.latencyTolerance = b.latencyTolerance;
+    this.maxPause = b.maxPause;
   }
 
-  /** The defaults: min 1, max 64, initial 4, backoff 0.5, no latency signal (ADAPT-7). */
+  /** The defaults: min 1, max 64, initial 4, backoff 0.5, no latency signal, max pause 250 ms (ADAPT-7). */
   public static AdaptiveConcurrency auto() {
     return AUTO;
   }
@@ -45,7 +57,7 @@ public final class AdaptiveConcurrency {
   @Override
   public String toString() {
     return "AdaptiveConcurrency{min=" + min + ", max=" + max + ", initial=" + initial + ", backoff=" + backoff
-        + ", latencyTolerance=" + latencyTolerance + "}";
+        + ", latencyTolerance=" + latencyTolerance + ", maxPause=" + maxPause + "}";
   }
 
   /** Unset fields keep their defaults; {@link #build()} checks them all. */
@@ -55,6 +67,7 @@ public final class AdaptiveConcurrency {
     private Integer initial;
     private double backoff = 0.5;
     private Double latencyTolerance;
+    private Duration maxPause = DEFAULT_MAX_PAUSE;
 
     private Builder() {}
 
@@ -85,6 +98,16 @@ public final class AdaptiveConcurrency {
       return this;
     }
 
+    /**
+     * The cap of the pauses after refusals at {@code min} (ADAPT-4), above zero; null for the default
+     * (250 ms). Larger values probe an overloaded service less often, at the cost of a fair share when
+     * several batches share it.
+     */
+    public Builder maxPause(Duration maxPause) {
+      this.maxPause = maxPause == null ? DEFAULT_MAX_PAUSE : maxPause;
+      return this;
+    }
+
     /** Throws {@link EasConfigException} naming the fix for any value out of range (ADAPT-1). */
     public AdaptiveConcurrency build() {
       if (min < 1) {
@@ -108,6 +131,10 @@ public final class AdaptiveConcurrency {
       if (latencyTolerance != null && !(latencyTolerance > 1 && Double.isFinite(latencyTolerance))) {
         throw new EasConfigException("adaptive concurrency: latency_tolerance must be a number > 1, got "
             + latencyTolerance + "; pass e.g. latencyTolerance(2.0), or null for no latency signal");
+      }
+      if (maxPause.isZero() || maxPause.isNegative()) {
+        throw new EasConfigException("adaptive concurrency: max_pause must be a number > 0, got " + maxPause
+            + "; pass e.g. maxPause(Duration.ofMillis(250)), or leave it unset for the default");
       }
       return new AdaptiveConcurrency(this);
     }

@@ -12,8 +12,9 @@ final class AdaptiveLimiter {
   static final double BASELINE_DRIFT = 0.001;
 
   private final AdaptiveConcurrency cfg;
-  private final double pauseBase;
-  private final double pauseMax;
+  private final double backoffBase;
+  private final double backoffMax;
+  private final double maxPause;
   private final double retryAfterCap;
   double limit;
   int inFlight;
@@ -23,10 +24,11 @@ final class AdaptiveLimiter {
   private double pauseUntil;
   private int streak;
 
-  AdaptiveLimiter(AdaptiveConcurrency cfg, double pauseBase, double pauseMax, double retryAfterCap) {
+  AdaptiveLimiter(AdaptiveConcurrency cfg, double backoffBase, double backoffMax, double retryAfterCap) {
     this.cfg = cfg;
-    this.pauseBase = pauseBase;
-    this.pauseMax = pauseMax;
+    this.backoffBase = backoffBase;
+    this.backoffMax = backoffMax;
+    this.maxPause = cfg.maxPause.getSeconds() + cfg.maxPause.getNano() / 1e9;
     this.retryAfterCap = retryAfterCap;
     this.limit = cfg.initial;
   }
@@ -89,7 +91,9 @@ final class AdaptiveLimiter {
     if (current && atMin) {
       // Even one call at a time is refused: wait, with growing pauses, before the next.
       streak++;
-      double cap = Math.min(pauseMax, pauseBase * Math.pow(2, Math.min(streak - 1, 62)));
+      // Capped at maxPause too: a batch sharing the service with others would otherwise wait up to
+      // backoffMax while they take the slots it left, and meet a full queue again.
+      double cap = Math.min(Math.min(maxPause, backoffMax), backoffBase * Math.pow(2, Math.min(streak - 1, 62)));
       pauseUntil = Math.max(pauseUntil, now + rand * cap);
     }
   }

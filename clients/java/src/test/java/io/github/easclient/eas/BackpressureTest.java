@@ -6,10 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -81,6 +87,48 @@ class BackpressureTest {
         assertEquals(0, client.retryBudgetDenied());
       }
     }
+  }
+
+  /**
+   * ADAPT-4's max_pause over a real socket: against a service refusing everything with 450, one item at
+   * min probes every max_pause (jitter fixed at 1: pauses 0.1, 0.2, 0.25, 0.25 … s) until its deadline,
+   * where pauses capped only by backoffMax double (0.1, 0.2, 0.4, 0.8, 1.6 s). Host delays only lengthen
+   * the run between attempts, so the counts can only fall: at most 11 and 5 attempts in 2.5 s.
+   */
+  @Test
+  void pausesAtMinStopGrowingAtMaxPause() throws Exception {
+    try (LocalRuntime rt = new LocalRuntime("examples/capacity/app.py", "--app-json", "examples/capacity/app.json",
+        "--token", TOKEN, "--faults", "{\"rate_450\": 1.0}")) {
+      AdaptiveConcurrency capped = AdaptiveConcurrency.builder().initial(1).build();
+      AdaptiveConcurrency long5s = AdaptiveConcurrency.builder().initial(1).maxPause(Duration.ofSeconds(5)).build();
+      assertEquals(Duration.ofMillis(250), capped.maxPause, "the default (ADAPT-7)");
+      assertEquals(capped.maxPause, AdaptiveConcurrency.builder().maxPause(null).build().maxPause, "null: the default");
+      long withCap = attemptsUntilDeadline(rt.url, capped);
+      long withoutCap = attemptsUntilDeadline(rt.url, long5s);
+      assertTrue(withCap >= 8 && withCap <= 11, "probes every 0.25 s at most: " + withCap + " attempts");
+      assertTrue(withoutCap <= 5, "pauses doubling to backoffMax: " + withoutCap + " attempts");
+    }
+  }
+
+  private static long attemptsUntilDeadline(String url, AdaptiveConcurrency cfg) throws Exception {
+    long before = served(url);
+    try (EasClient client = EasClient.builder().endpoint(url).token(TOKEN).deadline(Duration.ofMillis(2500))
+        .jitter(() -> 1.0).build()) {
+      List<EasResult> rs = client.predictMany(rows(1), cfg);
+      assertTrue(rs.get(0).error() instanceof DeadlineExceededException, "busy until the deadline: " + rs.get(0));
+      assertTrue(rs.get(0).error().getCause() instanceof QueueFullException, String.valueOf(rs.get(0).error()));
+    }
+    return served(url) - before;
+  }
+
+  /** The requests the runtime has answered, from its /_admin/stats. */
+  private static long served(String url) throws Exception {
+    URI stats = URI.create(url).resolve("/_admin/stats");
+    String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(stats).header("Authorization", TOKEN).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    Matcher m = Pattern.compile("\"requests\"\\s*:\\s*(\\d+)").matcher(body);
+    assertTrue(m.find(), body);
+    return Long.parseLong(m.group(1));
   }
 
   @Test

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 /** The §14 vector files: retry_budget (BUDGET-1) and adaptive_limit (ADAPT-1…4), and ADAPT-7's defaults. */
 final class BackpressureVectors {
@@ -58,6 +60,9 @@ final class BackpressureVectors {
     }
     if (j.has("latency_tolerance")) {
       b.latencyTolerance(j.get("latency_tolerance").isNull() ? null : j.get("latency_tolerance").asDouble());
+    }
+    if (j.has("max_pause")) {
+      b.maxPause(Vectors.seconds(j.get("max_pause")));
     }
     return b.build();
   }
@@ -114,6 +119,10 @@ final class BackpressureVectors {
     if (v.isTextual() && v.asText().equals("auto")) {
       AdaptiveConcurrency a = AdaptiveConcurrency.auto();
       JsonNode w = c.ex("adaptive");
+      // A field the spec adds must reach this check, not pass unread.
+      Set<String> fields = new TreeSet<>();
+      w.fieldNames().forEachRemaining(fields::add);
+      assertEquals(new TreeSet<>(List.of("backoff", "initial", "latency_tolerance", "max", "max_pause", "min")), fields);
       assertEquals(List.of(w.get("min").asInt(), w.get("max").asInt(), w.get("initial").asInt()),
           List.of(a.min, a.max, a.initial));
       assertEquals(w.get("backoff").asDouble(), a.backoff);
@@ -122,6 +131,7 @@ final class BackpressureVectors {
       } else {
         assertEquals(w.get("latency_tolerance").asDouble(), a.latencyTolerance);
       }
+      assertEquals(Vectors.seconds(w.get("max_pause")), a.maxPause);
       return;
     }
     assertTrue(v.isInt(), "Java's concurrency is an int or an AdaptiveConcurrency, not " + v);
@@ -148,6 +158,7 @@ final class BackpressureVectors {
     assertEquals(c.ex("adaptive_backoff").asDouble(), a.backoff);
     assertTrue(c.ex("latency_tolerance").isNull());
     assertNull(a.latencyTolerance);
+    assertEquals(Vectors.seconds(c.ex("adaptive_max_pause_s")), a.maxPause);
     assertEquals(c.ex("min_queue_delay_s").asDouble(), AdaptiveLimiter.MIN_QUEUE_DELAY_S);
     assertEquals(c.ex("baseline_drift").asDouble(), AdaptiveLimiter.BASELINE_DRIFT);
     try (EasClient client = EasClient.builder().endpoint("http://127.0.0.1:9/api/predict/x").build()) {
