@@ -66,6 +66,7 @@ demo: $(STAMP) ## local runtime + quickstart processor + calls from the clients 
 bench: $(STAMP) ## side-by-side benchmarks, every language -> benchmarks/results/{latest,go,java}.md
 	$(PY) -m benchmarks
 	$(MAKE) --no-print-directory bench-go
+	$(MAKE) --no-print-directory bench-go-backpressure
 	$(MAKE) --no-print-directory bench-java
 	$(MAKE) --no-print-directory bench-java-sse
 	$(MAKE) --no-print-directory bench-java-backpressure

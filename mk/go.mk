@@ -5,7 +5,7 @@ GO ?= go
 GO_FUZZTIME ?= 10000x
 GO_FUZZ_TARGETS := FuzzParseEndpoint FuzzParseRetryAfter FuzzParseDiscovery FuzzDecodeResponse FuzzSSE
 
-.PHONY: test-go demo-go bench-go
+.PHONY: test-go demo-go bench-go bench-go-backpressure
 
 test-go: $(STAMP) ## Go client: gofmt, go vet, go test -race (spec, runtime), short fuzz runs, the example
 	@unformatted="$$(cd clients/go && gofmt -l .)$$(cd examples/go && gofmt -l .)"; \
@@ -24,3 +24,10 @@ demo-go: $(STAMP) ## the Go example against the local runtime
 # to different cores; benchmarks/go/README.md says how to run it without nginx.
 bench-go: $(STAMP) ## Go benchmark against nginx: Predict vs raw net/http, batches, tensors, SSE parsing (-benchmem)
 	$(PY) -m benchmarks.go_bench
+
+# Back-pressure (protocol §14) against examples/capacity under eas serve, the Python section's
+# service: fixed vs adaptive concurrency, four adaptive clients, the retry budget against an
+# all-503 service (about 2 minutes). Prints the rows the back-pressure section of
+# benchmarks/results/go.md records.
+bench-go-backpressure: $(STAMP) ## Go back-pressure rows (fixed vs auto, four clients, all-503)
+	benchmarks/go/backpressure.sh

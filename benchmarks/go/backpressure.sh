@@ -2,7 +2,7 @@
 # The Go rows of the back-pressure benchmark: starts examples/capacity under `eas serve` twice
 # (as is, and answering 503 to everything) on free 127.0.0.1 ports, runs TestBackpressure,
 # stops both. EAS_BP_INPUTS scales the batch (default 5000). Run from anywhere, after `make install`:
-#   flock /work/notes/bench.lock benchmarks/go/backpressure.sh
+#   make bench-go-backpressure   (or benchmarks/go/backpressure.sh)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 py="$root/.venv/bin/python"

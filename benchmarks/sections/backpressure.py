@@ -277,7 +277,7 @@ def write_report(data: dict[str, Any], quick: bool) -> None:
         f"{data['inputs']:,} inputs, max concurrency {MAX_CONCURRENCY}. Measured capacity: the goodput of a",
         f"fixed concurrency of 6, median {capacity:,.0f} items/s. Rounds 1 and 2 run the same three",
         "batches in opposite order; the machine is shared, so compare within a round. Command:",
-        f"`flock /work/notes/bench.lock python -m benchmarks.sections.backpressure{_flag(quick)}`.",
+        f"`python -m benchmarks.sections.backpressure{_flag(quick)}`.",
         "",
         "| round | run | seconds | failed items | goodput (items/s) | vs capacity | requests | 450/429 |"
         " retries + put-backs |",
