@@ -243,23 +243,7 @@ func TestAutoConcurrencyPredictAllStops(t *testing.T) {
 // TestAutoConcurrencyDeadlineWhileWaiting: an item put back whose deadline passes while the
 // batch is paused fails unsent (ADAPT-5), with the 450 that put it back as its cause.
 func TestAutoConcurrencyDeadlineWhileWaiting(t *testing.T) {
-	var hits atomic.Int32
-	both := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := hits.Add(1)
-		io.Copy(io.Discard, r.Body)
-		if n == 2 {
-			close(both)
-		}
-		if n <= 2 { // the first two answer together, so both items are sent before the first cut
-			select {
-			case <-both:
-			case <-time.After(5 * time.Second):
-			}
-		}
-		w.WriteHeader(450)
-	}))
-	defer srv.Close()
+	srv, hits := refuseTwoTogether(t, 1<<30)
 	// a and b go at once and are refused: one cut (to 1), both put back. a goes again alone and
 	// is refused at min: a pause of 0.999 × 0.4 s (MaxPause raised past the default 0.25 s),
 	// past both deadlines (0.3 s). a fails at once; b, waiting, fails at its deadline without a
@@ -288,27 +272,7 @@ func TestAutoConcurrencyDeadlineWhileWaiting(t *testing.T) {
 // (ADAPT-4), not the client's backoff: with WithBackoff(2 s, …) and jitter 0.999 the pause
 // would be about 2 s uncapped, and is 0.25 s with the default MaxPause.
 func TestAutoConcurrencyPauseCappedAtMaxPause(t *testing.T) {
-	var hits atomic.Int32
-	both := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := hits.Add(1)
-		io.Copy(io.Discard, r.Body)
-		if n == 2 {
-			close(both)
-		}
-		if n <= 2 { // answered together, so the second 450 is from the old epoch: one cut, to 1
-			select {
-			case <-both:
-			case <-time.After(5 * time.Second):
-			}
-		}
-		if n <= 3 { // the third is refused at min: the pause
-			w.WriteHeader(450)
-			return
-		}
-		w.Write([]byte("ok"))
-	}))
-	defer srv.Close()
+	srv, hits := refuseTwoTogether(t, 3) // the third is refused at min: the pause
 	c := newTestClient(t, srv.URL, WithDeadline(10*time.Second), WithBackoff(2*time.Second, 5*time.Second),
 		WithRandom(func() float64 { return 0.999 }), WithAdaptiveConcurrency(AdaptiveConcurrency{Max: 2, Initial: 2}))
 	start := time.Now()
@@ -325,4 +289,33 @@ func TestAutoConcurrencyPauseCappedAtMaxPause(t *testing.T) {
 	if elapsed < 200*time.Millisecond || elapsed > 1500*time.Millisecond {
 		t.Fatalf("the batch took %v, want about 0.25 s (one pause of 0.999 × MaxPause)", elapsed)
 	}
+}
+
+// refuseTwoTogether serves 450 to the first `refused` requests and "ok" after them. The first
+// two are answered together (the first waits for the second), so both items of a two-item
+// batch are sent before the first cut and the second 450 is from the old epoch: one cut, to 1.
+func refuseTwoTogether(t *testing.T, refused int32) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	hits := new(atomic.Int32)
+	both := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := hits.Add(1)
+		io.Copy(io.Discard, r.Body)
+		if n == 2 {
+			close(both)
+		}
+		if n <= 2 {
+			select {
+			case <-both:
+			case <-time.After(5 * time.Second):
+			}
+		}
+		if n <= refused {
+			w.WriteHeader(450)
+			return
+		}
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, hits
 }
