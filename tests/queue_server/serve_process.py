@@ -35,7 +35,15 @@ class ServeProcess:
         self.proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT
         )
-        assert self.proc.stdout is not None
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()  # a runtime that never came up is not left running after the test
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
         line = self.proc.stdout.readline()  # printed once the port is bound
         found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
         assert found, f"eas serve did not start: {line!r}"
@@ -44,7 +52,7 @@ class ServeProcess:
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=2).status_code == 200:
-                    return self
+                    return
             except httpx.TransportError:
                 time.sleep(0.05)
         raise AssertionError("eas serve did not answer /health")
