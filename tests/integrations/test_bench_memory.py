@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from benchmarks.sections.distributed import PeakRss
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
 
 # The worker: 64 MiB touched and freed before the measurement, 32 MiB during it.
 WORKER = """
