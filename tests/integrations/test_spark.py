@@ -210,5 +210,29 @@ def test_partition_function_logs_a_summary_without_the_token(
     assert TOKEN not in caplog.text
 
 
+def test_arrow_partition_function_logs_a_summary_without_the_token(
+    rt: LocalRuntime, caplog: pytest.LogCaptureFixture
+) -> None:
+    import pyarrow as pa
+
+    from eas_client.integrations import spark as module
+
+    opts = module._options(rt.endpoint, TOKEN, "data", "prediction", "error", "array", 4, False, {})
+    batches = [
+        pa.record_batch({"i": [0, 1], "data": ["1", "bad"]}),
+        pa.record_batch({"i": [2], "data": ["2"]}),
+    ]
+    with caplog.at_level(logging.INFO, logger="eas_client.integrations"):
+        scored = list(module.arrow_partition_scorer(opts, module.spark_type("array", None))(iter(batches)))
+    assert scored[0].schema.names == ["i", "data", "prediction", "error"]
+    assert str(scored[0].schema.field("prediction").type) == "list<element: double>"
+    assert scored[0].column("prediction").to_pylist() == [[1.0, 2.0], None]
+    assert scored[0].column("error")[1].as_py().startswith("BadRequestError(400)")
+    assert scored[1].column("prediction").to_pylist() == [[2.0, 4.0]]
+    lines = [r.getMessage() for r in caplog.records if r.name == "eas_client.integrations"]
+    assert len(lines) == 1 and lines[0].startswith("eas spark task: rows=3 failures=1 retries=0 ")
+    assert TOKEN not in caplog.text
+
+
 def test_no_spark_file_holds_the_token_after_every_job(spark: Any) -> None:
     assert token_in_files(spark[1]) == []
