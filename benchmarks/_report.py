@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ._common import RESULTS as RESULTS  # reassigned by __main__ for --quick runs
 from ._common import ROOT, Result
+from .sections import distributed
 
 
 @dataclass
@@ -46,6 +47,21 @@ TARGETS = [
     ("sync predict vs http.client floor (stretch)", "python-sync", _SYNC, "floor", 0.75),
     ("async predict_many vs raw aiohttp", "python-async", _ASYNC, "raw", 0.8),
     ("async predict_many vs raw httpx async", "python-async", _ASYNC, "raw-httpx", 5.0),
+    ("Ray Data scoring vs single-process predict_many", "distributed", distributed.RAY_NAME, "raw", 0.8),
+    (
+        "Spark mapInPandas scoring vs single-process predict_many",
+        "distributed",
+        distributed.SPARK_NAMES["mapInPandas"],
+        "raw",
+        0.8,
+    ),
+    (
+        "Spark mapInArrow scoring vs single-process predict_many",
+        "distributed",
+        distributed.SPARK_NAMES["mapInArrow"],
+        "raw",
+        0.8,
+    ),
 ]
 
 

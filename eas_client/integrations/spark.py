@@ -7,6 +7,8 @@ Example::
 
     # mapInPandas: every column kept, "prediction" and "error" added
     out = score_dataframe(df, "http://127.0.0.1:8080/api/predict/demo", "T", input_column="data")
+    # mapInArrow: the same columns, Arrow record batches end to end (no pandas on the way)
+    out = score_dataframe(df, "http://127.0.0.1:8080/api/predict/demo", "T", batch_format="arrow")
     # a pandas UDF: one struct column holding both
     udf = eas_predict_udf("http://127.0.0.1:8080/api/predict/demo", "T", output="text")
     out = df.withColumn("r", udf("data")).select("data", "r.prediction", "r.error")
@@ -22,8 +24,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql.functions import pandas_udf
+from pyspark.sql.pandas.types import to_arrow_type
 from pyspark.sql.types import (
     ArrayType,
     BinaryType,
@@ -38,6 +42,7 @@ from pyspark.sql.types import (
 from .. import AdaptiveConcurrency, ConfigError
 from ._scoring import ScoringOptions, Token, check_endpoint, shared_scorer, summary
 
+BATCH_FORMATS = ("pandas", "arrow")
 _INPUT_TYPES = ("BinaryType", "StringType", "ArrayType", "IntegerType", "LongType", "DoubleType", "FloatType")
 
 
@@ -108,6 +113,31 @@ def partition_scorer(opts: ScoringOptions) -> Callable[[Iterator[pd.DataFrame]],
     return score_partition
 
 
+def arrow_partition_scorer(
+    opts: ScoringOptions, output_type: DataType
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """The ``mapInArrow`` function: each record batch gains the two columns, typed as the schema
+    says (``output_type`` for the answers), with no pandas conversion; one summary per partition."""
+    arrow_type = to_arrow_type(output_type)
+
+    def score_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        rows = failures = retries = 0
+        start = time.monotonic()
+        for batch in batches:
+            result = shared_scorer(opts).score(batch.column(opts.input_column).to_pylist())
+            answers = pa.array([_arrow_ready(v) for v in result.outputs], type=arrow_type)
+            errors = pa.array(result.errors, type=pa.string())
+            yield pa.RecordBatch.from_arrays(
+                [*batch.columns, answers, errors],
+                names=[*batch.schema.names, opts.output_column, opts.error_column],
+            )
+            rows, failures, retries = rows + result.rows, failures + result.failures, retries + result.retries
+        summary("spark task", opts.endpoint, rows, failures, retries, time.monotonic() - start)
+
+    score_partition.__name__ = "eas_score_partition"  # what the Spark UI shows: no option, no token
+    return score_partition
+
+
 def eas_predict_udf(
     endpoint: str | None,
     token: str | None,
@@ -163,10 +193,22 @@ def score_dataframe(
     concurrency: int | str | AdaptiveConcurrency = 32,
     fail_fast: bool = False,
     check_reachable: bool = True,
+    batch_format: str = "pandas",
     **client_options: Any,
 ) -> DataFrame:
-    """``df.mapInPandas``: every column kept, the output and error columns appended, after the
-    driver has checked the options, the input column and (``check_reachable``) the endpoint."""
+    """Every column kept, the output and error columns appended, after the driver has checked the
+    options, the input column and (``check_reachable``) the endpoint.
+
+    ``batch_format="pandas"`` runs ``df.mapInPandas``; ``"arrow"`` runs ``df.mapInArrow`` (Spark
+    >= 3.3), which hands the worker Arrow record batches and takes them back with no pandas
+    conversion on the way: the same rows, columns and errors, less work per row.
+
+    Example::
+
+        out = score_dataframe(df, endpoint, token, output="text", batch_format="arrow")
+    """
+    if batch_format not in BATCH_FORMATS:
+        raise ConfigError(f"batch_format must be one of {', '.join(BATCH_FORMATS)}, got {batch_format!r}")
     opts = _options(
         endpoint,
         token,
@@ -194,15 +236,17 @@ def score_dataframe(
             raise ConfigError(f"the DataFrame already has a column {taken!r}; pick another name")
     if check_reachable:
         check_endpoint(opts)
+    answer_type = spark_type(output, output_type)
     schema = StructType(
         list(df.schema.fields)
         + [
-            StructField(output_column, spark_type(output, output_type), True),
+            StructField(output_column, answer_type, True),
             StructField(error_column, StringType(), True),
         ]
     )
-
+    if batch_format == "arrow":
+        return df.mapInArrow(arrow_partition_scorer(opts, answer_type), schema)
     return df.mapInPandas(partition_scorer(opts), schema)
 
 
-__all__ = ["Token", "eas_predict_udf", "score_dataframe", "spark_type"]
+__all__ = ["BATCH_FORMATS", "Token", "eas_predict_udf", "score_dataframe", "spark_type"]

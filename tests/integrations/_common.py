@@ -13,11 +13,12 @@ from eas_client.testing import LocalRuntime
 APP = Path(__file__).resolve().parent / "doubler_app.py"
 TOKEN = "distributed-scoring-token-7f3a9c"
 ROWS = 1200
+BIG_ROWS = 20_000  # one job per engine at the size the integrations are specified for
 BAD_EVERY = 100  # rows 0, 100, 200, ... are rejected by the processor with 400
 
 
-def rows() -> list[str]:
-    return [f"bad-{i}" if i % BAD_EVERY == 0 else str(i) for i in range(ROWS)]
+def rows(n: int = ROWS) -> list[str]:
+    return [f"bad-{i}" if i % BAD_EVERY == 0 else str(i) for i in range(n)]
 
 
 def runtime() -> LocalRuntime:

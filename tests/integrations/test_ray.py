@@ -14,7 +14,7 @@ import pytest
 from eas_client import BadRequestError, ConfigError
 from eas_client.testing import LocalRuntime
 
-from ._common import TOKEN, assert_scored, faults, reference, rows, runtime, token_in_files
+from ._common import BIG_ROWS, TOKEN, assert_scored, faults, reference, rows, runtime, token_in_files
 
 ray = pytest.importorskip("ray", reason="the [ray] extra is not installed")
 pa = pytest.importorskip("pyarrow")
@@ -59,8 +59,8 @@ def _dataset(data: list[str]) -> Any:
     return ray.data.from_items([{"i": i, "data": d} for i, d in enumerate(data)])
 
 
-def test_scores_like_predict_many_through_faults(rt: LocalRuntime, cluster: Path) -> None:
-    data = rows()
+def test_scores_20000_rows_like_predict_many_through_faults(rt: LocalRuntime, cluster: Path) -> None:
+    data = rows(BIG_ROWS)
     expected = reference(rt, data)
     faults(rt)
     try:
@@ -70,9 +70,9 @@ def test_scores_like_predict_many_through_faults(rt: LocalRuntime, cluster: Path
             rt.endpoint,
             TOKEN,
             output="json",
-            concurrency=8,
+            concurrency=16,
             actors=2,
-            batch_size=200,
+            batch_size=1000,
             num_cpus=0.5,
             max_retries=8,  # a loaded machine adds timeouts to the injected faults
             timeout=30.0,

@@ -52,7 +52,11 @@ def test_unreachable_endpoint_names_the_fix() -> None:
 def test_scorer_counts_retries_as_the_runtime_saw_them(caplog: pytest.LogCaptureFixture) -> None:
     rows = [str(i).encode() for i in range(1, 201)] + [b"bad"]
     with runtime() as rt:
-        scorer = Scorer(ScoringOptions(rt.endpoint, Token(TOKEN), output="json", concurrency=8).check())
+        # 9 attempts: with 3 retries, 4 injected 503s in a row (0.2**4 per row) failed ~1 run in 6.
+        options = ScoringOptions(
+            rt.endpoint, Token(TOKEN), output="json", concurrency=8, client_options={"max_retries": 8}
+        )
+        scorer = Scorer(options.check())
         try:
             assert TOKEN not in repr(scorer)
             rt.set_faults(FaultSpec(rate_503=0.2, seed=3))

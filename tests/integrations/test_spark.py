@@ -17,7 +17,7 @@ import pytest
 from eas_client import ConfigError
 from eas_client.testing import LocalRuntime
 
-from ._common import TOKEN, assert_scored, faults, reference, rows, runtime, token_in_files
+from ._common import BIG_ROWS, TOKEN, assert_scored, faults, reference, rows, runtime, token_in_files
 
 pyspark = pytest.importorskip("pyspark", reason="the [spark] extra is not installed")
 pytest.importorskip("pandas")
@@ -95,6 +95,63 @@ def test_map_in_pandas_scores_like_predict_many_through_faults(rt: LocalRuntime,
     assert token_in_files(temp) == []
 
 
+def test_map_in_arrow_scores_20000_rows_like_predict_many_through_faults(
+    rt: LocalRuntime, spark: Any
+) -> None:
+    session, temp = spark
+    data = rows(BIG_ROWS)
+    expected = reference(rt, data)
+    faults(rt)
+    try:
+        before = rt.total_stats()
+        out = score_dataframe(
+            _frame(session, data),
+            rt.endpoint,
+            TOKEN,
+            output="json",
+            output_type="array<double>",
+            batch_format="arrow",
+            concurrency=16,
+            max_retries=8,
+            timeout=30.0,
+        )
+        assert "MapInArrow" in out._jdf.queryExecution().toString()
+        scored = sorted(out.collect(), key=lambda r: r["i"])
+        after = rt.total_stats()
+    finally:
+        rt.set_faults(None)
+    assert [r["data"] for r in scored] == data
+    assert_scored(data, [r["prediction"] for r in scored], [r["error"] for r in scored], expected)
+    assert after["requests"] - before["requests"] > len(data)
+    assert token_in_files(temp) == []
+
+
+@pytest.mark.parametrize(
+    ("output", "output_type", "first"),
+    [
+        ("bytes", None, b"[1.0, 2.0]"),
+        ("text", None, "[1.0, 2.0]"),
+        ("array", None, [1.0, 2.0]),
+        ("json", "array<double>", [1.0, 2.0]),
+    ],
+)
+def test_map_in_arrow_gives_every_output_what_map_in_pandas_gives(
+    rt: LocalRuntime, spark: Any, output: str, output_type: str | None, first: Any
+) -> None:
+    session, _ = spark
+    frame = _frame(session, ["1", "2", "bad"])
+    got = {}
+    for batch_format in ("arrow", "pandas"):
+        out = score_dataframe(
+            frame, rt.endpoint, TOKEN, output=output, output_type=output_type, batch_format=batch_format
+        )
+        got[batch_format] = [r.asDict() for r in sorted(out.collect(), key=lambda r: r["i"])]
+    assert got["arrow"] == got["pandas"]
+    assert got["arrow"][0]["prediction"] == first and got["arrow"][0]["error"] is None
+    assert got["arrow"][2]["prediction"] is None
+    assert got["arrow"][2]["error"].startswith("BadRequestError(400)")
+
+
 def test_pandas_udf_with_direct_mode_and_signing(rt: LocalRuntime, spark: Any) -> None:
     session, _ = spark
     data = [str(i) for i in range(1, 301)]
@@ -125,6 +182,8 @@ def test_bad_input_fails_on_the_driver(rt: LocalRuntime, spark: Any) -> None:
         eas_predict_udf(rt.endpoint, TOKEN, http_client=object())
     with pytest.raises(ConfigError, match="needs output_type"):
         eas_predict_udf(rt.endpoint, TOKEN, output="json")
+    with pytest.raises(ConfigError, match="batch_format must be one of pandas, arrow"):
+        score_dataframe(df, rt.endpoint, TOKEN, batch_format="numpy")
     with pytest.raises(ConfigError, match="unreachable from the driver"):
         score_dataframe(df, "http://127.0.0.1:9/api/predict/doubler", TOKEN)
 
@@ -146,6 +205,30 @@ def test_partition_function_logs_a_summary_without_the_token(
     assert scored[0]["prediction"][0] == "[1.0, 2.0]" and pd.isna(scored[0]["prediction"][1])
     assert scored[0]["error"][1].startswith("BadRequestError(400)")
     assert scored[1]["prediction"][0] == "[2.0, 4.0]"
+    lines = [r.getMessage() for r in caplog.records if r.name == "eas_client.integrations"]
+    assert len(lines) == 1 and lines[0].startswith("eas spark task: rows=3 failures=1 retries=0 ")
+    assert TOKEN not in caplog.text
+
+
+def test_arrow_partition_function_logs_a_summary_without_the_token(
+    rt: LocalRuntime, caplog: pytest.LogCaptureFixture
+) -> None:
+    import pyarrow as pa
+
+    from eas_client.integrations import spark as module
+
+    opts = module._options(rt.endpoint, TOKEN, "data", "prediction", "error", "array", 4, False, {})
+    batches = [
+        pa.record_batch({"i": [0, 1], "data": ["1", "bad"]}),
+        pa.record_batch({"i": [2], "data": ["2"]}),
+    ]
+    with caplog.at_level(logging.INFO, logger="eas_client.integrations"):
+        scored = list(module.arrow_partition_scorer(opts, module.spark_type("array", None))(iter(batches)))
+    assert scored[0].schema.names == ["i", "data", "prediction", "error"]
+    assert str(scored[0].schema.field("prediction").type) == "list<element: double>"
+    assert scored[0].column("prediction").to_pylist() == [[1.0, 2.0], None]
+    assert scored[0].column("error")[1].as_py().startswith("BadRequestError(400)")
+    assert scored[1].column("prediction").to_pylist() == [[2.0, 4.0]]
     lines = [r.getMessage() for r in caplog.records if r.name == "eas_client.integrations"]
     assert len(lines) == 1 and lines[0].startswith("eas spark task: rows=3 failures=1 retries=0 ")
     assert TOKEN not in caplog.text
