@@ -67,9 +67,16 @@ def _frame(session: Any, data: list[str]) -> Any:
     return session.createDataFrame([(i, d) for i, d in enumerate(data)], "i long, data string").repartition(2)
 
 
-def test_map_in_pandas_scores_like_predict_many_through_faults(rt: LocalRuntime, spark: Any) -> None:
+@pytest.mark.parametrize(
+    ("batch_format", "n", "operator"),
+    [("pandas", None, "MapInPandas"), ("arrow", BIG_ROWS, "MapInArrow")],
+    ids=["map-in-pandas", "map-in-arrow-20000-rows"],
+)
+def test_scores_like_predict_many_through_faults(
+    rt: LocalRuntime, spark: Any, batch_format: str, n: int | None, operator: str
+) -> None:
     session, temp = spark
-    data = rows()
+    data = rows() if n is None else rows(n)
     expected = reference(rt, data)
     faults(rt)
     try:
@@ -80,42 +87,13 @@ def test_map_in_pandas_scores_like_predict_many_through_faults(rt: LocalRuntime,
             TOKEN,
             output="json",
             output_type="array<double>",
-            concurrency=8,
+            batch_format=batch_format,
+            concurrency=8 if n is None else 16,
             max_retries=8,  # a loaded machine adds timeouts to the injected faults
             timeout=30.0,
         )
-        assert TOKEN not in out._jdf.queryExecution().toString()
-        scored = sorted(out.collect(), key=lambda r: r["i"])
-        after = rt.total_stats()
-    finally:
-        rt.set_faults(None)
-    assert [r["data"] for r in scored] == data
-    assert_scored(data, [r["prediction"] for r in scored], [r["error"] for r in scored], expected)
-    assert after["requests"] - before["requests"] > len(data)
-    assert token_in_files(temp) == []
-
-
-def test_map_in_arrow_scores_20000_rows_like_predict_many_through_faults(
-    rt: LocalRuntime, spark: Any
-) -> None:
-    session, temp = spark
-    data = rows(BIG_ROWS)
-    expected = reference(rt, data)
-    faults(rt)
-    try:
-        before = rt.total_stats()
-        out = score_dataframe(
-            _frame(session, data),
-            rt.endpoint,
-            TOKEN,
-            output="json",
-            output_type="array<double>",
-            batch_format="arrow",
-            concurrency=16,
-            max_retries=8,
-            timeout=30.0,
-        )
-        assert "MapInArrow" in out._jdf.queryExecution().toString()
+        plan = out._jdf.queryExecution().toString()
+        assert operator in plan and TOKEN not in plan
         scored = sorted(out.collect(), key=lambda r: r["i"])
         after = rt.total_stats()
     finally:
