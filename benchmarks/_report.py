@@ -49,6 +49,13 @@ TARGETS = [
     ("async predict_many vs raw httpx async", "python-async", _ASYNC, "raw-httpx", 5.0),
     ("Ray Data scoring vs single-process predict_many", "distributed", distributed.RAY_NAME, "raw", 0.8),
     (
+        "Ray Data tasks scoring vs single-process predict_many",
+        "distributed",
+        distributed.RAY_TASKS_NAME,
+        "raw",
+        0.8,
+    ),
+    (
         "Spark mapInPandas scoring vs single-process predict_many",
         "distributed",
         distributed.SPARK_NAMES["mapInPandas"],

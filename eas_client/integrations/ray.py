@@ -16,6 +16,8 @@ Example::
         batch_format="pandas",
     )
     out.take_all()  # rows gain "prediction" (b"True", ...) and "error" (None, ...)
+    # Ray tasks instead of actors: clients kept per worker process across batches and jobs
+    out = score_dataset(ds, "http://127.0.0.1:8080/api/predict/demo", "T", tasks=2)
 
 Install with ``pip install 'eas-client[ray]'`` on the driver and on every node.
 """
@@ -27,7 +29,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import AdaptiveConcurrency, ConfigError
-from ._scoring import Scorer, ScoringOptions, Token, check_endpoint, summary
+from ._scoring import Scorer, ScoringOptions, Token, check_endpoint, shared_scorer, summary
 from ._tables import score_table
 
 log = logging.getLogger("eas_client.integrations")
@@ -93,6 +95,24 @@ class EASPredictor:
                 pass
 
 
+def score_batch(batch: Any, *, options: ScoringOptions) -> Any:
+    """A ``map_batches`` function (Ray tasks, not actors): the worker process keeps one client per
+    ``options`` and reuses it for every later batch and job it runs.
+
+    Ray starts an actor's process for every job (several seconds on a small machine) but keeps
+    task workers alive between jobs, so a session that scores many datasets starts each job after
+    the first at once. ``score_dataset(..., tasks=N)`` builds the call.
+
+    Example::
+
+        opts = ScoringOptions(endpoint, Token(token)).check()
+        out = ds.map_batches(score_batch, fn_kwargs={"options": opts}, batch_format="pandas")
+    """
+    table, result = score_table(shared_scorer(options), batch)
+    summary("ray task", options.endpoint, result.rows, result.failures, result.retries, result.seconds)
+    return table
+
+
 def score_dataset(
     ds: Any,
     endpoint: str | None,
@@ -100,6 +120,7 @@ def score_dataset(
     *,
     concurrency: int | str | AdaptiveConcurrency = 32,
     actors: int = 1,
+    tasks: int | None = None,
     batch_size: int | None = 1024,
     batch_format: str = "pandas",
     check_reachable: bool = True,
@@ -110,6 +131,9 @@ def score_dataset(
     trip on: the options, the input column's presence and type, and (``check_reachable``) that the
     endpoint answers at all. ``actors`` actors each keep ``concurrency`` calls in flight;
     ``num_cpus`` (e.g. 0.25) packs more actors per node, as they mostly wait on the network.
+    ``tasks=N`` runs up to N Ray tasks at once instead of actors (:func:`score_batch`): each worker
+    process keeps its client across batches and jobs, so a second job in the same Ray session does
+    not pay the actors' start again.
 
     Example::
 
@@ -120,6 +144,18 @@ def score_dataset(
     _check_schema(ds, opts.input_column)
     if check_reachable:
         check_endpoint(opts)
+    extra: dict[str, Any] = {} if num_cpus is None else {"num_cpus": num_cpus}
+    if tasks is not None:
+        if actors != 1:
+            raise ConfigError("pass actors=N or tasks=N, not both: tasks=N runs Ray tasks instead of actors")
+        return ds.map_batches(
+            score_batch,
+            fn_kwargs={"options": opts},  # its token is a Token: '***' wherever Ray prints it
+            compute=_task_pool(tasks),
+            batch_size=batch_size,
+            batch_format=batch_format,
+            **extra,
+        )
     kwargs: dict[str, Any] = {
         "endpoint": endpoint,
         "token": opts.token,  # a Token: its repr is '***' wherever Ray prints the kwargs
@@ -132,7 +168,7 @@ def score_dataset(
         compute=_pool(actors),
         batch_size=batch_size,
         batch_format=batch_format,
-        **({} if num_cpus is None else {"num_cpus": num_cpus}),
+        **extra,
     )
 
 
@@ -142,6 +178,14 @@ def _pool(actors: int) -> Any:
     if isinstance(actors, bool) or not isinstance(actors, int) or actors < 1:
         raise ConfigError(f"actors must be an integer >= 1, got {actors!r}")
     return ray.data.ActorPoolStrategy(size=actors)
+
+
+def _task_pool(tasks: int) -> Any:
+    import ray.data
+
+    if isinstance(tasks, bool) or not isinstance(tasks, int) or tasks < 1:
+        raise ConfigError(f"tasks must be an integer >= 1 (Ray tasks at once), got {tasks!r}")
+    return ray.data.TaskPoolStrategy(size=tasks)
 
 
 def _check_schema(ds: Any, column: str) -> None:
@@ -160,3 +204,6 @@ def _check_schema(ds: Any, column: str) -> None:
             f"column {column!r} has type {types[column]}; score bytes, strings, numbers or lists "
             "(cast the column first)"
         )
+
+
+__all__ = ["EASPredictor", "ScoringOptions", "Token", "score_batch", "score_dataset"]

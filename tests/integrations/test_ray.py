@@ -87,6 +87,24 @@ def test_scores_20000_rows_like_predict_many_through_faults(rt: LocalRuntime, cl
     assert token_in_files(cluster) == []  # no Ray log, spill or session file holds the token
 
 
+def test_tasks_score_like_predict_many_job_after_job(rt: LocalRuntime, cluster: Path) -> None:
+    data = rows(2000)
+    expected = reference(rt, data)
+    faults(rt)
+    try:
+        for _ in range(2):  # the second job runs on the task workers (and clients) of the first
+            out = score_dataset(
+                _dataset(data), rt.endpoint, TOKEN, output="json", concurrency=16, tasks=2,
+                batch_size=500, max_retries=8, timeout=30.0,
+            )  # fmt: skip
+            assert "score_batch" in str(out) and TOKEN not in str(out)
+            scored = sorted(out.take_all(), key=lambda r: r["i"])
+            assert [r["data"] for r in scored] == data
+            assert_scored(data, [r["prediction"] for r in scored], [r["error"] for r in scored], expected)
+    finally:
+        rt.set_faults(None)
+
+
 def test_pyarrow_batches_with_direct_mode_and_signing(rt: LocalRuntime, cluster: Path) -> None:
     data = [str(i) for i in range(1, 301)]
     out = _dataset(data).map_batches(
@@ -129,6 +147,10 @@ def test_bad_input_fails_on_the_driver(rt: LocalRuntime, cluster: Path) -> None:
         score_dataset(ds, rt.endpoint, TOKEN, http_client=object())
     with pytest.raises(ConfigError, match="output must be one of"):
         score_dataset(ds, rt.endpoint, TOKEN, output="tensor")
+    with pytest.raises(ConfigError, match="tasks must be an integer >= 1"):
+        score_dataset(ds, rt.endpoint, TOKEN, tasks=0)
+    with pytest.raises(ConfigError, match="pass actors=N or tasks=N, not both"):
+        score_dataset(ds, rt.endpoint, TOKEN, actors=2, tasks=2)
     with pytest.raises(ConfigError, match="unreachable from the driver"):
         score_dataset(ds, "http://127.0.0.1:9/api/predict/doubler", TOKEN)
 
