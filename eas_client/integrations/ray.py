@@ -141,17 +141,18 @@ def score_dataset(
     """
     predictor = EASPredictor(endpoint, token, concurrency=concurrency, **options)
     opts = predictor._options
+    if tasks is not None and actors != 1:
+        raise ConfigError("pass actors=N or tasks=N, not both: tasks=N runs Ray tasks instead of actors")
+    compute = _pool(actors) if tasks is None else _task_pool(tasks)
     _check_schema(ds, opts.input_column)
     if check_reachable:
         check_endpoint(opts)
     extra: dict[str, Any] = {} if num_cpus is None else {"num_cpus": num_cpus}
     if tasks is not None:
-        if actors != 1:
-            raise ConfigError("pass actors=N or tasks=N, not both: tasks=N runs Ray tasks instead of actors")
         return ds.map_batches(
             score_batch,
             fn_kwargs={"options": opts},  # its token is a Token: '***' wherever Ray prints it
-            compute=_task_pool(tasks),
+            compute=compute,
             batch_size=batch_size,
             batch_format=batch_format,
             **extra,
@@ -165,7 +166,7 @@ def score_dataset(
     return ds.map_batches(
         EASPredictor,
         fn_constructor_kwargs=kwargs,
-        compute=_pool(actors),
+        compute=compute,
         batch_size=batch_size,
         batch_format=batch_format,
         **extra,
