@@ -6,12 +6,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from ._standin import StandIn
 
-class ControlStandIn:
+
+class ControlStandIn(StandIn):
     """``with ControlStandIn(key_id="K", key_secret="S") as cp:`` then ``EAS_OPENAPI_ENDPOINT=cp.endpoint``.
 
     A created service reports ``Creating`` for ``creating_polls`` describes, then ``Running``.
@@ -32,8 +33,7 @@ class ControlStandIn:
         self.services: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
         self._polls: dict[str, int] = {}
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__()
 
     def signed_by_key(self, method: str, path: str, headers: dict[str, str], body: bytes) -> bool:
         """Check an ACS3-HMAC-SHA256 (signature V3) Authorization against the stand-in's key pair."""
@@ -59,19 +59,6 @@ class ControlStandIn:
         to_sign = "ACS3-HMAC-SHA256\n" + hashlib.sha256(canonical.encode()).hexdigest()
         expected = hmac.new(self.key_secret.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
         return hmac.compare_digest(expected, fields.get("Signature", ""))
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> ControlStandIn:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         cp = self

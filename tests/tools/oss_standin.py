@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
-import threading
 import urllib.parse
 import xml.etree.ElementTree as ET
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from ._standin import StandIn
 
-class OssStandIn:
+
+class OssStandIn(StandIn):
     """``with OssStandIn() as oss:`` then point ``OSS_ENDPOINT`` at ``oss.endpoint``."""
 
     def __init__(self, *, refuse: str | None = None) -> None:
@@ -18,21 +19,7 @@ class OssStandIn:
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.parts: dict[str, dict[int, bytes]] = {}
         self.refuse = refuse  # an OSS error code returned for every call (e.g. InvalidAccessKeyId)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> OssStandIn:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
+        super().__init__()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         oss = self
