@@ -58,6 +58,23 @@ def _check(concurrency: object, result_timeout: object) -> None:
         raise ConfigError(f"result_timeout must be a number of seconds > 0 or None, not {result_timeout!r}")
 
 
+def _start(
+    inputs: Iterable[object],
+    concurrency: int,
+    result_timeout: float | None,
+    timeout: float,
+    tags: Mapping[str, str] | None,
+    priority: int | None,
+    progress: Progress,
+) -> tuple[_Job, Callable[..., None], int]:
+    """Both twins' first step: check the options; then the job, the progress callback and how
+    many workers to start (no more than there are inputs, when that is known)."""
+    _check(concurrency, result_timeout)
+    total = len(inputs) if hasattr(inputs, "__len__") else None  # type: ignore[arg-type]
+    workers = concurrency if total is None else max(1, min(concurrency, total))
+    return _Job(tags, priority, timeout, result_timeout), _make_progress(progress, total), workers
+
+
 def _match(frames: list[DataFrame], request_id: str) -> DataFrame | None:
     return next((f for f in frames if f.tags.get("requestId") == request_id), None)
 
@@ -80,10 +97,7 @@ def collect_sync(
     priority: int | None,
     progress: Progress,
 ) -> Iterator[Collected]:
-    _check(concurrency, result_timeout)
-    job = _Job(tags, priority, timeout, result_timeout)
-    total = len(inputs) if hasattr(inputs, "__len__") else None  # type: ignore[arg-type]
-    tick = _make_progress(progress, total)
+    job, tick, workers = _start(inputs, concurrency, result_timeout, timeout, tags, priority, progress)
     items = enumerate(inputs)
     lock, stop = threading.Lock(), threading.Event()
     out: stdqueue.Queue[Collected | None] = stdqueue.Queue()
@@ -112,7 +126,6 @@ def collect_sync(
         finally:
             out.put(None)
 
-    workers = concurrency if total is None else max(1, min(concurrency, total))
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(workers)]
     for t in threads:
         t.start()
@@ -141,10 +154,7 @@ async def collect_async(
     priority: int | None,
     progress: Progress,
 ) -> AsyncIterator[Collected]:
-    _check(concurrency, result_timeout)
-    job = _Job(tags, priority, timeout, result_timeout)
-    total = len(inputs) if hasattr(inputs, "__len__") else None  # type: ignore[arg-type]
-    tick: Callable[..., None] = _make_progress(progress, total)
+    job, tick, workers = _start(inputs, concurrency, result_timeout, timeout, tags, priority, progress)
     items = enumerate(inputs)
     out: asyncio.Queue[Collected | None] = asyncio.Queue()
 
@@ -169,7 +179,6 @@ async def collect_async(
         finally:
             out.put_nowait(None)
 
-    workers = concurrency if total is None else max(1, min(concurrency, total))
     tasks: list[asyncio.Task[Any]] = [asyncio.ensure_future(worker()) for _ in range(workers)]
     running = workers
     try:
