@@ -243,6 +243,24 @@ def shared_scorer(options: ScoringOptions) -> Scorer:
         return scorer
 
 
+def close_shared_scorers() -> int:
+    """Close this process's cached scorers (their clients, loops and threads); returns how many.
+
+    Worker processes keep theirs until they exit. A driver or a notebook that ran the partition
+    functions in-process calls this to release the connections; the next batch opens a new one.
+
+    Example::
+
+        close_shared_scorers()  # after scoring in-process, e.g. in a test
+    """
+    with _SCORERS_LOCK:
+        scorers = list(_SCORERS.values())
+        _SCORERS.clear()
+    for scorer in scorers:
+        scorer.close()
+    return len(scorers)
+
+
 def _as_payload(value: object) -> object:
     """Column cells to request bodies: bytes and str as they are; numpy scalars/arrays as JSON."""
     if isinstance(value, bytes | bytearray | str):

@@ -75,3 +75,18 @@ def test_scorer_counts_retries_as_the_runtime_saw_them(caplog: pytest.LogCapture
         f"eas test: rows=201 failures=1 retries={result.retries} seconds=2.00 req/s=100.5 "
         "endpoint=http://h/api/predict/x"
     )
+
+
+def test_shared_scorers_close_and_reopen() -> None:
+    from eas_client.integrations._scoring import close_shared_scorers, shared_scorer
+
+    close_shared_scorers()  # whatever an earlier test left
+    with runtime() as rt:
+        opts = ScoringOptions(rt.endpoint, Token(TOKEN), concurrency=2).check()
+        first = shared_scorer(opts)
+        assert first is shared_scorer(opts) and first.score(["3"]).outputs == [b"[3.0, 6.0]"]
+        assert close_shared_scorers() == 1
+        assert not first._thread.is_alive() and first._loop.is_closed()
+        again = shared_scorer(opts)
+        assert again is not first and again.score(["4"]).outputs == [b"[4.0, 8.0]"]
+        assert close_shared_scorers() == 1 and close_shared_scorers() == 0

@@ -166,6 +166,16 @@ def test_bad_input_fails_on_the_driver(rt: LocalRuntime, spark: Any) -> None:
         score_dataframe(df, "http://127.0.0.1:9/api/predict/doubler", TOKEN)
 
 
+@pytest.fixture
+def in_process() -> Iterator[None]:
+    """The partition functions run in this process here: close the client they cache after."""
+    from eas_client.integrations._scoring import close_shared_scorers
+
+    yield
+    close_shared_scorers()
+
+
+@pytest.mark.usefixtures("in_process")
 def test_partition_function_logs_a_summary_without_the_token(
     rt: LocalRuntime, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -188,6 +198,7 @@ def test_partition_function_logs_a_summary_without_the_token(
     assert TOKEN not in caplog.text
 
 
+@pytest.mark.usefixtures("in_process")
 def test_arrow_partition_function_logs_a_summary_without_the_token(
     rt: LocalRuntime, caplog: pytest.LogCaptureFixture
 ) -> None:
