@@ -121,7 +121,7 @@ def score_dataset(
     concurrency: int | str | AdaptiveConcurrency = 32,
     actors: int = 1,
     tasks: int | None = None,
-    batch_size: int | None = 1024,
+    batch_size: int | None = 4096,
     batch_format: str = "pandas",
     check_reachable: bool = True,
     num_cpus: float | None = None,
@@ -134,6 +134,12 @@ def score_dataset(
     ``tasks=N`` runs up to N Ray tasks at once instead of actors (:func:`score_batch`): each worker
     process keeps its client across batches and jobs, so a second job in the same Ray session does
     not pay the actors' start again.
+
+    ``batch_size`` rows go to a worker at a time. Ray's own default of 1,024 suits big rows
+    (images); for scoring it costs throughput, as every batch (a task, in task mode) pays a fixed
+    hand-over in Ray while the worker's calls drain: 4,096 is the default here, and small rows
+    (text, JSON) do best at about 2-3 seconds of scoring per batch (10,000 rows at ~4,000 rows/s).
+    A worker holds a batch and its answers in memory, so size it by the rows' bytes too.
 
     Example::
 
