@@ -147,52 +147,38 @@ def score_dataset(
     """
     predictor = EASPredictor(endpoint, token, concurrency=concurrency, **options)
     opts = predictor._options
-    if tasks is not None and actors != 1:
-        raise ConfigError("pass actors=N or tasks=N, not both: tasks=N runs Ray tasks instead of actors")
-    compute = _pool(actors) if tasks is None else _task_pool(tasks)
+    compute = _compute(actors, tasks)
     _check_schema(ds, opts.input_column)
     if check_reachable:
         check_endpoint(opts)
-    extra: dict[str, Any] = {} if num_cpus is None else {"num_cpus": num_cpus}
-    if tasks is not None:
-        return ds.map_batches(
-            score_batch,
-            fn_kwargs={"options": opts},  # its token is a Token: '***' wherever Ray prints it
-            compute=compute,
-            batch_size=batch_size,
-            batch_format=batch_format,
-            **extra,
-        )
-    kwargs: dict[str, Any] = {
-        "endpoint": endpoint,
-        "token": opts.token,  # a Token: its repr is '***' wherever Ray prints the kwargs
-        "concurrency": concurrency,
-        **options,
-    }
+    fn: Any
+    if tasks is None:
+        # a Token: its repr is '***' wherever Ray prints the kwargs
+        kwargs = {"endpoint": endpoint, "token": opts.token, "concurrency": concurrency, **options}
+        fn, fn_args = EASPredictor, {"fn_constructor_kwargs": kwargs}
+    else:
+        fn, fn_args = score_batch, {"fn_kwargs": {"options": opts}}  # its token is a Token too
     return ds.map_batches(
-        EASPredictor,
-        fn_constructor_kwargs=kwargs,
+        fn,
         compute=compute,
         batch_size=batch_size,
         batch_format=batch_format,
-        **extra,
+        **fn_args,
+        **({} if num_cpus is None else {"num_cpus": num_cpus}),
     )
 
 
-def _pool(actors: int) -> Any:
+def _compute(actors: int, tasks: int | None) -> Any:
+    """The pool: ``actors`` actors, or (``tasks``) up to that many Ray tasks at once."""
     import ray.data
 
-    if isinstance(actors, bool) or not isinstance(actors, int) or actors < 1:
-        raise ConfigError(f"actors must be an integer >= 1, got {actors!r}")
-    return ray.data.ActorPoolStrategy(size=actors)
-
-
-def _task_pool(tasks: int) -> Any:
-    import ray.data
-
-    if isinstance(tasks, bool) or not isinstance(tasks, int) or tasks < 1:
-        raise ConfigError(f"tasks must be an integer >= 1 (Ray tasks at once), got {tasks!r}")
-    return ray.data.TaskPoolStrategy(size=tasks)
+    if tasks is not None and actors != 1:
+        raise ConfigError("pass actors=N or tasks=N, not both: tasks=N runs Ray tasks instead of actors")
+    size, what = (actors, "actors") if tasks is None else (tasks, "tasks")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        hint = "" if tasks is None else " (Ray tasks at once)"
+        raise ConfigError(f"{what} must be an integer >= 1{hint}, got {size!r}")
+    return ray.data.ActorPoolStrategy(size=size) if tasks is None else ray.data.TaskPoolStrategy(size=size)
 
 
 def _check_schema(ds: Any, column: str) -> None:
