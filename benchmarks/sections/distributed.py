@@ -37,6 +37,7 @@ GROUP = "distributed"
 APP = ROOT.parent / "tests" / "integrations" / "doubler_app.py"
 TOKEN = "bench-distributed"
 ROWS = int(os.environ.get("BENCH_DISTRIBUTED_ROWS", "100000"))  # fewer for a rough look
+SMALL = max(1, ROWS // 10)  # each contender's first job: the memory figure at a second row count
 # Each contender's job runs this many times, each between two single-process runs.
 ROUNDS = int(os.environ.get("BENCH_DISTRIBUTED_ROUNDS", "3"))
 SINGLE_CONCURRENCY = 32
@@ -251,7 +252,7 @@ def _rounds(engine: str, modes: dict[str, Callable[[int], Job]], singles: Single
     runs: a job is compared with the mean of its two neighbours, so the drift of a shared machine
     (the single process alone moves by a third between runs here) hits both sides."""
     for name, job in modes.items():
-        jobs.small[name] = job(max(1, ROWS // 10))
+        jobs.small[name] = job(SMALL)
     before = singles.run(engine)
     for _ in range(ROUNDS):
         for name, job in modes.items():
@@ -268,21 +269,23 @@ def _ray(endpoint: str, singles: Singles, jobs: Jobs) -> None:
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         ray.data.DataContext.get_current().enable_progress_bars = False
-        sizes = (max(1, ROWS // 10), ROWS)
-        datasets = {n: ray.data.from_items([{"data": d} for d in _rows(n)]).materialize() for n in sizes}
+        datasets = {
+            n: ray.data.from_items([{"data": d} for d in _rows(n)]).materialize() for n in (SMALL, ROWS)
+        }
         modes: dict[str, Callable[[int], Job]] = {
-            RAY_NAME: lambda n: _ray_job(datasets[n], endpoint, {"actors": 1}, _ray_actor),
-            RAY_TASKS_NAME: lambda n: _ray_job(datasets[n], endpoint, {"tasks": 1}, _ray_task_worker),
+            RAY_NAME: lambda n: _ray_job(datasets[n], n, endpoint, {"actors": 1}, _ray_actor),
+            RAY_TASKS_NAME: lambda n: _ray_job(datasets[n], n, endpoint, {"tasks": 1}, _ray_task_worker),
         }
         _rounds("Ray", modes, singles, jobs)
     finally:
         ray.shutdown()
 
 
-def _ray_job(ds: Any, endpoint: str, mode: dict[str, Any], is_worker: Callable[[str, str], bool]) -> Job:
+def _ray_job(
+    ds: Any, n: int, endpoint: str, mode: dict[str, Any], is_worker: Callable[[str, str], bool]
+) -> Job:
     from eas_client.integrations.ray import score_dataset
 
-    n = ds.count()
     with PeakRss(is_worker) as rss:
         start = time.monotonic()
         first = None
@@ -313,7 +316,7 @@ def _spark(endpoint: str, singles: Singles, jobs: Jobs) -> None:
     try:
         spark.sparkContext.setLogLevel("ERROR")
         frames = {}
-        for n in (max(1, ROWS // 10), ROWS):
+        for n in (SMALL, ROWS):
             df = (
                 spark.createDataFrame([(d,) for d in _rows(n)], "data binary")
                 .repartition(SPARK_WORKERS)
@@ -371,7 +374,6 @@ def run(quick: bool) -> list[Result]:
             extra={"rows": ROWS, "rows/s per run": " / ".join(f"{ROWS / s:,.0f}" for s in singles.seconds)},
         )
     ]  # fmt: skip
-    small = max(1, ROWS // 10)
     for name, full in jobs.full.items():
         ratios = [j.ratio or 0.0 for j in full]
         firsts = [j.first_batch for j in full if j.first_batch is not None]
@@ -387,16 +389,16 @@ def run(quick: bool) -> list[Result]:
                     "vs single per round": " / ".join(f"{r:.2f}" for r in ratios),
                     "first batch s": round(statistics.median(firsts), 1) if firsts else None,
                     "vs single after the first batch": round(statistics.median(after), 2) if after else None,
-                    "peak RSS/worker MiB": f"{max(jobs.small[name].peak_mib, default=0.0):.0f} at {small:,}, "
+                    "peak RSS/worker MiB": f"{max(jobs.small[name].peak_mib, default=0.0):.0f} at {SMALL:,}, "
                     f"{peak:.0f} at {ROWS:,}",
                 },
             )
         )  # fmt: skip
-    _write(results, singles, small, time.monotonic() - started)
+    _write(results, singles, time.monotonic() - started)
     return results
 
 
-def _write(results: list[Result], singles: Singles, small: int, took: float) -> None:
+def _write(results: list[Result], singles: Singles, took: float) -> None:
     """``results/distributed.md``: this run's table, and what its columns say about the gap."""
     from importlib.metadata import PackageNotFoundError, version
 
@@ -423,12 +425,12 @@ def _write(results: list[Result], singles: Singles, small: int, took: float) -> 
         f"10,000. Each contender's job ran {ROUNDS} times, each time between two single-process runs; "
         "its ratio in a round is to the mean of those two. The engine starts (`ray.init`, the "
         "SparkSession) before the clock; everything a job does is inside it. Each contender first "
-        f"scores {small:,} rows, for the memory figure at a second row count. Ray {ver('ray')}, "
+        f"scores {SMALL:,} rows, for the memory figure at a second row count. Ray {ver('ray')}, "
         f"pyspark {ver('pyspark')}, pandas {ver('pandas')}, pyarrow {ver('pyarrow')}; 2 shared cores, "
         f"so compare ratios, not absolute figures. Took {took:.0f} s.",
         "",
         "| contender | rows/s | vs single process: median (each round) | first batch at | "
-        f"after the first batch | peak RSS per worker at {small:,} / {ROWS:,} rows |",
+        f"after the first batch | peak RSS per worker at {SMALL:,} / {ROWS:,} rows |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for r in results:
@@ -440,7 +442,7 @@ def _write(results: list[Result], singles: Singles, small: int, took: float) -> 
             continue
         first = x.get("first batch s")
         after = x.get("vs single after the first batch")
-        rss = x["peak RSS/worker MiB"].replace(f" at {small:,}, ", " / ").replace(f" at {ROWS:,}", " MiB")
+        rss = x["peak RSS/worker MiB"].replace(f" at {SMALL:,}, ", " / ").replace(f" at {ROWS:,}", " MiB")
         lines.append(
             f"| {r.name} | {r.rps or 0:,.0f} | "
             f"**{x['vs single, median']:.2f}×** ({x['vs single per round']}) | "
